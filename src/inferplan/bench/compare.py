@@ -1,0 +1,194 @@
+"""Do two runs differ beyond noise? Mann-Whitney U per latency metric and stage.
+
+The two-sided Mann-Whitney U test (Mann & Whitney 1947, "On a test of whether
+one of two random variables is stochastically larger than the other", Ann. Math.
+Statist. 18(1):50-60) compares per-request distributions without assuming a
+shape. Small samples without ties use the exact null distribution of the rank
+sum (counted by dynamic programming); otherwise the normal approximation with
+continuity and tie correction, variance
+``n1 n2 / 12 * ((N + 1) - sum(t^3 - t) / (N (N - 1)))`` (Lehmann, "Nonparametrics:
+Statistical Methods Based on Ranks", 1975, eq. 1.28).
+
+ITL gaps within one request are not independent, so their p-value is a guide
+only. Each metric is tested at ``alpha`` on its own (no multiple-test correction).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel
+
+from inferplan.bench.results import RECORDS_FILE, Phase, RequestRecord, read_records
+from inferplan.errors import SpecError
+
+EXACT_MAX_TOTAL = 40
+"""Largest n1 + n2 for the exact distribution (the DP is O(N^2 n1))."""
+METRICS = ("ttft_s", "tpot_s", "e2e_s", "itl_s")
+
+
+def rank_average(values: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """1-based ranks with ties averaged, and the sizes of the tie groups (> 1)."""
+    order = np.argsort(values, kind="mergesort")
+    sorted_vals = values[order]
+    ranks = np.empty(len(values), dtype=float)
+    ties: list[int] = []
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and sorted_vals[j + 1] == sorted_vals[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j + 2) / 2.0
+        if j > i:
+            ties.append(j - i + 1)
+        i = j + 1
+    return ranks, ties
+
+
+def _exact_p(u: float, n1: int, n2: int) -> float:
+    """Two-sided exact p of U = u: count rank subsets of size n1 by their sum."""
+    total = n1 + n2
+    max_sum = sum(range(total - n1 + 1, total + 1))
+    ways = np.zeros((n1 + 1, max_sum + 1))
+    ways[0, 0] = 1.0
+    for rank in range(1, total + 1):
+        for k in range(min(rank, n1), 0, -1):
+            ways[k, rank:] += ways[k - 1, : max_sum + 1 - rank]
+    dist = ways[n1]
+    offset = n1 * (n1 + 1) // 2  # U = rank sum - n1(n1+1)/2
+    u_dist = dist[offset : offset + n1 * n2 + 1] / dist.sum()
+    k = round(u)
+    lower = float(u_dist[: k + 1].sum())
+    upper = float(u_dist[k:].sum())
+    return min(1.0, 2.0 * min(lower, upper))
+
+
+def mann_whitney_u(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, str]:
+    """``(U_a, two-sided p, method)``; U_a counts pairs with a > b (ties half).
+
+    >>> mann_whitney_u([1, 2, 3], [4, 5, 6])
+    (0.0, 0.1, 'exact')
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    n1, n2 = len(x), len(y)
+    if n1 == 0 or n2 == 0:
+        return math.nan, math.nan, "none"
+    ranks, ties = rank_average(np.concatenate([x, y]))
+    u_a = float(ranks[:n1].sum() - n1 * (n1 + 1) / 2)
+    if not ties and n1 + n2 <= EXACT_MAX_TOTAL:
+        return u_a, round(_exact_p(u_a, n1, n2), 12), "exact"
+    n = n1 + n2
+    tie_term = sum(t**3 - t for t in ties) / (n * (n - 1)) if n > 1 else 0.0
+    var = n1 * n2 / 12.0 * ((n + 1) - tie_term)
+    if var <= 0:
+        return u_a, 1.0, "normal"
+    diff = u_a - n1 * n2 / 2.0
+    z = (abs(diff) - 0.5) / math.sqrt(var) if abs(diff) >= 0.5 else 0.0
+    return u_a, min(1.0, math.erfc(z / math.sqrt(2.0))), "normal"
+
+
+class MetricComparison(BaseModel):
+    """One metric of one stage in runs A and B (values in s)."""
+
+    stage: int
+    metric: str
+    n_a: int
+    n_b: int
+    median_a: float | None
+    median_b: float | None
+    change_fraction: float | None
+    prob_a_greater: float | None
+    p_value: float | None
+    method: str
+    significant: bool
+    verdict: str
+
+
+class ComparisonResult(BaseModel):
+    """All metric comparisons of two runs."""
+
+    run_a: str
+    run_b: str
+    alpha: float
+    metrics: list[MetricComparison]
+    differs: bool
+
+
+def _values(records: list[RequestRecord], stage: int, metric: str) -> list[float]:
+    ok = [r for r in records if r.phase is Phase.MEASURE and r.stage == stage and r.ok]
+    if metric == "itl_s":
+        return [g for r in ok for g in r.itl_gaps_s()[0]]
+    return [v for r in ok if (v := getattr(r, metric)) is not None]
+
+
+def compare_records(
+    a: list[RequestRecord],
+    b: list[RequestRecord],
+    alpha: float = 0.05,
+    name_a: str = "A",
+    name_b: str = "B",
+) -> ComparisonResult:
+    """Compare every stage present in both runs, metric by metric."""
+    if not 0 < alpha < 1:
+        raise SpecError("alpha", "allowed: a number between 0 and 1, e.g. 0.05")
+    stages = sorted(
+        {r.stage for r in a if r.phase is Phase.MEASURE}
+        & {r.stage for r in b if r.phase is Phase.MEASURE}
+    )
+    rows: list[MetricComparison] = []
+    for stage in stages:
+        for metric in METRICS:
+            va, vb = _values(a, stage, metric), _values(b, stage, metric)
+            med_a = float(np.median(va)) if va else None
+            med_b = float(np.median(vb)) if vb else None
+            u, p, method = mann_whitney_u(va, vb)
+            valid = not math.isnan(p)
+            change = (med_b - med_a) / med_a if med_a and med_b is not None else None
+            significant = valid and p < alpha
+            if not valid:
+                verdict = "no data"
+            elif significant and med_a is not None and med_b is not None:
+                verdict = "B higher" if med_b > med_a else "B lower"
+            else:
+                verdict = "same within noise"
+            rows.append(
+                MetricComparison(
+                    stage=stage,
+                    metric=metric,
+                    n_a=len(va),
+                    n_b=len(vb),
+                    median_a=med_a,
+                    median_b=med_b,
+                    change_fraction=change,
+                    prob_a_greater=u / (len(va) * len(vb)) if valid else None,
+                    p_value=p if valid else None,
+                    method=method,
+                    significant=significant,
+                    verdict=verdict,
+                )
+            )
+    return ComparisonResult(
+        run_a=name_a,
+        run_b=name_b,
+        alpha=alpha,
+        metrics=rows,
+        differs=any(r.significant for r in rows),
+    )
+
+
+def load_run_records(path: Path, field: str) -> list[RequestRecord]:
+    """Records of a run folder (or a ``records.jsonl`` path)."""
+    target = path / RECORDS_FILE if path.is_dir() else path
+    if not target.is_file():
+        raise SpecError(field, f"{path} is neither a run folder nor a {RECORDS_FILE} file")
+    return read_records(target)
+
+
+def compare_runs(a: Path, b: Path, alpha: float = 0.05) -> ComparisonResult:
+    """Load two runs and compare them."""
+    return compare_records(
+        load_run_records(a, "run_a"), load_run_records(b, "run_b"), alpha, str(a), str(b)
+    )

@@ -1,0 +1,185 @@
+"""Loaders for the price catalog (``data/prices.yaml``) and electricity regions
+(``data/regions.yaml``), and the application of a scenario's ``price_overrides``.
+
+``prices.yaml`` holds one list per record kind (``servers``, ``gpus``, ``cloud``,
+``api``, ``rates``, ``uncertainty``); each list is validated like any other
+catalog (every row needs ``source`` and ``as_of``). Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+from importlib import resources
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from inferplan.catalog.loader import (
+    Catalog,
+    cached_catalog,
+    format_validation_error,
+    parse_records,
+    read_yaml,
+)
+from inferplan.errors import CatalogError, SpecError
+from inferplan.specs.prices import (
+    ApiPriceRecord,
+    CloudPriceRecord,
+    GpuPriceRecord,
+    RateRecord,
+    RegionRecord,
+    ServerPriceRecord,
+    UncertaintyRecord,
+)
+
+T = TypeVar("T", bound=BaseModel)
+
+PRICES_FILE = "prices.yaml"
+REGIONS_FILE = "regions.yaml"
+
+
+@dataclass(frozen=True)
+class PriceCatalog:
+    """Every price-catalog section, each an id-indexed :class:`Catalog`."""
+
+    servers: Catalog[ServerPriceRecord]
+    gpus: Catalog[GpuPriceRecord]
+    cloud: Catalog[CloudPriceRecord]
+    api: Catalog[ApiPriceRecord]
+    rates: Catalog[RateRecord]
+    uncertainty: Catalog[UncertaintyRecord]
+
+    def sections(self) -> dict[str, Catalog[Any]]:
+        """Section name -> catalog, in file order."""
+        return {
+            "servers": self.servers,
+            "gpus": self.gpus,
+            "cloud": self.cloud,
+            "api": self.api,
+            "rates": self.rates,
+            "uncertainty": self.uncertainty,
+        }
+
+    def find(self, record_id: str) -> tuple[str, Any] | None:
+        """``(section, record)`` for an id or alias in any section, else None."""
+        for name, cat in self.sections().items():
+            if record_id in cat:
+                return name, cat.get(record_id)
+        return None
+
+    def rate(self, record_id: str) -> float:
+        """The ``value`` of a rates row (raises if the shipped row is missing)."""
+        return self.rates.get(record_id).value
+
+
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "servers": ServerPriceRecord,
+    "gpus": GpuPriceRecord,
+    "cloud": CloudPriceRecord,
+    "api": ApiPriceRecord,
+    "rates": RateRecord,
+    "uncertainty": UncertaintyRecord,
+}
+
+
+def parse_prices(raw: Any, origin: str = PRICES_FILE) -> PriceCatalog:
+    """Validate the raw content of a prices file into a :class:`PriceCatalog`."""
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{origin}: expected a mapping of sections")
+    unknown = sorted(set(raw) - set(_SECTIONS))
+    if unknown:
+        raise CatalogError(f"{origin}: unknown section(s) {', '.join(unknown)}")
+    cats: dict[str, Catalog[Any]] = {}
+    for name, model in _SECTIONS.items():
+        rows = raw.get(name) or []
+        recs = parse_records(name, {"records": rows}, model, origin)
+        cats[name] = Catalog(name, recs)
+    return PriceCatalog(**cats)
+
+
+@functools.cache
+def load_prices() -> PriceCatalog:
+    """The shipped price catalog, read once per process."""
+    ref = resources.files("inferplan.catalog") / "data" / PRICES_FILE
+    with resources.as_file(ref) as path:
+        raw = read_yaml(path)
+    return parse_prices(raw)
+
+
+def load_regions() -> Catalog[RegionRecord]:
+    """Every electricity region in ``data/regions.yaml``."""
+    return cached_catalog("region", REGIONS_FILE, RegionRecord)
+
+
+def _updated(rec: T, changes: dict[str, Any], field: str) -> T:
+    if not isinstance(changes, dict):
+        raise SpecError(field, "expected a mapping of field: value")
+    data = rec.model_dump()
+    for key in changes:
+        if key not in data and key != "electricity_usd_per_kwh":
+            allowed = ", ".join(k for k in data if k not in ("id", "aliases"))
+            raise SpecError(f"{field}.{key}", f"unknown field; allowed: {allowed}")
+        if key in ("id", "aliases"):
+            raise SpecError(f"{field}.{key}", "the id of a record cannot be overridden")
+    merged = {**data, **changes}
+    if "electricity_usd_per_kwh" in changes:
+        merged.pop("electricity_usd_per_kwh")
+        merged.update(
+            electricity_price_local_per_kwh=changes["electricity_usd_per_kwh"],
+            currency="USD",
+            usd_per_local_unit=1.0,
+        )
+    merged["notes"] = (str(data.get("notes", "")) + " [overridden by the scenario]").strip()
+    try:
+        return type(rec).model_validate(merged)
+    except ValidationError as exc:
+        raise SpecError(field, format_validation_error(exc)) from None
+
+
+def _replace_in(cat: Catalog[T], rid: str, new: T) -> Catalog[T]:
+    target = cat.get(rid)
+    return Catalog(cat.kind, [new if r is target else r for r in cat])
+
+
+def apply_price_overrides(
+    prices: PriceCatalog,
+    regions: Catalog[RegionRecord],
+    overrides: dict[str, dict[str, Any]] | None,
+) -> tuple[PriceCatalog, Catalog[RegionRecord]]:
+    """Return catalogs with ``overrides`` (record id -> {field: value}) applied.
+
+    An id is looked up in every price section, then in the regions. Unknown ids
+    and unknown fields raise :class:`SpecError` naming ``price_overrides.<id>``.
+    Overridden rows keep their source; their notes say they were overridden.
+
+    >>> p, r = apply_price_overrides(load_prices(), load_regions(),
+    ...     {"us-va": {"electricity_usd_per_kwh": 0.1}})
+    >>> r.get("us-va").electricity_usd_per_kwh
+    0.1
+    """
+    if not overrides:
+        return prices, regions
+    for rid, changes in overrides.items():
+        field = f"price_overrides.{rid}"
+        hit = prices.find(rid)
+        if hit is not None:
+            section, rec = hit
+            new = _updated(rec, changes, field)
+            cats = prices.sections()
+            prices = replace(prices, **{section: _replace_in(cats[section], rec.id, new)})
+        elif rid in regions:
+            rec_r = regions.get(rid)
+            regions = _replace_in(regions, rec_r.id, _updated(rec_r, changes, field))
+        else:
+            raise SpecError(field, "no price-catalog or region record has this id")
+    return prices, regions
+
+
+__all__ = [
+    "PriceCatalog",
+    "apply_price_overrides",
+    "load_prices",
+    "load_regions",
+    "parse_prices",
+]

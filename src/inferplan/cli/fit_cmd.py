@@ -1,0 +1,98 @@
+"""``inferplan fit``: does a model fit, how many sequences at what context."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import typer
+from rich.table import Table
+
+from inferplan.cli.common import console, handle_errors, print_json
+from inferplan.errors import SpecError
+from inferplan.memory.fit import FitRequest, fit, min_devices
+from inferplan.results.memory import MemoryBreakdown
+from inferplan.service.deployment import resolve
+
+
+def _layout(count: int | None, tp: int | None, pp: int | None, node: int) -> tuple[int, int] | None:
+    if count is not None and count < 1:
+        raise SpecError("count", "must be >= 1")
+    if tp is None and pp is None:
+        if count is None:
+            return None
+        if count <= node:
+            return count, 1
+        if count % node:
+            raise SpecError("count", f"{count} devices do not split into nodes of {node}")
+        return node, count // node
+    t, p = tp or 1, pp or 1
+    if count is not None and t * p != count:
+        raise SpecError("count", f"must equal tp x pp = {t * p}")
+    return t, p
+
+
+def render(res: MemoryBreakdown) -> None:
+    verdict = "[green]fits[/]" if res.fits else f"[red]does not fit[/]: {res.reason}"
+    table = Table(
+        title=f"{res.model} on {res.count} x {res.accelerator} "
+        f"(tp={res.tp}, pp={res.pp}, {res.precision}, KV {res.kv_precision}, {res.engine})"
+    )
+    table.add_column("per device", style="bold")
+    table.add_column("GB", justify="right")
+    for k, v in res.per_device_bytes.items():
+        table.add_row(k.replace("_", " "), f"{v / 1e9:.2f}")
+    table.add_row("engine budget", f"{res.engine_budget_bytes / 1e9:.2f}")
+    table.add_row("device memory", f"{res.device_capacity_bytes / 1e9:.2f}")
+    console.print(table)
+    console.print(
+        f"parameters {res.total_params / 1e9:.2f} B total, {res.active_params / 1e9:.2f} B active; "
+        f"weights {res.weights_bytes / 1e9:.2f} GB; "
+        f"KV {res.kv_cache_bytes_per_token / 1e3:.1f} kB/token"
+    )
+    console.print(
+        f"{verdict}. KV capacity {res.kv_capacity_tokens:,} tokens per replica; at "
+        f"{res.context_tokens:,} tokens of context at most {res.max_concurrency_at_context} "
+        f"sequences; at concurrency {res.concurrency} at most "
+        f"{res.max_context_at_concurrency:,} tokens of context."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("fit")
+    @handle_errors
+    def fit_cmd(
+        model: str = typer.Argument(..., help="model id or alias (inferplan catalog list models)"),
+        gpu: str = typer.Option(..., "--gpu", help="accelerator id"),
+        count: int = typer.Option(None, "--count", help="devices in the replica"),
+        precision: str = typer.Option("bf16", "--precision", help="weight precision or GGUF type"),
+        kv_precision: str = typer.Option(None, "--kv-precision", help="KV-cache precision"),
+        context: int = typer.Option(4096, "--context", help="tokens of context per sequence"),
+        concurrency: int = typer.Option(1, "--concurrency", help="sequences held at once"),
+        tp: int = typer.Option(None, "--tp", help="tensor-parallel degree"),
+        pp: int = typer.Option(None, "--pp", help="pipeline-parallel degree"),
+        engine: str = typer.Option("vllm", "--engine", help="engine profile id"),
+        json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Memory fit of MODEL on --gpu; without --count, the fewest devices that fit."""
+        d = resolve(model, gpu, engine, precision, kv_precision)
+        layout = _layout(count, tp, pp, d.accelerator.max_devices_per_node)
+        req = FitRequest(
+            model=d.model,
+            accelerator=d.accelerator,
+            engine=d.engine,
+            weights=d.weights,
+            kv_precision=d.kv_precision,
+            context_tokens=context,
+            concurrency=concurrency,
+        )
+        if layout is None:
+            found = min_devices(req)
+            res = found if found is not None else fit(req)
+        else:
+            res = fit(replace(req, tp=layout[0], pp=layout[1]))
+        if json_out:
+            print_json(res)
+        else:
+            render(res)
+        if not res.fits:
+            raise typer.Exit(1)

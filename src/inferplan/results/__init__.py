@@ -1,0 +1,1 @@
+"""Typed, JSON-serialisable outputs of the analytical core (layer 1)."""

@@ -1,0 +1,83 @@
+"""Read a scenario YAML file into a validated :class:`ScenarioSpec`.
+
+Every failure becomes one :class:`~inferplan.errors.SpecError` whose field is the
+path inside the file, written as ``options[1].capex.gpu_price_usd``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from inferplan.catalog.loader import read_yaml
+from inferplan.errors import CatalogError, SpecError
+from inferplan.specs.scenario import ScenarioSpec
+
+_OPTION_TAGS = {"on_prem", "colocation", "cloud", "api", "hybrid", "metered"}
+_RELATIVE = re.compile(r"^([A-Za-z_][\w\[\]\.]*): (.*)$", re.DOTALL)
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    prev: Any = None
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in _OPTION_TAGS and (isinstance(prev, int) or prev == "facility"):
+            pass  # discriminator tag added by pydantic, not a field of the file
+        elif isinstance(part, str) and (part.startswith("function-") or part == "[key]"):
+            pass
+        else:
+            out += f".{part}" if out else str(part)
+        prev = part
+    return out
+
+
+def validation_error_to_spec_error(exc: ValidationError, prefix: str = "") -> SpecError:
+    """First pydantic error as a :class:`SpecError` with a ``a[1].b.c`` field path."""
+    err = exc.errors()[0]
+    field = _path(tuple(err["loc"]))
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+        m = _RELATIVE.match(msg)
+        if m:
+            field = f"{field}.{m.group(1)}" if field else m.group(1)
+            msg = m.group(2)
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field (check the spelling; see examples/ for the format)"
+    if prefix:
+        field = f"{prefix}.{field}" if field else prefix
+    return SpecError(field or "scenario", msg)
+
+
+def parse_scenario(raw: Any) -> ScenarioSpec:
+    """Validate already-parsed YAML content; errors name the field path."""
+    if not isinstance(raw, dict):
+        raise SpecError("scenario", "expected a mapping with workload, finance and options")
+    try:
+        return ScenarioSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise validation_error_to_spec_error(exc) from None
+
+
+def load_scenario(path: Path | str) -> ScenarioSpec:
+    """Read and validate a scenario file.
+
+    A missing file, malformed YAML or an invalid field raises :class:`SpecError`
+    naming the file or the field.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError("scenario", f"file not found: {p}")
+    try:
+        raw = read_yaml(p)
+    except CatalogError as exc:
+        raise SpecError("scenario", str(exc)) from None
+    return parse_scenario(raw)
+
+
+__all__ = ["load_scenario", "parse_scenario", "validation_error_to_spec_error"]

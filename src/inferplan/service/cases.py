@@ -1,0 +1,100 @@
+"""Validation cases: the public-measurement CSV format (see README, 'Validation')."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from inferplan.catalog.loader import format_validation_error
+from inferplan.errors import SpecError
+
+SCENARIOS = ("static_batch", "max_throughput", "server", "closed_loop", "single_stream")
+METRICS = (
+    "output_tokens_per_s",
+    "prompt_tokens_per_s",
+    "ttft_ms",
+    "itl_ms",
+    "tpot_ms",
+    "e2e_latency_s",
+    "request_throughput_rps",
+)
+
+
+class ValidationCase(BaseModel):
+    """One published measurement. Empty CSV cells become None."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    case_id: str
+    source_ref: str = ""
+    scenario: str
+    engine: str
+    hardware: str
+    num_gpus: int
+    tp: int | None = None
+    model: str
+    weight_dtype: str
+    kv_dtype: str = "fp16"
+    isl: float | None = None
+    osl: float | None = None
+    length_kind: str | None = None
+    batch: int | None = None
+    concurrency: int | None = None
+    request_rate: float | None = None
+    slo_percentile: float | None = None
+    slo_ttft_ms: float | None = None
+    slo_tpot_ms: float | None = None
+    metric: str
+    statistic: str = "value"
+    value: float
+    trust: str = "medium"
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if isinstance(v, str) and v.strip() == "" else v
+
+    @field_validator("scenario")
+    @classmethod
+    def _scenario(cls, v: str) -> str:
+        if v not in SCENARIOS:
+            raise ValueError(f"must be one of {', '.join(SCENARIOS)}")
+        return v
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, v: str) -> str:
+        if v not in METRICS:
+            raise ValueError(f"must be one of {', '.join(METRICS)}")
+        return v
+
+    @field_validator("value")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be > 0")
+        return v
+
+
+def read_cases(path: Path | str) -> list[ValidationCase]:
+    """Read a cases CSV; a malformed row raises :class:`SpecError` naming row and column."""
+    p = Path(path)
+    try:
+        fh = p.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise SpecError("cases", f"cannot read {p} ({exc.strerror})") from None
+    with fh:
+        reader = csv.DictReader(fh)
+        required = {"case_id", "scenario", "engine", "hardware", "model", "metric", "value"}
+        missing = required - set(reader.fieldnames or [])
+        if missing:
+            raise SpecError("cases", f"{p} lacks columns: {', '.join(sorted(missing))}")
+        out = []
+        for i, row in enumerate(reader, start=2):
+            try:
+                out.append(ValidationCase.model_validate(row))
+            except ValidationError as exc:
+                raise SpecError(f"cases line {i}", format_validation_error(exc)) from None
+    return out

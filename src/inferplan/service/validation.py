@@ -1,0 +1,262 @@
+"""Predict published measurements and report the error (``inferplan validate``).
+
+Each case is mapped to a deployment (catalog ids, precision, TP, replicas =
+num_gpus / (tp * pp)) and a regime; the prediction is compared with the measured
+value as absolute percentage error, ``|pred - meas| / meas``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+import numpy as np
+from pydantic import BaseModel
+
+from inferplan.errors import InferplanError
+from inferplan.perf.metrics import summarize
+from inferplan.perf.regimes import max_throughput, prefill_time_s, static_batch
+from inferplan.perf.simulate import simulate
+from inferplan.perf.step import StepModel
+from inferplan.perf.workload import PoissonArrivals
+from inferplan.service.cases import ValidationCase
+from inferplan.service.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
+from inferplan.specs.engine import EngineEfficiency
+
+GENERATION_ONLY_DEFAULT_OSL = 128
+"""llama.cpp rows without lengths are read as llama-bench tg128 (generation only)."""
+
+MAX_THROUGHPUT_DEFAULT_REQUESTS = 100_000
+
+
+class CaseResult(BaseModel):
+    case_id: str
+    scenario: str
+    metric: str
+    engine: str
+    hardware: str
+    model: str
+    trust: str
+    measured: float
+    predicted: float | None = None
+    ape: float | None = None
+    assumption: str = ""
+    skipped_reason: str | None = None
+
+
+class GroupSummary(BaseModel):
+    n_cases: int
+    n_predicted: int
+    median_ape: float | None
+    within_25pct: float | None
+
+
+class ValidationSummary(BaseModel):
+    n_cases: int
+    n_predicted: int
+    coverage: float
+    median_ape: float | None
+    within_25pct: float | None
+    by_regime_metric: dict[str, GroupSummary]
+
+
+class ValidationReport(BaseModel):
+    summary: ValidationSummary
+    cases: list[CaseResult]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prediction:
+    value: float
+    assumption: str = ""
+
+
+def _deployment(case: ValidationCase, eff: EngineEfficiency | None) -> Deployment:
+    tp = case.tp
+    pp = 1
+    if tp is None:
+        if case.engine == "llamacpp" and case.num_gpus > 1:
+            tp, pp = 1, case.num_gpus  # layer split: stages run one after another
+        else:
+            tp = case.num_gpus
+    replicas = max(1, case.num_gpus // (tp * pp))
+    d = resolve(
+        case.model,
+        case.hardware,
+        engine=case.engine,
+        precision=case.weight_dtype,
+        kv_precision=case.kv_dtype,
+        tp=tp,
+        pp=pp,
+        replicas=replicas,
+    )
+    return replace(d, efficiency=eff) if eff is not None else d
+
+
+def predict_case(case: ValidationCase, eff: EngineEfficiency | None = None) -> _Prediction:
+    """Predict one case's metric; raises :class:`InferplanError` when it cannot."""
+    d = _deployment(case, eff)
+    step = step_model_of(d)
+    isl = int(case.isl) if case.isl is not None else None
+    osl = int(case.osl) if case.osl is not None else None
+    metric = case.metric
+    if case.scenario in ("static_batch", "single_stream"):
+        batch = case.batch or 1
+        assumption = ""
+        if case.engine == "llamacpp":
+            if isl is None and osl is None:
+                isl, osl = 0, GENERATION_ONLY_DEFAULT_OSL
+                assumption = f"lengths not given: generation-only tg{osl} assumed"
+            budget = d.engine.scheduler.max_num_batched_tokens
+            if metric == "prompt_tokens_per_s":
+                t = prefill_time_s(step, batch, isl or 0, budget)
+                return _Prediction(batch * (isl or 0) / t, assumption)
+            if metric == "output_tokens_per_s":
+                r = static_batch(step, batch, 0, (osl or 1) + 1)
+                return _Prediction(batch / r.decode_step_s, assumption)
+        if isl is None or osl is None:
+            raise InferplanError("isl/osl not given")
+        mem = memory_of(d, isl + osl, batch)
+        if not mem.fits:
+            raise InferplanError(f"does not fit: {mem.reason}")
+        r = static_batch(step, batch, isl, osl)
+        value = {
+            "output_tokens_per_s": r.output_tokens_per_s * d.replicas,
+            "e2e_latency_s": r.e2e_s,
+            "ttft_ms": r.ttft_s * 1e3,
+            "prompt_tokens_per_s": r.prompt_tokens_per_s * d.replicas,
+            "tpot_ms": r.decode_step_s * 1e3,
+            "itl_ms": r.decode_step_s * 1e3,
+        }.get(metric)
+        if value is None:
+            raise InferplanError(f"metric {metric} not predicted for {case.scenario}")
+        return _Prediction(value, assumption)
+    if case.scenario == "max_throughput":
+        if isl is None or osl is None:
+            raise InferplanError("isl/osl not given")
+        mem = memory_of(d, isl + osl, 1)
+        if not mem.fits:
+            raise InferplanError(f"does not fit: {mem.reason}")
+        limits = limits_of(d, mem)
+        if case.concurrency:
+            limits = (
+                replace(limits, max_num_seqs=min(limits.max_num_seqs, case.concurrency))
+                if case.engine != "vllm"
+                else replace(limits, max_num_seqs=case.concurrency)
+            )
+        requests = case.concurrency or MAX_THROUGHPUT_DEFAULT_REQUESTS
+        ss = max_throughput(step, limits, isl, osl, requests)
+        if metric == "output_tokens_per_s":
+            return _Prediction(ss.output_tokens_per_s * d.replicas)
+        if metric == "request_throughput_rps":
+            return _Prediction(ss.request_throughput_rps * d.replicas)
+        raise InferplanError(f"metric {metric} not predicted for max_throughput")
+    if case.scenario in ("closed_loop", "server"):
+        return _predict_simulated(case, d, step)
+    raise InferplanError(f"scenario {case.scenario} is not predicted")
+
+
+SIM_REQUESTS_PER_CLIENT = 8
+SIM_MIN_REQUESTS = 200
+SIM_MAX_REQUESTS = 2000
+_METRIC_FIELDS = {
+    "ttft_ms": "ttft_s",
+    "itl_ms": "itl_s",
+    "tpot_ms": "tpot_s",
+    "e2e_latency_s": "e2e_s",
+}
+
+
+def _predict_simulated(case: ValidationCase, d: Deployment, step: StepModel) -> _Prediction:
+    """Closed-loop clients or Poisson arrivals, simulated step by step on one replica."""
+    if case.isl is None or case.osl is None:
+        raise InferplanError("isl/osl not given")
+    isl, osl = max(1, int(round(case.isl))), max(1, int(round(case.osl)))
+    mem = memory_of(d, isl + osl, 1)
+    if not mem.fits:
+        raise InferplanError(f"does not fit: {mem.reason}")
+    limits = limits_of(d, mem)
+    if case.scenario == "closed_loop":
+        if not case.concurrency:
+            raise InferplanError("closed_loop case without concurrency")
+        per_replica = max(1, round(case.concurrency / d.replicas))
+        n = min(SIM_MAX_REQUESTS, max(SIM_MIN_REQUESTS, per_replica * SIM_REQUESTS_PER_CLIENT))
+        run = simulate(step, limits, np.full(n, isl), np.full(n, osl), concurrency=per_replica)
+        # steady state: drop the first and last wave of requests
+        metrics = summarize(run, warmup_requests=per_replica, cooldown_requests=per_replica)
+    else:
+        if not case.request_rate:
+            raise InferplanError("server case without request_rate")
+        n = SIM_MAX_REQUESTS
+        arrivals = PoissonArrivals(rate_rps=case.request_rate / d.replicas).arrival_times_s(
+            np.random.default_rng(0), n
+        )
+        run = simulate(step, limits, np.full(n, isl), np.full(n, osl), arrivals_s=arrivals)
+        metrics = summarize(run, warmup_requests=n // 10, cooldown_requests=n // 10)
+    if case.metric == "output_tokens_per_s":
+        return _Prediction(metrics.output_tokens_per_s * d.replicas)
+    if case.metric == "request_throughput_rps":
+        return _Prediction(metrics.request_throughput_rps * d.replicas)
+    field = _METRIC_FIELDS.get(case.metric)
+    if field is None:
+        raise InferplanError(f"metric {case.metric} not predicted for {case.scenario}")
+    dist = getattr(metrics, field)
+    stat = {"mean": dist.mean, "median": dist.p50, "p99": dist.p99}.get(case.statistic, dist.mean)
+    if stat is None:
+        raise InferplanError(f"no {case.metric} samples")
+    scale = 1e3 if case.metric.endswith("_ms") else 1.0
+    return _Prediction(stat * scale)
+
+
+def validate_cases(
+    cases: Iterable[ValidationCase],
+    predictor: Callable[[ValidationCase], _Prediction] = predict_case,
+) -> ValidationReport:
+    """Predict every case and summarise the error overall and by regime and metric."""
+    results: list[CaseResult] = []
+    for c in cases:
+        base = dict(
+            case_id=c.case_id,
+            scenario=c.scenario,
+            metric=c.metric,
+            engine=c.engine,
+            hardware=c.hardware,
+            model=c.model,
+            trust=c.trust,
+            measured=c.value,
+        )
+        try:
+            p = predictor(c)
+        except InferplanError as exc:
+            results.append(CaseResult(**base, skipped_reason=str(exc)))
+            continue
+        ape = abs(p.value - c.value) / c.value
+        results.append(CaseResult(**base, predicted=p.value, ape=ape, assumption=p.assumption))
+    return ValidationReport(summary=summarize_results(results), cases=results)
+
+
+def _group(results: list[CaseResult]) -> GroupSummary:
+    apes = [r.ape for r in results if r.ape is not None]
+    return GroupSummary(
+        n_cases=len(results),
+        n_predicted=len(apes),
+        median_ape=statistics.median(apes) if apes else None,
+        within_25pct=sum(a <= 0.25 for a in apes) / len(apes) if apes else None,
+    )
+
+
+def summarize_results(results: list[CaseResult]) -> ValidationSummary:
+    groups: dict[str, list[CaseResult]] = defaultdict(list)
+    for r in results:
+        groups[f"{r.scenario}/{r.metric}"].append(r)
+    overall = _group(results)
+    return ValidationSummary(
+        n_cases=overall.n_cases,
+        n_predicted=overall.n_predicted,
+        coverage=overall.n_predicted / overall.n_cases if overall.n_cases else 0.0,
+        median_ape=overall.median_ape,
+        within_25pct=overall.within_25pct,
+        by_regime_metric={k: _group(v) for k, v in sorted(groups.items())},
+    )

@@ -1,0 +1,304 @@
+"""Deployment options for the TCO comparison, each a typed spec discriminated by ``kind``.
+
+* ``on_prem`` / ``colocation`` -- :class:`OnPremSpec`: bought servers in an own
+  data centre (facility ``metered``: PUE x metered electricity) or in colocation
+  (facility ``colocation``: $/kW-month, with ``power_included`` so power is never
+  charged twice).
+* ``cloud`` -- :class:`CloudSpec`: rented GPU nodes, on demand, reserved or spot,
+  optionally autoscaled under the hourly traffic curve.
+* ``api`` -- :class:`ApiSpec`: a hosted model billed per token.
+* ``hybrid`` -- :class:`HybridSpec`: a base option (by name) sized for part of the
+  load with the overflow sent to a burst option (by name).
+
+Money is USD, power W, time months or years as named. Any field left ``None``
+takes its default from the price catalog (the docstring names the row).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from inferplan.specs.base import FrozenSpec
+from inferplan.specs.prices import PriceUnit
+
+
+class ServingSpec(FrozenSpec):
+    """Throughput of one model replica at the SLO, until the performance model predicts it.
+
+    output_tokens_per_s_per_replica: output tokens/s one replica sustains at the SLO.
+    gpus_per_replica: GPUs one replica occupies (tensor x pipeline parallel size).
+    target_utilisation: share of that throughput the sizing plans to use (headroom
+        policy, not a price); replicas(hour) = ceil(peak tok/s / (throughput x target)).
+    """
+
+    output_tokens_per_s_per_replica: float | None = Field(default=None, gt=0)
+    gpus_per_replica: int = Field(default=1, ge=1, le=576)
+    target_utilisation: float = Field(default=0.8, gt=0, le=1)
+
+
+class ServerCapexSpec(FrozenSpec):
+    """What one server costs to buy and install, USD, and what it draws, W.
+
+    Price: ``server_price_usd`` if given; else ``gpus_per_server x gpu_price_usd +
+    chassis + cpus + memory + nics`` if ``gpu_price_usd`` is given; else the price of
+    the ``catalog_id`` server row. Networking and storage shares are added per
+    server; installation is a one-off per server, paid in cash and never resold.
+    ``idle_power_share`` defaults to the ``server-idle-power-share`` rates row.
+    """
+
+    catalog_id: str | None = None
+    gpus_per_server: int | None = Field(default=None, ge=1, le=72)
+    server_price_usd: float | None = Field(default=None, ge=0)
+    gpu_price_usd: float | None = Field(default=None, ge=0)
+    chassis_usd: float = Field(default=0.0, ge=0)
+    cpus_usd: float = Field(default=0.0, ge=0)
+    memory_usd: float = Field(default=0.0, ge=0)
+    nics_usd: float = Field(default=0.0, ge=0)
+    networking_usd_per_server: float = Field(default=0.0, ge=0)
+    storage_usd_per_server: float = Field(default=0.0, ge=0)
+    installation_usd_per_server: float = Field(default=0.0, ge=0)
+    max_power_w: float | None = Field(default=None, gt=0)
+    idle_power_share: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _priced(self) -> ServerCapexSpec:
+        if self.catalog_id is None:
+            if self.server_price_usd is None and self.gpu_price_usd is None:
+                raise ValueError("catalog_id: give catalog_id, server_price_usd or gpu_price_usd")
+            if self.gpus_per_server is None:
+                raise ValueError("gpus_per_server: required without catalog_id")
+            if self.max_power_w is None:
+                raise ValueError("max_power_w: required without catalog_id")
+        return self
+
+
+class MeteredFacilitySpec(FrozenSpec):
+    """Own data centre: electricity = IT kWh x PUE x USD/kWh, plus fixed costs.
+
+    ``pue`` defaults to the region's ``default_pue``; ``electricity_usd_per_kwh`` to the
+    region's price (regions catalog).
+    """
+
+    kind: Literal["metered"] = "metered"
+    pue: float | None = Field(default=None, ge=1.0, le=3.0)
+    electricity_usd_per_kwh: float | None = Field(default=None, ge=0)
+    fixed_usd_per_month: float = Field(default=0.0, ge=0)
+
+
+class ColocationFacilitySpec(FrozenSpec):
+    """Colocation: contracted kW (servers x max power) x USD per kW-month.
+
+    With ``power_included`` true the rent covers electricity and none is charged
+    (energy and CO2 are still reported); otherwise metered IT kWh x ``pue`` x
+    USD/kWh is added. ``usd_per_kw_month`` defaults to the ``catalog_id`` rates row,
+    ``pue`` to ``pue-colocation``.
+    """
+
+    kind: Literal["colocation"] = "colocation"
+    power_included: bool
+    usd_per_kw_month: float | None = Field(default=None, ge=0)
+    catalog_id: str = "colocation-wholesale-na"
+    pue: float | None = Field(default=None, ge=1.0, le=3.0)
+    electricity_usd_per_kwh: float | None = Field(default=None, ge=0)
+
+
+class Financing(StrEnum):
+    CASH = "cash"
+    LOAN = "loan"
+    LEASE = "lease"
+
+
+class FinancingSpec(FrozenSpec):
+    """How hardware is paid for.
+
+    cash: the price at purchase. loan: ``down_payment_share`` at purchase, the rest
+    as an annuity at ``annual_rate`` / 12 per month over ``term_months`` (default:
+    until the fleet is sold); a balance still open at sale is repaid then. lease:
+    an annuity over the fleet's life on (price - PV of ``lease_residual_share`` x
+    price); the lessor keeps the hardware, so no resale value comes back.
+    """
+
+    kind: Financing = Financing.CASH
+    annual_rate: float = Field(default=0.0, ge=0, le=1)
+    term_months: int | None = Field(default=None, ge=1, le=180)
+    down_payment_share: float = Field(default=0.0, ge=0, le=1)
+    lease_residual_share: float = Field(default=0.0, ge=0, lt=1)
+
+
+class OnPremSpec(ServingSpec):
+    """Servers you buy, in your own data centre or in colocation.
+
+    Timing: hardware and installation are paid at month 0 (order); service,
+    opex (power, facility, support, licences, staff) start after
+    ``lead_time_months``; traffic in the lead months (and any hour the fleet is
+    short) goes to ``bridge`` (a cloud or api option by name) or is unserved.
+    Residual: at each sale, ``residual_value_share`` x purchase price if given,
+    else the straight-line book value over ``depreciation_years``.
+    ``refresh_after_years``: sell and re-buy at that anniversary; the new fleet
+    costs ``refresh_price_factor`` x the escalated price and delivers
+    ``refresh_throughput_factor`` x the throughput per replica.
+    Defaults: support ``support-share``, staff ``ops-fte`` x ``staff-loaded-cost``;
+    licences 0 unless ``licence_usd_per_gpu_year`` or ``licence_id`` is given.
+    """
+
+    kind: Literal["on_prem", "colocation"] = "on_prem"
+    name: str = Field(min_length=1)
+    region: str | None = None
+    capex: ServerCapexSpec
+    servers: int | None = Field(default=None, ge=1)
+    facility: MeteredFacilitySpec | ColocationFacilitySpec | None = Field(
+        default=None, discriminator="kind"
+    )
+    support_share_per_year: float | None = Field(default=None, ge=0, le=1)
+    licence_usd_per_gpu_year: float | None = Field(default=None, ge=0)
+    licence_id: str | None = None
+    staff_fte: float | None = Field(default=None, ge=0)
+    staff_usd_per_fte_year: float | None = Field(default=None, ge=0)
+    depreciation_years: float = Field(default=5.0, gt=0, le=15)
+    residual_value_share: float | None = Field(default=None, ge=0, le=1)
+    financing: FinancingSpec = FinancingSpec()
+    lead_time_months: int = Field(default=0, ge=0, le=60)
+    bridge: str | None = None
+    refresh_after_years: int | None = Field(default=None, ge=1, le=14)
+    refresh_price_factor: float = Field(default=1.0, gt=0)
+    refresh_throughput_factor: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _facility_matches(self) -> OnPremSpec:
+        if self.kind == "colocation" and not isinstance(self.facility, ColocationFacilitySpec):
+            raise ValueError(
+                "facility: a colocation option needs facility: {kind: colocation, "
+                "power_included: true|false}"
+            )
+        return self
+
+
+class CloudCommitment(StrEnum):
+    ON_DEMAND = "on_demand"
+    RESERVED_1Y = "reserved_1y"
+    RESERVED_3Y = "reserved_3y"
+    SPOT = "spot"
+
+
+RESERVED_TERM_MONTHS: dict[CloudCommitment, int] = {
+    CloudCommitment.RESERVED_1Y: 12,
+    CloudCommitment.RESERVED_3Y: 36,
+}
+
+
+class CloudSpec(ServingSpec):
+    """Rented GPU nodes.
+
+    Price: the ``catalog_id`` cloud row, or inline ``price_usd_per_hour`` (on-demand,
+    per ``price_unit``) with ``gpus_per_node``. Reserved: ``reserved_discount`` off
+    on-demand, else the row's reserved price or discount; billed 24/7 for every
+    month of each whole term (terms renew back to back; months after the last
+    whole term are billed on demand). Spot: the spot price x (1 +
+    ``spot_interruption_overhead``), the extra node-hours lost to interruptions.
+    Autoscaling (on demand and spot): nodes(hour) = max(min_nodes, needed).
+    Energy is estimated when a node power is known (``node_max_power_w`` or the
+    row's ``power_reference``), with ``pue`` (default ``pue-hyperscale``).
+    """
+
+    kind: Literal["cloud"] = "cloud"
+    name: str = Field(min_length=1)
+    catalog_id: str | None = None
+    provider: str | None = None
+    instance: str | None = None
+    cloud_region: str | None = None
+    price_usd_per_hour: float | None = Field(default=None, ge=0)
+    price_unit: PriceUnit | None = None
+    gpus_per_node: int | None = Field(default=None, ge=1, le=72)
+    commitment: CloudCommitment = CloudCommitment.ON_DEMAND
+    reserved_discount: float | None = Field(default=None, ge=0, lt=1)
+    spot_price_usd_per_hour: float | None = Field(default=None, ge=0)
+    spot_interruption_overhead: float = Field(default=0.1, ge=0, le=1)
+    autoscaling: bool = True
+    min_nodes: int = Field(default=1, ge=0)
+    nodes: int | None = Field(default=None, ge=1)
+    storage_usd_per_month: float = Field(default=0.0, ge=0)
+    egress_usd_per_gb: float = Field(default=0.0, ge=0)
+    egress_bytes_per_output_token: float = Field(default=4.0, gt=0)
+    grid_region: str | None = None
+    node_max_power_w: float | None = Field(default=None, gt=0)
+    pue: float | None = Field(default=None, ge=1.0, le=3.0)
+
+    @model_validator(mode="after")
+    def _priced(self) -> CloudSpec:
+        if self.catalog_id is None:
+            if self.price_usd_per_hour is None:
+                raise ValueError("price_usd_per_hour: required without catalog_id")
+            if self.gpus_per_node is None:
+                raise ValueError("gpus_per_node: required without catalog_id")
+        return self
+
+
+class ApiSpec(FrozenSpec):
+    """A hosted model API billed per token, USD per 1M tokens.
+
+    Cost per request = (input x (1 - cached share) x input price + input x cached share
+    x cached price + output x output price) / 1e6, times (1 - batch_share x
+    batch_discount). Cached input defaults to the input price when unknown.
+    Rate limits are checked against the peak hour and reported as warnings.
+    """
+
+    kind: Literal["api"] = "api"
+    name: str = Field(min_length=1)
+    catalog_id: str | None = None
+    input_usd_per_million: float | None = Field(default=None, ge=0)
+    output_usd_per_million: float | None = Field(default=None, ge=0)
+    cached_input_usd_per_million: float | None = Field(default=None, ge=0)
+    batch_share: float = Field(default=0.0, ge=0, le=1)
+    batch_discount: float | None = Field(default=None, ge=0, lt=1)
+    max_requests_per_minute: float | None = Field(default=None, gt=0)
+    max_tokens_per_minute: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _priced(self) -> ApiSpec:
+        if self.catalog_id is None and (
+            self.input_usd_per_million is None or self.output_usd_per_million is None
+        ):
+            raise ValueError(
+                "input_usd_per_million: give catalog_id or both input and output prices"
+            )
+        return self
+
+
+class HybridSpec(FrozenSpec):
+    """Base option sized for part of the load, overflow to a burst option.
+
+    ``base`` names an on_prem, colocation or cloud option; ``burst`` a cloud or api
+    option. With ``base_servers`` None inferplan tries every base size from 0 to the
+    size that serves the peak alone and keeps the cheapest by ``objective``.
+    """
+
+    kind: Literal["hybrid"] = "hybrid"
+    name: str = Field(min_length=1)
+    base: str
+    burst: str
+    base_servers: int | None = Field(default=None, ge=0)
+    objective: Literal["npv", "nominal"] = "npv"
+
+
+DeploymentOption = Annotated[
+    OnPremSpec | CloudSpec | ApiSpec | HybridSpec, Field(discriminator="kind")
+]
+
+__all__ = [
+    "RESERVED_TERM_MONTHS",
+    "ApiSpec",
+    "CloudCommitment",
+    "CloudSpec",
+    "ColocationFacilitySpec",
+    "DeploymentOption",
+    "Financing",
+    "FinancingSpec",
+    "HybridSpec",
+    "MeteredFacilitySpec",
+    "OnPremSpec",
+    "ServerCapexSpec",
+    "ServingSpec",
+]

@@ -1,0 +1,75 @@
+"""Inference-engine profiles: memory policy, scheduler limits and fitted efficiencies.
+
+The efficiency parameters are physical: the fraction of dense peak FLOP/s large
+GEMMs reach, the token count at which a GEMM reaches half of that, the fraction
+of peak memory bandwidth weight and KV streaming reach, attention-kernel
+efficiency, all-reduce efficiency and latency, and the engine's fixed CPU/launch
+overhead per step, per layer and per sequence. ``fitted_from`` records where
+each profile's values came from.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from inferplan.perf.batch import Admission
+from inferplan.specs.base import FrozenSpec, SourcedRecord
+
+
+class EngineMemoryPolicy(FrozenSpec):
+    """How an engine splits device memory between weights, runtime and KV cache.
+
+    memory_utilization: share of device memory the engine may use in total
+        (vLLM ``gpu_memory_utilization``, SGLang ``mem_fraction_static``).
+    kv_share_of_free: if set, the KV cache takes this share of what is free after
+        weights and runtime (TensorRT-LLM ``kv_cache_free_gpu_mem_fraction``)
+        instead of everything up to ``memory_utilization``.
+    """
+
+    memory_utilization: float = Field(default=0.9, gt=0, le=1)
+    kv_share_of_free: float | None = Field(default=None, gt=0, le=1)
+    runtime_overhead_bytes: float = Field(default=1.0e9, ge=0)
+    cuda_graph_bytes: float = Field(default=0.0, ge=0)
+    comm_buffer_bytes: float = Field(default=0.0, ge=0, description="per device when TP*PP > 1")
+    activation_bytes_per_token: float = Field(
+        default=0.0, ge=0, description="extra workspace per batched token beyond the model's"
+    )
+    kv_block_tokens: int = Field(default=16, ge=1)
+
+
+class EngineScheduler(FrozenSpec):
+    """Default continuous-batching limits (a user may override them)."""
+
+    max_num_seqs: int = Field(default=256, ge=1)
+    max_num_batched_tokens: int = Field(default=8192, ge=1)
+    chunked_prefill: bool = True
+    admission: Admission = Admission.ON_DEMAND
+
+
+class EngineEfficiency(FrozenSpec):
+    """Physical efficiency parameters of the step-time model (see inferplan.perf.step)."""
+
+    gemm_efficiency: float = Field(default=0.75, gt=0, le=1)
+    gemm_half_tokens: float = Field(default=32.0, ge=0)
+    bandwidth_efficiency: float = Field(default=0.85, gt=0, le=1)
+    attention_efficiency: float = Field(default=0.5, gt=0, le=1)
+    comm_efficiency: float = Field(default=0.7, gt=0, le=1)
+    allreduce_latency_s: float = Field(default=10e-6, ge=0)
+    step_overhead_s: float = Field(default=1e-3, ge=0)
+    layer_overhead_s: float = Field(default=0.0, ge=0)
+    seq_overhead_s: float = Field(default=0.0, ge=0)
+    quantized_bandwidth_efficiency: float = Field(
+        default=1.0, gt=0, le=1, description="extra factor for weight-only dequantizing kernels"
+    )
+
+
+class EngineSpec(SourcedRecord):
+    """One inference engine profile."""
+
+    name: str
+    memory: EngineMemoryPolicy = EngineMemoryPolicy()
+    scheduler: EngineScheduler = EngineScheduler()
+    efficiency: EngineEfficiency = EngineEfficiency()
+    fitted_from: str = ""
+    supports_fp8_compute: bool = True
+    supports_gguf: bool = False

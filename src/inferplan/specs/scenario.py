@@ -1,0 +1,241 @@
+"""The scenario file: one YAML document describing workload, options and finance.
+
+``inferplan tco`` and ``inferplan plan`` read the same :class:`ScenarioSpec`.
+Sections: ``name``, ``description``, ``workload`` (:class:`TrafficSpec`),
+``finance`` (:class:`FinanceSpec`), ``region`` (default electricity/carbon region
+id), ``options`` (deployment options discriminated by ``kind``),
+``price_overrides`` (catalog id -> {field: value}), ``uncertainty`` (Monte Carlo
+and tornado ranges) and the planner's sections ``models``, ``slo``, ``policy``,
+``candidates``, ``report`` (free-form for now, all optional).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from inferplan.specs.base import FrozenSpec
+from inferplan.specs.economics import (
+    RESERVED_TERM_MONTHS,
+    ApiSpec,
+    CloudSpec,
+    DeploymentOption,
+    HybridSpec,
+    OnPremSpec,
+)
+
+
+class ProfilePreset(StrEnum):
+    """Named weekly traffic shapes (data and sources in ``inferplan.tco.traffic``).
+
+    always_on: Azure LLM inference trace 2024, conversation (peak/mean 1.34).
+    business_hours: Azure LLM inference trace 2024, coding (peak/mean 2.23).
+    office_chat: BurstGPT ChatGPT conversation log (peak/mean ~2.3, lunch dip).
+    flat: the same rate every hour.
+    """
+
+    ALWAYS_ON = "always_on"
+    BUSINESS_HOURS = "business_hours"
+    OFFICE_CHAT = "office_chat"
+    FLAT = "flat"
+
+
+class TrafficSpec(FrozenSpec):
+    """Demand: volume, weekly shape, growth and token lengths.
+
+    Volume is ``requests_per_day`` (mean over the 7 days of a week) or ``users`` x
+    ``requests_per_user_per_day``. ``profile`` is a preset or relative weights for
+    24 hours (every day; ``weekend_factor`` scales Saturday and Sunday) or 168
+    hours (Monday 00h first). ``peak_to_mean_within_hour`` (>= 1) scales the hourly
+    mean rate for sizing only (bursts inside an hour). Growth is applied in yearly
+    steps: year k (months 12k+1..12k+12) has (1 + growth_per_year)^k times the volume.
+    Costs use the mean token lengths (cost is linear in tokens); the p90 fields are
+    kept for the performance model.
+    """
+
+    requests_per_day: float | None = Field(default=None, gt=0)
+    users: int | None = Field(default=None, ge=1)
+    requests_per_user_per_day: float | None = Field(default=None, gt=0)
+    profile: ProfilePreset | list[float] = ProfilePreset.ALWAYS_ON
+    weekend_factor: float | None = Field(default=None, ge=0)
+    peak_to_mean_within_hour: float = Field(default=1.0, ge=1.0, le=20.0)
+    growth_per_year: float = Field(default=0.0, gt=-1.0, le=10.0)
+    input_tokens_mean: float = Field(gt=0)
+    output_tokens_mean: float = Field(gt=0)
+    input_tokens_p90: float | None = Field(default=None, gt=0)
+    output_tokens_p90: float | None = Field(default=None, gt=0)
+    cached_input_share: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _volume_and_shape(self) -> TrafficSpec:
+        per_user = self.users is not None or self.requests_per_user_per_day is not None
+        if self.requests_per_day is not None and per_user:
+            raise ValueError("requests_per_day: give requests_per_day or users, not both")
+        if self.requests_per_day is None:
+            if self.users is None or self.requests_per_user_per_day is None:
+                raise ValueError(
+                    "requests_per_day: give requests_per_day, or users and "
+                    "requests_per_user_per_day"
+                )
+        if isinstance(self.profile, list):
+            if len(self.profile) not in (24, 168):
+                raise ValueError("profile: a list needs 24 (daily) or 168 (weekly) weights")
+            if any(w < 0 for w in self.profile) or sum(self.profile) <= 0:
+                raise ValueError("profile: weights must be >= 0 with a positive sum")
+            if len(self.profile) == 168 and self.weekend_factor is not None:
+                raise ValueError("weekend_factor: not used with a 168-hour profile")
+        return self
+
+    @property
+    def daily_requests(self) -> float:
+        """Mean requests per day over a week."""
+        if self.requests_per_day is not None:
+            return self.requests_per_day
+        assert self.users is not None and self.requests_per_user_per_day is not None
+        return self.users * self.requests_per_user_per_day
+
+
+class EscalationSpec(FrozenSpec):
+    """Price change per year per price kind (0.05 = +5 %/year, -0.2 = -20 %/year).
+
+    Prices step once a year: a cash flow in month m (m >= 1) uses
+    (1 + rate)^floor((m - 1) / 12); a purchase at month b uses (1 + rate)^floor(b / 12).
+    """
+
+    hardware: float = Field(default=0.0, gt=-1, le=1)
+    cloud: float = Field(default=0.0, gt=-1, le=1)
+    api: float = Field(default=0.0, gt=-1, le=1)
+    electricity: float = Field(default=0.0, gt=-1, le=1)
+    colocation: float = Field(default=0.0, gt=-1, le=1)
+    staff: float = Field(default=0.0, gt=-1, le=1)
+    software: float = Field(default=0.0, gt=-1, le=1)
+
+
+class FinanceSpec(FrozenSpec):
+    """Horizon, discount rate (effective annual, e.g. your WACC) and escalation."""
+
+    horizon_years: int = Field(gt=0, le=15)
+    discount_rate: float = Field(ge=0, le=1)
+    currency: Literal["USD"] = "USD"
+    escalation: EscalationSpec = EscalationSpec()
+
+    @property
+    def horizon_months(self) -> int:
+        return 12 * self.horizon_years
+
+
+FactorName = Literal[
+    "hardware_price",
+    "cloud_price",
+    "api_price",
+    "electricity_price",
+    "colocation_price",
+    "staff_cost",
+    "support_share",
+    "residual_value",
+    "traffic",
+    "throughput",
+    "power",
+    "discount_rate",
+]
+
+
+class RangeSpec(FrozenSpec):
+    """A multiplicative range around the base case (1.0), e.g. low 0.8, high 1.3."""
+
+    low: float = Field(gt=0)
+    high: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RangeSpec:
+        if not self.low <= 1.0 <= self.high:
+            raise ValueError("low: low <= 1.0 <= high is required")
+        return self
+
+
+class UncertaintySpec(FrozenSpec):
+    """Ranges for the tornado and the Monte Carlo (seeded, triangular with mode 1).
+
+    A factor without a range here takes the catalog ``uncertainty`` row for it, or
+    +/- ``tornado_step`` in the tornado and stays at 1.0 in the Monte Carlo.
+    """
+
+    draws: int = Field(default=500, ge=1, le=100_000)
+    seed: int = 0
+    tornado_step: float = Field(default=0.2, gt=0, lt=1)
+    ranges: dict[FactorName, RangeSpec] = Field(default_factory=dict)
+
+
+PlannerSection = dict[str, Any] | list[Any] | None
+
+
+class ScenarioSpec(FrozenSpec):
+    """A whole scenario. See the module docstring for the sections."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    workload: TrafficSpec
+    finance: FinanceSpec
+    region: str = "us-avg"
+    options: list[DeploymentOption] = Field(min_length=1)
+    price_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    uncertainty: UncertaintySpec = UncertaintySpec()
+    models: PlannerSection = None
+    slo: PlannerSection = None
+    policy: PlannerSection = None
+    candidates: PlannerSection = None
+    report: PlannerSection = None
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> ScenarioSpec:
+        names = [o.name for o in self.options]
+        by_name = {o.name: o for o in self.options}
+        months = self.finance.horizon_months
+        for i, opt in enumerate(self.options):
+            at = f"options[{i}]"
+            if opt.name in names[:i]:
+                raise ValueError(f"{at}.name: option name '{opt.name}' is used twice")
+            if isinstance(opt, CloudSpec) and opt.commitment in RESERVED_TERM_MONTHS:
+                term = RESERVED_TERM_MONTHS[opt.commitment]
+                if term > months:
+                    raise ValueError(
+                        f"{at}.commitment: {opt.commitment.value} term ({term} months) is "
+                        f"longer than finance.horizon_years ({months} months)"
+                    )
+            if isinstance(opt, OnPremSpec):
+                if opt.lead_time_months >= months:
+                    raise ValueError(f"{at}.lead_time_months: must be shorter than the horizon")
+                if opt.refresh_after_years is not None:
+                    r = 12 * opt.refresh_after_years
+                    if not opt.lead_time_months < r < months:
+                        raise ValueError(
+                            f"{at}.refresh_after_years: must fall after the lead time "
+                            "and before the end of the horizon"
+                        )
+                if opt.bridge is not None:
+                    target = by_name.get(opt.bridge)
+                    if not isinstance(target, CloudSpec | ApiSpec):
+                        raise ValueError(f"{at}.bridge: must name a cloud or api option")
+            if isinstance(opt, HybridSpec):
+                base, burst = by_name.get(opt.base), by_name.get(opt.burst)
+                if not isinstance(base, OnPremSpec | CloudSpec):
+                    raise ValueError(f"{at}.base: must name an on_prem, colocation or cloud option")
+                if not isinstance(burst, CloudSpec | ApiSpec):
+                    raise ValueError(f"{at}.burst: must name a cloud or api option")
+                if opt.base == opt.burst:
+                    raise ValueError(f"{at}.burst: must differ from base")
+        return self
+
+
+__all__ = [
+    "EscalationSpec",
+    "FactorName",
+    "FinanceSpec",
+    "ProfilePreset",
+    "RangeSpec",
+    "ScenarioSpec",
+    "TrafficSpec",
+    "UncertaintySpec",
+]

@@ -1,0 +1,187 @@
+"""Price every option of a scenario on the same traffic and finance: ``compare_tco``.
+
+Catalogs are arguments (the core reads no files): pass ``load_prices()`` and
+``load_regions()`` from :mod:`inferplan.catalog.prices`, or your own.
+
+Lead time and shortfalls: an on-prem option whose ``bridge`` names a cloud or API
+option sends every request it cannot serve (all of them before service starts,
+and any hour above its capacity) to that option, whose costs are added under
+``bridge.*``. Without a bridge those requests are unserved: they are reported as
+``unserved_share`` with a warning, and cost per token counts served tokens only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inferplan.catalog.loader import Catalog
+from inferplan.catalog.prices import PriceCatalog, apply_price_overrides
+from inferplan.specs.economics import ApiSpec, CloudSpec, HybridSpec, OnPremSpec
+from inferplan.specs.prices import RegionRecord
+from inferplan.specs.scenario import ScenarioSpec
+from inferplan.tco.cashflow import break_even_month, discount_factors, npv
+from inferplan.tco.context import EvalContext, Factors, Flows
+from inferplan.tco.hybrid import evaluate_hybrid
+from inferplan.tco.onprem import evaluate_on_prem
+from inferplan.tco.rented import evaluate_api, evaluate_cloud
+from inferplan.tco.results import OptionResult, TcoComparison
+from inferplan.tco.traffic import monthly_demand, requests_per_month
+
+
+def build_context(
+    scenario: ScenarioSpec,
+    prices: PriceCatalog,
+    regions: Catalog[RegionRecord],
+    factors: Factors | None = None,
+) -> EvalContext:
+    """Apply the scenario's price overrides and check its default region."""
+    prices, regions = apply_price_overrides(prices, regions, scenario.price_overrides)
+    regions.get(scenario.region, "region")
+    return EvalContext(
+        months=scenario.finance.horizon_months,
+        finance=scenario.finance,
+        traffic=scenario.workload,
+        prices=prices,
+        regions=regions,
+        default_region=scenario.region,
+        factors=factors or Factors(),
+    )
+
+
+def _rented(spec: CloudSpec | ApiSpec, ctx: EvalContext, demand: np.ndarray, at: str) -> Flows:
+    if isinstance(spec, ApiSpec):
+        return evaluate_api(spec, ctx, demand, at)
+    return evaluate_cloud(spec, ctx, demand, at)
+
+
+def evaluate_options(
+    scenario: ScenarioSpec,
+    ctx: EvalContext,
+    hybrid_base: dict[str, int] | None = None,
+) -> dict[str, Flows]:
+    """Flows of every option, by name. ``hybrid_base`` fixes hybrid base sizes."""
+    demand = monthly_demand(scenario.workload, ctx.months, ctx.factors.traffic)
+    index = {o.name: i for i, o in enumerate(scenario.options)}
+    out: dict[str, Flows] = {}
+    for i, opt in enumerate(scenario.options):
+        at = f"options[{i}]"
+        if isinstance(opt, OnPremSpec):
+            flows = evaluate_on_prem(opt, ctx, demand, at)
+            if opt.bridge is not None:
+                bridge = scenario.options[index[opt.bridge]]
+                assert isinstance(bridge, CloudSpec | ApiSpec) and flows.overflow_rps is not None
+                b = _rented(bridge, ctx, flows.overflow_rps, f"options[{index[opt.bridge]}]")
+                flows.merge(b, "bridge.")
+                flows.overflow_rps = b.overflow_rps
+                flows.info["bridge"] = opt.bridge
+        elif isinstance(opt, CloudSpec | ApiSpec):
+            flows = _rented(opt, ctx, demand, at)
+        else:
+            assert isinstance(opt, HybridSpec)
+            base = scenario.options[index[opt.base]]
+            burst = scenario.options[index[opt.burst]]
+            assert isinstance(base, OnPremSpec | CloudSpec)
+            assert isinstance(burst, CloudSpec | ApiSpec)
+            ats = (f"options[{index[opt.base]}]", f"options[{index[opt.burst]}]")
+            fixed = (hybrid_base or {}).get(opt.name)
+            flows = evaluate_hybrid(opt, base, burst, ctx, demand, ats, fixed)
+        demand_req = float(requests_per_month(demand).sum())
+        unserved = (
+            float(requests_per_month(flows.overflow_rps).sum()) / demand_req
+            if flows.overflow_rps is not None and demand_req > 0
+            else 0.0
+        )
+        flows.info["unserved_share"] = unserved
+        if unserved > 1e-9:
+            flows.warnings.append(
+                f"{unserved:.1%} of requests are not served (lead time or capacity); "
+                "set a bridge option or more capacity"
+            )
+        out[opt.name] = flows
+    return out
+
+
+def _per_million(value: float | None, tokens: float) -> float | None:
+    if value is None or tokens <= 0:
+        return None
+    return value / tokens * 1e6
+
+
+def summarise(name: str, kind: str, flows: Flows, ctx: EvalContext) -> OptionResult:
+    """Turn evaluated flows into an :class:`OptionResult` (break-evens filled later)."""
+    rate = ctx.finance.discount_rate * ctx.factors.discount_rate
+    total = flows.total
+    req = flows.served_requests if flows.served_requests is not None else flows.zeros()
+    tokens = float(req.sum()) * ctx.tokens_per_request
+    out_tokens = float(req.sum()) * ctx.out_tokens
+    disc_tokens = float(np.dot(req * ctx.tokens_per_request, discount_factors(ctx.months, rate)))
+    nominal = float(total.sum())
+    present = npv(total, rate)
+    energy = float(flows.energy_kwh.sum()) if flows.energy_kwh is not None else None
+    co2 = float(flows.co2_kg.sum()) if flows.co2_kg is not None else None
+    details = {k: v for k, v in flows.info.items() if k != "unserved_share"}
+    return OptionResult(
+        name=name,
+        kind=kind,
+        tco_nominal_usd=nominal,
+        npv_usd=present,
+        usd_per_million_tokens=_per_million(nominal, tokens),
+        usd_per_million_output_tokens=_per_million(nominal, out_tokens),
+        levelised_usd_per_million_tokens=_per_million(present, disc_tokens),
+        monthly_cash_flows_usd=[float(x) for x in total],
+        breakdown_usd={
+            k: float(v.sum()) for k, v in sorted(flows.categories.items()) if np.any(v != 0)
+        },
+        requests_served=float(req.sum()),
+        tokens_served=tokens,
+        unserved_share=float(flows.info.get("unserved_share", 0.0)),
+        energy_kwh=energy,
+        kwh_per_million_tokens=_per_million(energy, tokens),
+        co2_kg=co2,
+        kg_co2_per_million_tokens=_per_million(co2, tokens),
+        details=details,
+        warnings=list(dict.fromkeys(flows.warnings)),
+    )
+
+
+def compare_tco(
+    scenario: ScenarioSpec,
+    prices: PriceCatalog,
+    regions: Catalog[RegionRecord],
+    factors: Factors | None = None,
+    hybrid_base: dict[str, int] | None = None,
+) -> TcoComparison:
+    """Monthly cash flows, NPV, $/token, breakdown and break-evens of every option.
+
+    >>> from inferplan.catalog.prices import load_prices, load_regions
+    >>> from inferplan.scenario_io import parse_scenario
+    >>> s = parse_scenario({"name": "x", "finance": {"horizon_years": 1, "discount_rate": 0},
+    ...     "workload": {"requests_per_day": 1e6, "input_tokens_mean": 1000,
+    ...                  "output_tokens_mean": 1000, "profile": "flat"},
+    ...     "options": [{"kind": "api", "name": "api", "input_usd_per_million": 1,
+    ...                  "output_usd_per_million": 1}]})
+    >>> round(compare_tco(s, load_prices(), load_regions()).options[0].usd_per_million_tokens, 6)
+    1.0
+    """
+    ctx = build_context(scenario, prices, regions, factors)
+    flows = evaluate_options(scenario, ctx, hybrid_base)
+    results = [summarise(o.name, o.kind, flows[o.name], ctx) for o in scenario.options]
+    rate = ctx.finance.discount_rate * ctx.factors.discount_rate
+    totals = {n: f.total for n, f in flows.items()}
+    for r in results:
+        for other in results:
+            if other.name != r.name:
+                a, b = totals[r.name], totals[other.name]
+                r.break_even_month[other.name] = break_even_month(a, b)
+                r.break_even_month_discounted[other.name] = break_even_month(a, b, rate)
+    return TcoComparison(
+        scenario=scenario.name,
+        horizon_months=ctx.months,
+        discount_rate=rate,
+        options=results,
+        cheapest_by_npv=min(results, key=lambda r: r.npv_usd).name,
+        cheapest_by_nominal=min(results, key=lambda r: r.tco_nominal_usd).name,
+    )
+
+
+__all__ = ["build_context", "compare_tco", "evaluate_options", "summarise"]

@@ -1,0 +1,108 @@
+"""Typed, JSON-serialisable results of the TCO comparison and its sensitivity runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+CONVENTIONS = (
+    "USD. monthly_cash_flows_usd[0] is the order date (t=0), [m] the end of month m "
+    "(month 1 = first month). Costs positive, resale value negative. "
+    "tco_nominal_usd = sum of flows. npv_usd = sum CF_m / (1 + r)^(m/12), r the "
+    "effective annual discount rate. Escalation steps once a year. "
+    "usd_per_million_tokens = nominal TCO / (input + output tokens served) x 1e6; "
+    "levelised_usd_per_million_tokens = NPV of costs / discounted tokens x 1e6. "
+    "break_even_month[X] = first month from which this option's cumulative cost stays "
+    "at or below X's to the end of the horizon (null: never). Energy is facility kWh "
+    "(IT x PUE); CO2 = kWh x annual-average grid intensity."
+)
+
+
+class OptionResult(BaseModel):
+    """One deployment option over the horizon."""
+
+    name: str
+    kind: str
+    tco_nominal_usd: float
+    npv_usd: float
+    usd_per_million_tokens: float | None
+    usd_per_million_output_tokens: float | None
+    levelised_usd_per_million_tokens: float | None
+    monthly_cash_flows_usd: list[float]
+    breakdown_usd: dict[str, float]
+    break_even_month: dict[str, int | None] = Field(default_factory=dict)
+    break_even_month_discounted: dict[str, int | None] = Field(default_factory=dict)
+    requests_served: float
+    tokens_served: float
+    unserved_share: float
+    energy_kwh: float | None
+    kwh_per_million_tokens: float | None
+    co2_kg: float | None
+    kg_co2_per_million_tokens: float | None
+    details: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class TcoComparison(BaseModel):
+    """Every option of a scenario, priced on the same traffic and finance."""
+
+    scenario: str
+    horizon_months: int
+    discount_rate: float
+    conventions: str = CONVENTIONS
+    options: list[OptionResult]
+    cheapest_by_npv: str
+    cheapest_by_nominal: str
+
+    def option(self, name: str) -> OptionResult:
+        """The result of the option called ``name``."""
+        for o in self.options:
+            if o.name == name:
+                return o
+        raise KeyError(name)
+
+
+class TornadoBar(BaseModel):
+    """NPV of every option with one factor at its low and at its high value."""
+
+    factor: str
+    low: float
+    high: float
+    range_source: str
+    npv_low_usd: dict[str, float]
+    npv_high_usd: dict[str, float]
+    swing_usd: float
+    cheapest_low: str
+    cheapest_high: str
+
+
+class OptionDistribution(BaseModel):
+    """Monte Carlo percentiles of one option's TCO, USD."""
+
+    npv_p10_usd: float
+    npv_p50_usd: float
+    npv_p90_usd: float
+    nominal_p10_usd: float
+    nominal_p50_usd: float
+    nominal_p90_usd: float
+    probability_cheapest: float
+
+
+class MonteCarloResult(BaseModel):
+    """Seeded Monte Carlo over the factor ranges (triangular, mode 1.0)."""
+
+    draws: int
+    seed: int
+    ranges: dict[str, tuple[float, float]]
+    options: dict[str, OptionDistribution]
+
+
+__all__ = [
+    "CONVENTIONS",
+    "MonteCarloResult",
+    "OptionDistribution",
+    "OptionResult",
+    "TcoComparison",
+    "TornadoBar",
+]

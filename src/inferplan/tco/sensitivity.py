@@ -1,0 +1,145 @@
+"""Sensitivity and uncertainty: a tornado of one-at-a-time swings and a seeded Monte Carlo.
+
+Both work through multiplicative :class:`~inferplan.tco.context.Factors` (1.0 =
+the scenario as written). A factor's range comes from, in order: the scenario's
+``uncertainty.ranges``, the catalog's ``uncertainty`` row for that factor, or (in
+the tornado only) 1 -/+ ``uncertainty.tornado_step``.
+
+Tornado: each factor at its low and its high value with all others at 1.0; the bar
+length is the largest NPV change of any option; bars are sorted longest first.
+Monte Carlo: factors drawn independently from triangular(low, 1.0, high) with
+``numpy.random.default_rng(seed)``; hybrid splits stay at the base case's optimum
+(re-optimising every draw would answer a different question: the value of
+perfect foresight). Percentiles use numpy's default (linear) method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from inferplan.catalog.loader import Catalog
+from inferplan.catalog.prices import PriceCatalog, apply_price_overrides
+from inferplan.specs.prices import RegionRecord
+from inferplan.specs.scenario import ScenarioSpec
+from inferplan.tco.compare import compare_tco
+from inferplan.tco.context import Factors
+from inferplan.tco.results import (
+    MonteCarloResult,
+    OptionDistribution,
+    TcoComparison,
+    TornadoBar,
+)
+
+
+def factor_ranges(
+    scenario: ScenarioSpec,
+    prices: PriceCatalog,
+    regions: Catalog[RegionRecord],
+    with_step: bool,
+) -> dict[str, tuple[float, float, str]]:
+    """``factor -> (low, high, where the range came from)``."""
+    prices, _ = apply_price_overrides(prices, regions, scenario.price_overrides)
+    catalog = {r.factor: r for r in prices.uncertainty}
+    step = scenario.uncertainty.tornado_step
+    out: dict[str, tuple[float, float, str]] = {}
+    for name in Factors.names():
+        user = scenario.uncertainty.ranges.get(name)  # type: ignore[call-overload]
+        if user is not None:
+            out[name] = (user.low, user.high, "scenario")
+        elif name in catalog:
+            rec = catalog[name]
+            out[name] = (rec.low, rec.high, f"catalog:{rec.id}")
+        elif with_step:
+            out[name] = (1.0 - step, 1.0 + step, f"+/-{step:g}")
+    return out
+
+
+def _hybrid_split(base: TcoComparison) -> dict[str, int]:
+    return {
+        o.name: int(o.details["base_units"]) for o in base.options if o.kind == "hybrid"
+    }
+
+
+def tornado(
+    scenario: ScenarioSpec,
+    prices: PriceCatalog,
+    regions: Catalog[RegionRecord],
+    base: TcoComparison | None = None,
+) -> list[TornadoBar]:
+    """One bar per factor, longest NPV swing first (hybrids re-optimised per run)."""
+    base = base or compare_tco(scenario, prices, regions)
+    bars: list[TornadoBar] = []
+    for name, (low, high, origin) in factor_ranges(scenario, prices, regions, with_step=True).items():
+        lo = compare_tco(scenario, prices, regions, replace(Factors(), **{name: low}))
+        hi = compare_tco(scenario, prices, regions, replace(Factors(), **{name: high}))
+        npv_lo = {o.name: o.npv_usd for o in lo.options}
+        npv_hi = {o.name: o.npv_usd for o in hi.options}
+        swing = max(abs(npv_hi[n] - npv_lo[n]) for n in npv_lo)
+        bars.append(
+            TornadoBar(
+                factor=name,
+                low=low,
+                high=high,
+                range_source=origin,
+                npv_low_usd=npv_lo,
+                npv_high_usd=npv_hi,
+                swing_usd=swing,
+                cheapest_low=lo.cheapest_by_npv,
+                cheapest_high=hi.cheapest_by_npv,
+            )
+        )
+    bars.sort(key=lambda b: b.swing_usd, reverse=True)
+    return bars
+
+
+def monte_carlo(
+    scenario: ScenarioSpec,
+    prices: PriceCatalog,
+    regions: Catalog[RegionRecord],
+    draws: int | None = None,
+    seed: int | None = None,
+    base: TcoComparison | None = None,
+) -> MonteCarloResult:
+    """P10/P50/P90 of NPV and nominal TCO per option, and P(cheapest by NPV)."""
+    n = draws if draws is not None else scenario.uncertainty.draws
+    s = seed if seed is not None else scenario.uncertainty.seed
+    if n < 1:
+        raise ValueError("draws must be >= 1")
+    base = base or compare_tco(scenario, prices, regions)
+    split = _hybrid_split(base)
+    ranges = {
+        k: (lo, hi) for k, (lo, hi, _) in factor_ranges(scenario, prices, regions, with_step=False).items()
+    }
+    rng = np.random.default_rng(s)
+    samples = {
+        k: (rng.triangular(lo, 1.0, hi, size=n) if hi > lo else np.full(n, 1.0))
+        for k, (lo, hi) in ranges.items()
+    }
+    names = [o.name for o in scenario.options]
+    npvs = np.zeros((n, len(names)))
+    nominals = np.zeros((n, len(names)))
+    for d in range(n):
+        f = replace(Factors(), **{k: float(v[d]) for k, v in samples.items()})
+        r = compare_tco(scenario, prices, regions, f, hybrid_base=split)
+        npvs[d] = [o.npv_usd for o in r.options]
+        nominals[d] = [o.tco_nominal_usd for o in r.options]
+    wins = np.bincount(npvs.argmin(axis=1), minlength=len(names)) / n
+    dist = {}
+    for j, name in enumerate(names):
+        p = np.percentile(npvs[:, j], [10, 50, 90])
+        q = np.percentile(nominals[:, j], [10, 50, 90])
+        dist[name] = OptionDistribution(
+            npv_p10_usd=float(p[0]),
+            npv_p50_usd=float(p[1]),
+            npv_p90_usd=float(p[2]),
+            nominal_p10_usd=float(q[0]),
+            nominal_p50_usd=float(q[1]),
+            nominal_p90_usd=float(q[2]),
+            probability_cheapest=float(wins[j]),
+        )
+    return MonteCarloResult(draws=n, seed=s, ranges=ranges, options=dist)
+
+
+__all__ = ["factor_ranges", "monte_carlo", "tornado"]

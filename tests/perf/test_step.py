@@ -1,0 +1,91 @@
+"""Step-time model pinned to hand calculations."""
+
+from __future__ import annotations
+
+import pytest
+
+from inferplan.catalog import load_accelerators, load_models
+from inferplan.perf.batch import BatchShape
+from inferplan.perf.step import DEFAULT_MATMUL_EFFICIENCY, build_step_model
+from inferplan.specs.engine import EngineEfficiency
+from inferplan.specs.precision import parse_precision
+
+EFF = EngineEfficiency(
+    gemm_efficiency=0.7,
+    gemm_half_tokens=0.0,
+    bandwidth_efficiency=0.8,
+    attention_efficiency=0.5,
+    step_overhead_s=1e-3,
+    layer_overhead_s=0.0,
+    seq_overhead_s=0.0,
+)
+
+
+def _model(
+    gpu: str = "h100-sxm-80gb", precision: str = "fp16", tp: int = 1, model: str = "llama-3.1-8b"
+):  # type: ignore[no-untyped-def]
+    return build_step_model(
+        load_models().get(model),
+        load_accelerators().get(gpu),
+        parse_precision(precision),
+        "fp16",
+        EFF,
+        tp=tp,
+    )
+
+
+def test_batch1_decode_is_weight_bytes_over_bandwidth_plus_overhead() -> None:
+    step = _model()
+    h100 = load_accelerators().get("h100-sxm-80gb")
+    bw = h100.memory_bandwidth_bytes_per_s * 0.8
+    # Llama-3.1-8B: 8.030e9 params at 2 bytes, less the input embedding table
+    # (128,256 x 4,096 = 0.525e9 params, only looked up, never streamed) = 15.01e9 bytes.
+    weight_bytes = (8.030e9 - 128_256 * 4096) * 2
+    # one token attending to 1000 cached tokens reads 1000 x 131,072 bytes of KV
+    kv_bytes = 1000 * 131_072
+    expected = (weight_bytes + kv_bytes) / bw + 1e-3
+    t = step.step_time_s(BatchShape(decode_seqs=1, decode_context_tokens=1000))
+    assert t == pytest.approx(expected, rel=0.01)
+
+
+def test_large_prefill_is_compute_bound() -> None:
+    step = _model()
+    h100 = load_accelerators().get("h100-sxm-80gb")
+    tokens = 8192
+    # linear layers: 2 FLOP per parameter per token, at peak x MAMF x gemm efficiency
+    mamf = h100.matmul_efficiency or DEFAULT_MATMUL_EFFICIENCY  # 0.80 measured (MAMF table)
+    gemm_rate = h100.peak_flops_for("fp16") * mamf * 0.7
+    # (the LM head runs only for the one row that samples a token: negligible here)
+    linear = 2 * tokens * (8.030e9 - 2 * 128_256 * 4096) / gemm_rate
+    # causal attention of one 8192-token prompt: pairs = 8192 x 8193 / 2;
+    # 4 x 32 heads x 128 x 32 layers FLOPs per pair at half the 16-bit peak
+    pairs = tokens * (tokens + 1) / 2
+    attn = pairs * 4 * 32 * 128 * 32 / (h100.peak_flops_for("fp16") * 0.5)
+    t = step.step_time_s(
+        BatchShape(prefill_tokens=tokens, prefill_attention_pairs=pairs, prefill_seqs=1)
+    )
+    assert t == pytest.approx(linear + attn + 1e-3, rel=0.01)
+
+
+def test_fp8_halves_weight_streaming_time() -> None:
+    shape = BatchShape(decode_seqs=1, decode_context_tokens=1)
+    t16 = _model(precision="fp16").step_time_s(shape) - 1e-3
+    t8 = _model(precision="fp8").step_time_s(shape) - 1e-3
+    # block weights halve; embeddings/LM head (2 x 0.525e9 params) stay 16-bit
+    assert 0.5 < t8 / t16 < 0.6
+
+
+def test_moe_decode_reads_only_touched_experts() -> None:
+    step = _model(model="mixtral-8x7b", tp=2)
+    one = step.step_time_s(BatchShape(decode_seqs=1, decode_context_tokens=1))
+    many = step.step_time_s(BatchShape(decode_seqs=64, decode_context_tokens=64))
+    # batch 1 touches 2 of 8 experts; 64 tokens touch 8 x (1 - (6/8)^64) ~ all 8:
+    # the expert bytes grow about 4x while dense weights stay
+    assert 1.8 < many / one < 4.0
+
+
+def test_tensor_parallel_adds_allreduce_time() -> None:
+    t1 = _model(tp=1).step_time_s(BatchShape(decode_seqs=1, decode_context_tokens=1))
+    t2 = _model(tp=2).step_time_s(BatchShape(decode_seqs=1, decode_context_tokens=1))
+    # halving the weights per device halves streaming; the all-reduces add back a little
+    assert 0.5 < t2 / t1 < 0.7
