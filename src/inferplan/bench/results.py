@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
 
 from inferplan.errors import BenchmarkError
 
@@ -112,6 +112,11 @@ class RequestRecord(BaseModel):
     error_message: str | None = None
     http_status: int | None = None
     server_timings: dict[str, float] | None = None
+
+    @field_serializer("token_times_s")
+    def _round_times(self, times: list[float]) -> list[float]:
+        """0.1 us resolution on disk (perf_counter is finer than any network event)."""
+        return [round(t, 7) for t in times]
 
     @property
     def ok(self) -> bool:

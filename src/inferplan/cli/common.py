@@ -17,7 +17,7 @@ from inferplan.errors import InferplanError
 P = ParamSpec("P")
 R = TypeVar("R")
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "inferplan.cli.catalog_cmd",
     "inferplan.cli.fit_cmd",
     "inferplan.cli.validate_cmd",
+    "inferplan.cli.tco_cmd",
 )
 
 

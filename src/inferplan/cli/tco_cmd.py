@@ -28,15 +28,29 @@ def _num(x: float | None, digits: int = 3) -> str:
 
 def _summary_table(res: TcoComparison) -> Table:
     t = Table(title=f"TCO over {res.horizon_months} months, discount rate {res.discount_rate:.2%}")
-    for col in ("option", "kind", "TCO nominal", "NPV", "$/1M tok", "levelised $/1M",
-                "kWh/1M tok", "kg CO2/1M tok", "unserved"):
+    for col in (
+        "option",
+        "kind",
+        "TCO nominal",
+        "NPV",
+        "$/1M tok",
+        "levelised $/1M",
+        "kWh/1M tok",
+        "kg CO2/1M tok",
+        "unserved",
+    ):
         t.add_column(col, justify="left" if col in ("option", "kind") else "right")
     for o in res.options:
         mark = " *" if o.name == res.cheapest_by_npv else ""
         t.add_row(
-            o.name + mark, o.kind, _usd(o.tco_nominal_usd), _usd(o.npv_usd),
-            _num(o.usd_per_million_tokens), _num(o.levelised_usd_per_million_tokens),
-            _num(o.kwh_per_million_tokens), _num(o.kg_co2_per_million_tokens),
+            o.name + mark,
+            o.kind,
+            _usd(o.tco_nominal_usd),
+            _usd(o.npv_usd),
+            _num(o.usd_per_million_tokens),
+            _num(o.levelised_usd_per_million_tokens),
+            _num(o.kwh_per_million_tokens),
+            _num(o.kg_co2_per_million_tokens),
             f"{o.unserved_share:.1%}",
         )
     return t
@@ -49,7 +63,9 @@ def _breakdown_table(res: TcoComparison) -> Table:
     for o in res.options:
         t.add_column(o.name, justify="right")
     for c in cats:
-        t.add_row(c, *[_usd(o.breakdown_usd.get(c)) if c in o.breakdown_usd else "" for o in res.options])
+        t.add_row(
+            c, *[_usd(o.breakdown_usd.get(c)) if c in o.breakdown_usd else "" for o in res.options]
+        )
     return t
 
 
@@ -93,8 +109,14 @@ def _tornado_table(bars: list[TornadoBar], limit: int = 8) -> Table:
     for col in ("factor", "range", "source", "max NPV swing", "cheapest low", "cheapest high"):
         t.add_column(col, justify="right" if col == "max NPV swing" else "left")
     for b in bars[:limit]:
-        t.add_row(b.factor, f"x{b.low:g}..x{b.high:g}", b.range_source, _usd(b.swing_usd),
-                  b.cheapest_low, b.cheapest_high)
+        t.add_row(
+            b.factor,
+            f"x{b.low:g}..x{b.high:g}",
+            b.range_source,
+            _usd(b.swing_usd),
+            b.cheapest_low,
+            b.cheapest_high,
+        )
     return t
 
 
@@ -103,8 +125,13 @@ def _mc_table(mc: MonteCarloResult) -> Table:
     for col in ("option", "P10", "P50", "P90", "P(cheapest)"):
         t.add_column(col, justify="left" if col == "option" else "right")
     for name, d in mc.options.items():
-        t.add_row(name, _usd(d.npv_p10_usd), _usd(d.npv_p50_usd), _usd(d.npv_p90_usd),
-                  f"{d.probability_cheapest:.0%}")
+        t.add_row(
+            name,
+            _usd(d.npv_p10_usd),
+            _usd(d.npv_p50_usd),
+            _usd(d.npv_p90_usd),
+            f"{d.probability_cheapest:.0%}",
+        )
     return t
 
 
@@ -141,8 +168,10 @@ def register(app: typer.Typer) -> None:
             return
         console.print(f"[bold]{res.scenario}[/]  {spec.description}".rstrip())
         console.print(_summary_table(res))
-        console.print(f"Cheapest by NPV: [bold]{res.cheapest_by_npv}[/]; "
-                      f"by nominal TCO: [bold]{res.cheapest_by_nominal}[/]")
+        console.print(
+            f"Cheapest by NPV: [bold]{res.cheapest_by_npv}[/]; "
+            f"by nominal TCO: [bold]{res.cheapest_by_nominal}[/]"
+        )
         console.print(_breakdown_table(res))
         console.print(_cashflow_table(res, monthly))
         console.print(_break_even_table(res))

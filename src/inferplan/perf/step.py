@@ -5,10 +5,12 @@ bandwidth)`` (the roofline of Williams et al. 2009, applied per operator as in
 LLM-Viewer, arXiv:2402.16363), with efficiencies that have physical meaning:
 
 * GEMM efficiency rises with the tokens a GEMM sees: ``eff(T) = e_max * T / (T + T_half)``
-  (small-M GEMMs leave tensor cores idle), on top of the hardware's measured
-  maximum achievable matmul rate (MAMF) when the catalog has it;
-* weight and KV streaming reach ``bandwidth_efficiency`` of peak bandwidth
-  (weight-only dequantizing kernels a further ``quantized_bandwidth_efficiency``);
+  (small-M GEMMs leave tensor cores idle) and with the per-device width of its
+  weight matrix, ``w / (w + W_half)`` (tensor parallelism slices matrices thin), on
+  top of the hardware's measured maximum achievable matmul rate (MAMF);
+* weight streaming reaches ``bandwidth_efficiency`` of peak bandwidth (weight-only
+  dequantizing kernels a further ``quantized_bandwidth_efficiency``), paged KV
+  streaming ``kv_bandwidth_efficiency``;
 * attention kernels reach ``attention_efficiency`` of the 16-bit peak;
 * MoE layers read only the experts a batch touches, ``E * (1 - (1 - k/E)^T)`` for
   uniform routing, and their GEMMs see ``T * k / touched`` tokens each;
@@ -54,6 +56,8 @@ class StepModel:
     vocab: int
     dense_params_dev: float
     dense_bytes_dev: float
+    dense_width_factor: float
+    expert_width_factor: float
     head_params_dev: float
     head_bytes_dev: float
     moe_layers: int
@@ -68,7 +72,7 @@ class StepModel:
     attn_decode_flops_per_ctx: float
     gemm_flops_per_s: float
     attn_flops_per_s: float
-    bandwidth_bytes_per_s: float
+    kv_bandwidth_bytes_per_s: float
     weight_bandwidth_bytes_per_s: float
     link_bytes_per_s: float
     eff: EngineEfficiency
@@ -88,7 +92,7 @@ class StepModel:
         e = self.eff
         # dense linear layers (attention projections, dense MLPs, shared experts)
         t = max(
-            self.gemm_time_s(2.0 * tokens * self.dense_params_dev, tokens),
+            self.gemm_time_s(2.0 * tokens * self.dense_params_dev, tokens) / self.dense_width_factor,
             self.dense_bytes_dev / self.weight_bandwidth_bytes_per_s,
         )
         # routed experts: only those the batch touches are read
@@ -99,7 +103,7 @@ class StepModel:
             flops = 2.0 * tokens * k * self.expert_params_dev * self.moe_layers
             bytes_ = touched * self.expert_bytes_dev * self.moe_layers
             t += max(
-                self.gemm_time_s(flops, per_expert_tokens),
+                self.gemm_time_s(flops, per_expert_tokens) / self.expert_width_factor,
                 bytes_ / self.weight_bandwidth_bytes_per_s,
             )
         # LM head for the rows that sample a token
@@ -119,7 +123,7 @@ class StepModel:
             else:
                 ctx_eff = ctx
             t += max(
-                ctx_eff * self.kv_bytes_per_token_dev / self.bandwidth_bytes_per_s,
+                ctx_eff * self.kv_bytes_per_token_dev / self.kv_bandwidth_bytes_per_s,
                 ctx_eff * self.attn_decode_flops_per_ctx / self.attn_flops_per_s,
             )
         # prefill attention (causal, FlashAttention-style: compute bound)
@@ -166,7 +170,9 @@ def build_step_model(
     mamf = accelerator.matmul_efficiency or DEFAULT_MATMUL_EFFICIENCY
     gemm_peak = accelerator.peak_flops_for(compute) * mamf * efficiency.gemm_efficiency
     attn_peak = accelerator.peak_flops_for("fp16") * efficiency.attention_efficiency
-    bw = accelerator.memory_bandwidth_bytes_per_s * efficiency.bandwidth_efficiency
+    peak_bw = accelerator.memory_bandwidth_bytes_per_s
+    bw = peak_bw * efficiency.bandwidth_efficiency
+    kv_bw = peak_bw * (efficiency.kv_bandwidth_efficiency or efficiency.bandwidth_efficiency)
     wbw = bw * (efficiency.quantized_bandwidth_efficiency if weights.weight_only else 1.0)
     kvb = kv_bytes_per_element(kv_precision)
     kv_heads_dev = model.num_kv_heads if model.is_mla else max(1.0, model.num_kv_heads / tp)
@@ -191,6 +197,8 @@ def build_step_model(
         vocab=model.vocab_size,
         dense_params_dev=dense_params / tp,
         dense_bytes_dev=(dense_params * wbytes + c.norms * 2.0) / tp,
+        dense_width_factor=_dense_width_factor(model, tp, efficiency.gemm_half_width),
+        expert_width_factor=_expert_width_factor(model, tp, efficiency.gemm_half_width),
         head_params_dev=head_params / tp,
         head_bytes_dev=head_params * emb_bytes / tp,
         moe_layers=c.moe_layers,
@@ -205,8 +213,38 @@ def build_step_model(
         attn_decode_flops_per_ctx=dec_flops * layers / tp,
         gemm_flops_per_s=gemm_peak,
         attn_flops_per_s=attn_peak,
-        bandwidth_bytes_per_s=bw,
+        kv_bandwidth_bytes_per_s=kv_bw,
         weight_bandwidth_bytes_per_s=wbw,
         link_bytes_per_s=link,
         eff=efficiency,
     )
+
+
+def _width_factor(gemms: list[tuple[float, float]], half_width: float) -> float:
+    """FLOP-weighted mean of ``w / (w + half_width)`` over (flops share, width) pairs."""
+    if half_width <= 0 or not gemms:
+        return 1.0
+    total = sum(f for f, _ in gemms)
+    return sum(f * w / (w + half_width) for f, w in gemms) / total
+
+
+def _dense_width_factor(m: ModelSpec, tp: int, half_width: float) -> float:
+    """Shape efficiency of the dense GEMMs: fused QKV and gate/up are column-parallel
+    (output width split by ``tp``), O and down projections row-parallel (input split)."""
+    h = m.hidden_size
+    q = m.num_attention_heads * m.head_dim
+    qkv = (m.num_attention_heads + 2 * m.num_kv_heads) * m.head_dim
+    gemms = [(h * qkv, qkv / tp), (q * h, q / tp)]
+    if not m.is_moe or m.first_dense_layers:
+        up = 2 * m.intermediate_size if m.mlp_gated else m.intermediate_size
+        gemms += [(h * up, up / tp), (m.intermediate_size * h, m.intermediate_size / tp)]
+    return _width_factor(gemms, half_width)
+
+
+def _expert_width_factor(m: ModelSpec, tp: int, half_width: float) -> float:
+    """Shape efficiency of one expert's GEMMs, each sliced ``tp`` ways."""
+    if not m.is_moe:
+        return 1.0
+    i = m.moe_intermediate_size
+    up = 2 * i if m.mlp_gated else i
+    return _width_factor([(up, up / tp), (i, i / tp)], half_width)

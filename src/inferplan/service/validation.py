@@ -7,16 +7,18 @@ value as absolute percentage error, ``|pred - meas| / meas``.
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
 from pydantic import BaseModel
 
 from inferplan.errors import InferplanError
-from inferplan.perf.metrics import summarize
+from inferplan.perf.batch import SchedulerLimits
+from inferplan.perf.metrics import ServingMetrics, summarize
 from inferplan.perf.regimes import max_throughput, prefill_time_s, static_batch
 from inferplan.perf.simulate import simulate
 from inferplan.perf.step import StepModel
@@ -73,7 +75,9 @@ class _Prediction:
     assumption: str = ""
 
 
-def _deployment(case: ValidationCase, eff: EngineEfficiency | None) -> Deployment:
+def _deployment(
+    case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None
+) -> Deployment:
     tp = case.tp
     pp = 1
     if tp is None:
@@ -92,10 +96,14 @@ def _deployment(case: ValidationCase, eff: EngineEfficiency | None) -> Deploymen
         pp=pp,
         replicas=replicas,
     )
-    return replace(d, efficiency=eff) if eff is not None else d
+    if eff is not None and d.engine.id in eff:
+        return replace(d, efficiency=eff[d.engine.id])
+    return d
 
 
-def predict_case(case: ValidationCase, eff: EngineEfficiency | None = None) -> _Prediction:
+def predict_case(
+    case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None = None
+) -> _Prediction:
     """Predict one case's metric; raises :class:`InferplanError` when it cannot."""
     d = _deployment(case, eff)
     step = step_model_of(d)
@@ -158,8 +166,8 @@ def predict_case(case: ValidationCase, eff: EngineEfficiency | None = None) -> _
     raise InferplanError(f"scenario {case.scenario} is not predicted")
 
 
-SIM_REQUESTS_PER_CLIENT = 8
-SIM_MIN_REQUESTS = 200
+SIM_REQUESTS_PER_CLIENT = 5
+SIM_MIN_REQUESTS = 100
 SIM_MAX_REQUESTS = 2000
 _METRIC_FIELDS = {
     "ttft_ms": "ttft_s",
@@ -167,6 +175,23 @@ _METRIC_FIELDS = {
     "tpot_ms": "tpot_s",
     "e2e_latency_s": "e2e_s",
 }
+
+
+@functools.lru_cache(maxsize=256)
+def _simulated_metrics(
+    step: StepModel, limits: SchedulerLimits, isl: int, osl: int, scenario: str, load: float
+) -> ServingMetrics:
+    """Steady-state metrics of one replica: ``load`` clients (closed loop) or req/s."""
+    if scenario == "closed_loop":
+        clients = int(load)
+        n = min(SIM_MAX_REQUESTS, max(SIM_MIN_REQUESTS, clients * SIM_REQUESTS_PER_CLIENT))
+        run = simulate(step, limits, np.full(n, isl), np.full(n, osl), concurrency=clients)
+        # steady state: drop the first and last wave of requests
+        return summarize(run, warmup_requests=clients, cooldown_requests=clients)
+    n = SIM_MAX_REQUESTS
+    arrivals = PoissonArrivals(rate_rps=load).arrival_times_s(np.random.default_rng(0), n)
+    run = simulate(step, limits, np.full(n, isl), np.full(n, osl), arrivals_s=arrivals)
+    return summarize(run, warmup_requests=n // 10, cooldown_requests=n // 10)
 
 
 def _predict_simulated(case: ValidationCase, d: Deployment, step: StepModel) -> _Prediction:
@@ -181,20 +206,12 @@ def _predict_simulated(case: ValidationCase, d: Deployment, step: StepModel) -> 
     if case.scenario == "closed_loop":
         if not case.concurrency:
             raise InferplanError("closed_loop case without concurrency")
-        per_replica = max(1, round(case.concurrency / d.replicas))
-        n = min(SIM_MAX_REQUESTS, max(SIM_MIN_REQUESTS, per_replica * SIM_REQUESTS_PER_CLIENT))
-        run = simulate(step, limits, np.full(n, isl), np.full(n, osl), concurrency=per_replica)
-        # steady state: drop the first and last wave of requests
-        metrics = summarize(run, warmup_requests=per_replica, cooldown_requests=per_replica)
+        load = float(max(1, round(case.concurrency / d.replicas)))
     else:
         if not case.request_rate:
             raise InferplanError("server case without request_rate")
-        n = SIM_MAX_REQUESTS
-        arrivals = PoissonArrivals(rate_rps=case.request_rate / d.replicas).arrival_times_s(
-            np.random.default_rng(0), n
-        )
-        run = simulate(step, limits, np.full(n, isl), np.full(n, osl), arrivals_s=arrivals)
-        metrics = summarize(run, warmup_requests=n // 10, cooldown_requests=n // 10)
+        load = case.request_rate / d.replicas
+    metrics = _simulated_metrics(step, limits, isl, osl, case.scenario, load)
     if case.metric == "output_tokens_per_s":
         return _Prediction(metrics.output_tokens_per_s * d.replicas)
     if case.metric == "request_throughput_rps":

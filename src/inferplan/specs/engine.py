@@ -51,7 +51,13 @@ class EngineEfficiency(FrozenSpec):
 
     gemm_efficiency: float = Field(default=0.75, gt=0, le=1)
     gemm_half_tokens: float = Field(default=32.0, ge=0)
+    gemm_half_width: float = Field(
+        default=0.0, ge=0, description="per-device GEMM width (N or K) at half efficiency"
+    )
     bandwidth_efficiency: float = Field(default=0.85, gt=0, le=1)
+    kv_bandwidth_efficiency: float | None = Field(
+        default=None, gt=0, le=1, description="paged-attention KV streaming; None = bandwidth"
+    )
     attention_efficiency: float = Field(default=0.5, gt=0, le=1)
     comm_efficiency: float = Field(default=0.7, gt=0, le=1)
     allreduce_latency_s: float = Field(default=10e-6, ge=0)

@@ -165,9 +165,9 @@ class RegionRecord(SourcedRecord):
 
     @model_validator(mode="after")
     def _fx_sourced(self) -> RegionRecord:
-        if self.currency != "USD" and self.electricity_price_local_per_kwh is not None:
-            if not self.fx_source:
-                raise ValueError("a non-USD price needs fx_source for its exchange rate")
+        priced = self.electricity_price_local_per_kwh is not None
+        if self.currency != "USD" and priced and not self.fx_source:
+            raise ValueError("a non-USD price needs fx_source for its exchange rate")
         return self
 
 

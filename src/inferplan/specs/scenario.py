@@ -5,8 +5,9 @@ Sections: ``name``, ``description``, ``workload`` (:class:`TrafficSpec`),
 ``finance`` (:class:`FinanceSpec`), ``region`` (default electricity/carbon region
 id), ``options`` (deployment options discriminated by ``kind``),
 ``price_overrides`` (catalog id -> {field: value}), ``uncertainty`` (Monte Carlo
-and tornado ranges) and the planner's sections ``models``, ``slo``, ``policy``,
-``candidates``, ``report`` (free-form for now, all optional).
+and tornado ranges) and the planner's sections ``models`` (candidate model ids), ``slo``
+(:class:`SloSpec`), ``policy`` (:class:`SovereigntyPolicy`), ``candidates``
+(:class:`CandidatesSpec`) and ``report``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from inferplan.specs.base import FrozenSpec
+from inferplan.specs.plan import CandidatesSpec, SloSpec
+from inferplan.specs.policy import SovereigntyPolicy
 from inferplan.specs.economics import (
     RESERVED_TERM_MONTHS,
     ApiSpec,
@@ -73,12 +76,12 @@ class TrafficSpec(FrozenSpec):
         per_user = self.users is not None or self.requests_per_user_per_day is not None
         if self.requests_per_day is not None and per_user:
             raise ValueError("requests_per_day: give requests_per_day or users, not both")
-        if self.requests_per_day is None:
-            if self.users is None or self.requests_per_user_per_day is None:
-                raise ValueError(
-                    "requests_per_day: give requests_per_day, or users and "
-                    "requests_per_user_per_day"
-                )
+        if self.requests_per_day is None and (
+            self.users is None or self.requests_per_user_per_day is None
+        ):
+            raise ValueError(
+                "requests_per_day: give requests_per_day, or users and requests_per_user_per_day"
+            )
         if isinstance(self.profile, list):
             if len(self.profile) not in (24, 168):
                 raise ValueError("profile: a list needs 24 (daily) or 168 (weekly) weights")
@@ -168,7 +171,6 @@ class UncertaintySpec(FrozenSpec):
     ranges: dict[FactorName, RangeSpec] = Field(default_factory=dict)
 
 
-PlannerSection = dict[str, Any] | list[Any] | None
 
 
 class ScenarioSpec(FrozenSpec):
@@ -179,17 +181,19 @@ class ScenarioSpec(FrozenSpec):
     workload: TrafficSpec
     finance: FinanceSpec
     region: str = "us-avg"
-    options: list[DeploymentOption] = Field(min_length=1)
+    options: list[DeploymentOption] = Field(default_factory=list)
     price_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     uncertainty: UncertaintySpec = UncertaintySpec()
-    models: PlannerSection = None
-    slo: PlannerSection = None
-    policy: PlannerSection = None
-    candidates: PlannerSection = None
-    report: PlannerSection = None
+    models: list[str] = Field(default_factory=list)
+    slo: SloSpec | None = None
+    policy: SovereigntyPolicy | None = None
+    candidates: CandidatesSpec = CandidatesSpec()
+    report: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> ScenarioSpec:
+        if not self.options and not self.models:
+            raise ValueError("options: give deployment options, or models for the planner")
         names = [o.name for o in self.options]
         by_name = {o.name: o for o in self.options}
         months = self.finance.horizon_months

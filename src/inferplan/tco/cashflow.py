@@ -57,7 +57,9 @@ def discount_factors(months: int, annual_rate: float) -> FloatArray:
 def npv(cash_flows: FloatArray, annual_rate: float) -> float:
     """Present value at t = 0 of ``cash_flows`` (index m at the end of month m).
 
-    >>> round(npv(np.array([100.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 110.0]), 0.1), 6)
+    >>> cf = np.zeros(13)
+    >>> cf[0], cf[12] = 100.0, 110.0
+    >>> round(npv(cf, 0.1), 6)
     200.0
     """
     cf = np.asarray(cash_flows, dtype=float)
@@ -108,9 +110,7 @@ def cumulative(cash_flows: FloatArray) -> FloatArray:
     return np.cumsum(np.asarray(cash_flows, dtype=float))
 
 
-def break_even_month(
-    a: FloatArray, b: FloatArray, annual_rate: float | None = None
-) -> int | None:
+def break_even_month(a: FloatArray, b: FloatArray, annual_rate: float | None = None) -> int | None:
     """First month m (1..N) from which option ``a``'s cumulative cost stays at or below
     ``b``'s through the end of the horizon; None if ``a`` is dearer at the end.
 

@@ -45,7 +45,9 @@ def _burst(spec: CloudSpec | ApiSpec, ctx: EvalContext, demand: FloatArray, at: 
     return evaluate_cloud(spec, ctx, demand, at)
 
 
-def full_base_size(spec: OnPremSpec | CloudSpec, ctx: EvalContext, demand: FloatArray, at: str) -> int:
+def full_base_size(
+    spec: OnPremSpec | CloudSpec, ctx: EvalContext, demand: FloatArray, at: str
+) -> int:
     """Servers (or nodes) the base needs to serve the whole peak alone."""
     flows = _base(spec, ctx, demand, at, None)
     if isinstance(spec, OnPremSpec):

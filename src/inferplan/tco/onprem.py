@@ -113,8 +113,9 @@ def _fleets(spec: OnPremSpec, months: int, throughput: float) -> list[Fleet]:
     r = 12 * spec.refresh_after_years
     return [
         Fleet(0, start, r, throughput, 1.0),
-        Fleet(r, r + 1, months, throughput * spec.refresh_throughput_factor,
-              spec.refresh_price_factor),
+        Fleet(
+            r, r + 1, months, throughput * spec.refresh_throughput_factor, spec.refresh_price_factor
+        ),
     ]
 
 
@@ -152,9 +153,12 @@ def evaluate_on_prem(
 ) -> Flows:
     """Cash flows of ``spec`` serving ``demand`` (rps[m, h]); see the module docstring."""
     n_months, f, esc = ctx.months, ctx.factors, ctx.finance.escalation
-    thr0 = require_throughput(
-        spec.output_tokens_per_s_per_replica, f"{at}.output_tokens_per_s_per_replica"
-    ) * f.throughput
+    thr0 = (
+        require_throughput(
+            spec.output_tokens_per_s_per_replica, f"{at}.output_tokens_per_s_per_replica"
+        )
+        * f.throughput
+    )
     srv = resolve_server(spec, ctx, at)
     region = ctx.region(spec.region, f"{at}.region")
     g, util = spec.gpus_per_replica, spec.target_utilisation
@@ -245,7 +249,10 @@ def evaluate_on_prem(
     flows.served_requests = requests_per_month(served)
     flows.overflow_rps = demand - served
     capacity_tok = sum(
-        replicas_in_units(n, g, srv.gpus) * fl.throughput * (fl.end - fl.start + 1) * demand.shape[1]
+        replicas_in_units(n, g, srv.gpus)
+        * fl.throughput
+        * (fl.end - fl.start + 1)
+        * demand.shape[1]
         for n, fl in zip(servers, _fleets(spec, n_months, thr0), strict=True)
     )
     served_tok = float(served.sum()) * out_mean

@@ -71,11 +71,15 @@ def resolve_cloud(spec: CloudSpec, ctx: EvalContext, at: str) -> NodeParams:
     elif c is CloudCommitment.SPOT:
         spot = spec.spot_price_usd_per_hour or (rec.spot_usd_per_hour if rec else None)
         if spot is None:
-            raise SpecError(f"{at}.spot_price_usd_per_hour", "required: no spot price in the catalog row")
+            raise SpecError(
+                f"{at}.spot_price_usd_per_hour", "required: no spot price in the catalog row"
+            )
         committed = node(spot) * (1.0 + spec.spot_interruption_overhead)
     else:
         one = c is CloudCommitment.RESERVED_1Y
-        rec_price = (rec.reserved_1y_usd_per_hour if one else rec.reserved_3y_usd_per_hour) if rec else None
+        rec_price = (
+            (rec.reserved_1y_usd_per_hour if one else rec.reserved_3y_usd_per_hour) if rec else None
+        )
         rec_disc = (rec.reserved_1y_discount if one else rec.reserved_3y_discount) if rec else None
         if spec.reserved_discount is not None:
             committed = od * (1.0 - spec.reserved_discount)
@@ -84,7 +88,9 @@ def resolve_cloud(spec: CloudSpec, ctx: EvalContext, at: str) -> NodeParams:
         elif rec_price is not None:
             committed = node(rec_price)
         else:
-            raise SpecError(f"{at}.reserved_discount", "required: no reserved price in the catalog row")
+            raise SpecError(
+                f"{at}.reserved_discount", "required: no reserved price in the catalog row"
+            )
     max_w = spec.node_max_power_w
     if max_w is None and rec is not None and rec.power_reference:
         ref = ctx.prices.servers.get(rec.power_reference, f"{at}.catalog_id")
@@ -131,13 +137,20 @@ def _node_plan(
 
 
 def evaluate_cloud(
-    spec: CloudSpec, ctx: EvalContext, demand: FloatArray, at: str, nodes_override: int | None = None
+    spec: CloudSpec,
+    ctx: EvalContext,
+    demand: FloatArray,
+    at: str,
+    nodes_override: int | None = None,
 ) -> Flows:
     """Cash flows of ``spec`` serving ``demand`` (rps[m, h]); see the module docstring."""
     f = ctx.factors
-    thr = require_throughput(
-        spec.output_tokens_per_s_per_replica, f"{at}.output_tokens_per_s_per_replica"
-    ) * f.throughput
+    thr = (
+        require_throughput(
+            spec.output_tokens_per_s_per_replica, f"{at}.output_tokens_per_s_per_replica"
+        )
+        * f.throughput
+    )
     node = resolve_cloud(spec, ctx, at)
     g, util = spec.gpus_per_replica, spec.target_utilisation
     out_mean, burst = ctx.out_tokens, ctx.traffic.peak_to_mean_within_hour
@@ -163,9 +176,7 @@ def evaluate_cloud(
     flows.overflow_rps = demand - served
     if node.max_power_w is not None:
         idle = ctx.prices.rate("server-idle-power-share")
-        load = np.divide(
-            served * out_mean, reps * thr, out=np.zeros_like(served), where=reps > 0
-        )
+        load = np.divide(served * out_mean, reps * thr, out=np.zeros_like(served), where=reps > 0)
         it_kw = nodes * node.max_power_w * f.power * (idle + (1 - idle) * load) / 1000.0
         pue = spec.pue if spec.pue is not None else ctx.prices.rate("pue-hyperscale")
         region = ctx.region(node.grid_region, f"{at}.grid_region")
@@ -199,7 +210,9 @@ def api_usd_per_request(spec: ApiSpec, ctx: EvalContext, at: str) -> float:
         disc = rec.batch_discount if rec else 0.0
     t = ctx.traffic
     c = t.cached_input_share
-    usd = (t.input_tokens_mean * ((1 - c) * p_in + c * p_cached) + t.output_tokens_mean * p_out) / 1e6
+    usd = (
+        t.input_tokens_mean * ((1 - c) * p_in + c * p_cached) + t.output_tokens_mean * p_out
+    ) / 1e6
     return usd * (1.0 - spec.batch_share * disc)
 
 
@@ -220,7 +233,8 @@ def evaluate_api(spec: ApiSpec, ctx: EvalContext, demand: FloatArray, at: str) -
     peak_tpm = peak_rpm * ctx.tokens_per_request
     if spec.max_tokens_per_minute and peak_tpm > spec.max_tokens_per_minute:
         flows.warnings.append(
-            f"peak {peak_tpm:,.0f} tokens/min exceeds the rate limit {spec.max_tokens_per_minute:,.0f}"
+            f"peak {peak_tpm:,.0f} tokens/min exceeds the rate limit "
+            f"{spec.max_tokens_per_minute:,.0f}"
         )
     flows.info["usd_per_request"] = per_req
     return flows

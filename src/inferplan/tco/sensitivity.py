@@ -57,9 +57,7 @@ def factor_ranges(
 
 
 def _hybrid_split(base: TcoComparison) -> dict[str, int]:
-    return {
-        o.name: int(o.details["base_units"]) for o in base.options if o.kind == "hybrid"
-    }
+    return {o.name: int(o.details["base_units"]) for o in base.options if o.kind == "hybrid"}
 
 
 def tornado(
@@ -71,7 +69,9 @@ def tornado(
     """One bar per factor, longest NPV swing first (hybrids re-optimised per run)."""
     base = base or compare_tco(scenario, prices, regions)
     bars: list[TornadoBar] = []
-    for name, (low, high, origin) in factor_ranges(scenario, prices, regions, with_step=True).items():
+    for name, (low, high, origin) in factor_ranges(
+        scenario, prices, regions, with_step=True
+    ).items():
         lo = compare_tco(scenario, prices, regions, replace(Factors(), **{name: low}))
         hi = compare_tco(scenario, prices, regions, replace(Factors(), **{name: high}))
         npv_lo = {o.name: o.npv_usd for o in lo.options}
@@ -110,7 +110,8 @@ def monte_carlo(
     base = base or compare_tco(scenario, prices, regions)
     split = _hybrid_split(base)
     ranges = {
-        k: (lo, hi) for k, (lo, hi, _) in factor_ranges(scenario, prices, regions, with_step=False).items()
+        k: (lo, hi)
+        for k, (lo, hi, _) in factor_ranges(scenario, prices, regions, with_step=False).items()
     }
     rng = np.random.default_rng(s)
     samples = {

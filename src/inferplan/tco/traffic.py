@@ -128,7 +128,9 @@ def replicas_needed(
     return np.asarray(np.ceil(np.round(ratio, 9)), dtype=float)
 
 
-def units_for_replicas(replicas: FloatArray | float, gpus_per_replica: int, gpus_per_unit: int) -> FloatArray:
+def units_for_replicas(
+    replicas: FloatArray | float, gpus_per_replica: int, gpus_per_unit: int
+) -> FloatArray:
     """Servers (or cloud nodes) that hold ``replicas``: ceil(replicas x gpus / gpus per unit)."""
     r = np.asarray(replicas, dtype=float)
     return np.asarray(np.ceil(np.round(r * gpus_per_replica / gpus_per_unit, 9)), dtype=float)

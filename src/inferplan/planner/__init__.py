@@ -1,0 +1,1 @@
+"""The planner: search deployments, size and price them, and defend one choice."""

@@ -1,0 +1,122 @@
+"""Throughput one replica sustains within latency targets (closed form).
+
+At a running batch of ``B`` sequences in steady state, every step carries ``B``
+decodes and the prompts of the requests replacing finished ones, ``B * isl / osl``
+prompt tokens (chunked prefill spreads them evenly). Then
+
+* TPOT ~ the step time, and the SLO percentile is taken ``TPOT_TAIL`` above it
+  (steps that carry a whole prompt chunk are longer than the mean);
+* TTFT ~ half a step of waiting plus ``ceil(isl_tail / chunk)`` steps that each carry a
+  prompt chunk of ``chunk = max_num_batched_tokens - B`` tokens, times ``TTFT_TAIL``
+  for queueing at the planned utilisation, where ``isl_tail`` is a high percentile
+  of the prompt lengths (the SLO is a percentile, and long prompts set it);
+* request rate = ``B / (osl * step)``.
+
+The largest ``B`` (up to the KV-cache and scheduler limits) whose estimates meet
+both targets gives the replica's capacity. The discrete-event simulator checks the
+chosen design afterwards (:func:`inferplan.planner.verify.verify_latency`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
+from inferplan.perf.regimes import running_batch
+
+TPOT_TAIL = 1.10
+TTFT_TAIL = 1.50
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    """Capacity of one replica at the SLO (rates per replica)."""
+
+    batch: int
+    requests_per_s: float
+    output_tokens_per_s: float
+    tpot_s: float
+    ttft_s: float
+    limited_by: str
+
+
+def _estimate(
+    step: StepTimeModel,
+    limits: SchedulerLimits,
+    b: int,
+    isl: float,
+    osl: float,
+    isl_tail: float | None = None,
+) -> tuple[float, float]:
+    """(TPOT, TTFT) estimates at running batch ``b``; TTFT for a prompt of
+    ``isl_tail`` tokens (a high percentile of the prompt lengths) when given."""
+    long_isl = max(isl, isl_tail or isl)
+    prefill = b * isl / osl
+    shape = BatchShape(
+        prefill_tokens=int(round(prefill)),
+        prefill_attention_pairs=prefill * (isl + 1) / 2.0,
+        prefill_seqs=max(1, int(round(b / osl))),
+        decode_seqs=b,
+        decode_context_tokens=int(round(b * (isl + osl / 2.0))),
+    )
+    tpot = step.step_time_s(shape)
+    chunk = max(1, min(int(long_isl), limits.max_num_batched_tokens - b))
+    chunk_step = step.step_time_s(
+        BatchShape(
+            prefill_tokens=chunk,
+            prefill_attention_pairs=chunk * (long_isl + 1) / 2.0,
+            prefill_seqs=1,
+            decode_seqs=b,
+            decode_context_tokens=int(round(b * (isl + osl / 2.0))),
+        )
+    )
+    ttft = 0.5 * tpot + math.ceil(long_isl / chunk) * chunk_step
+    return tpot, ttft
+
+
+def capacity_at_slo(
+    step: StepTimeModel,
+    limits: SchedulerLimits,
+    isl: float,
+    osl: float,
+    ttft_slo_s: float,
+    tpot_slo_s: float,
+    isl_tail: float | None = None,
+) -> Capacity | None:
+    """Largest steady-state load meeting both targets, or None if even one
+    sequence at a time misses them."""
+    b_max, why = running_batch(limits, isl, osl, 1_000_000)
+    b_max = max(1, b_max)
+
+    def ok(b: int) -> bool:
+        tpot, ttft = _estimate(step, limits, b, isl, osl, isl_tail)
+        return tpot * TPOT_TAIL <= tpot_slo_s and ttft * TTFT_TAIL <= ttft_slo_s
+
+    if not ok(1):
+        return None
+    lo, hi = 1, b_max
+    if ok(hi):
+        lo = hi
+    else:
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if ok(mid):
+                lo = mid
+            else:
+                hi = mid
+        why = "latency"
+    tpot, ttft = _estimate(step, limits, lo, isl, osl, isl_tail)
+    rps = lo / (osl * tpot)
+    return Capacity(lo, rps, rps * osl, tpot, ttft, why)
+
+
+def latency_floor(
+    step: StepTimeModel,
+    limits: SchedulerLimits,
+    isl: float,
+    osl: float,
+    isl_tail: float | None = None,
+) -> tuple[float, float]:
+    """(TPOT, TTFT) of a single sequence: what no amount of hardware of this design beats."""
+    return _estimate(step, limits, 1, isl, osl, isl_tail)

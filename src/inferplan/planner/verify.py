@@ -1,0 +1,153 @@
+"""Check a design by simulation: its latency percentiles at the planned peak load,
+and its latency-throughput curve over concurrency."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from inferplan.perf.metrics import find_max_rate, slo_check, summarize
+from inferplan.perf.simulate import poisson_rate_evaluator, simulate
+from inferplan.perf.workload import LognormalLength, PoissonArrivals
+from inferplan.planner.capacity import Capacity
+from inferplan.planner.designs import Design
+from inferplan.results.plan import LatencyCheck
+from inferplan.service.deployment import limits_of, step_model_of
+from inferplan.service.uncertainty import interval
+from inferplan.specs.plan import SloSpec
+from inferplan.specs.scenario import ScenarioSpec, TrafficSpec
+from inferplan.tco.traffic import hourly_request_rates, replicas_needed
+
+VERIFY_REQUESTS = 1500
+DEFAULT_SIGMA = 0.8
+"""Log-space spread of request lengths when the scenario gives no p90 (a p90 about
+2.2 x the median; chat traces in the README's traffic notes are in this range)."""
+Z90 = 1.2816
+
+
+def lognormal_from_mean_p90(mean: float, p90: float | None) -> LognormalLength:
+    """Log-normal with the given mean and 90th percentile (sigma solves
+    ln(p90/mean) = z90 sigma - sigma^2/2, the smaller root)."""
+    if p90 is None or p90 <= mean:
+        return LognormalLength(mean=mean, sigma=DEFAULT_SIGMA)
+    disc = Z90 * Z90 - 2.0 * math.log(p90 / mean)
+    sigma = Z90 - math.sqrt(disc) if disc > 0 else Z90
+    return LognormalLength(mean=mean, sigma=max(sigma, 1e-3))
+
+
+def request_lengths(traffic: TrafficSpec, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    isl = lognormal_from_mean_p90(traffic.input_tokens_mean, traffic.input_tokens_p90)
+    osl = lognormal_from_mean_p90(traffic.output_tokens_mean, traffic.output_tokens_p90)
+    return isl.sample(rng, n), osl.sample(rng, n)
+
+
+def peak_request_rate(scenario: ScenarioSpec) -> float:
+    """Busiest hour of the last year, requests/s, with the intra-hour peak factor."""
+    w = scenario.workload
+    growth = (1 + w.growth_per_year) ** (scenario.finance.horizon_years - 1)
+    return float(hourly_request_rates(w).max()) * growth * w.peak_to_mean_within_hour
+
+
+def verify_latency(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> LatencyCheck:
+    """Simulate one replica at its share of the peak load (Poisson arrivals)."""
+    peak = peak_request_rate(scenario)
+    osl_mean = scenario.workload.output_tokens_mean
+    reps = max(
+        1,
+        int(
+            replicas_needed(
+                peak * osl_mean,
+                design.capacity.output_tokens_per_s,
+                scenario.candidates.target_utilisation,
+            )
+        ),
+    )
+    rate = peak / reps
+    d = design.deployment
+    step, limits = step_model_of(d), limits_of(d, design.memory)
+    isl, osl = request_lengths(scenario.workload, VERIFY_REQUESTS)
+    arrivals = PoissonArrivals(rate_rps=rate).arrival_times_s(
+        np.random.default_rng(1), VERIFY_REQUESTS
+    )
+    run = simulate(step, limits, isl, osl, arrivals_s=arrivals)
+    m = summarize(
+        run, slo.ttft_ms / 1e3, slo.tpot_ms / 1e3, slo.percentile,
+        warmup_requests=VERIFY_REQUESTS // 10, cooldown_requests=VERIFY_REQUESTS // 10,
+    )
+    ttft = (m.ttft_s.percentile(slo.percentile) or 0.0) * 1e3
+    tpot = (m.tpot_s.percentile(slo.percentile) or 0.0) * 1e3
+    t_lo, t_hi, basis = interval("ttft_ms", ttft)
+    p_lo, p_hi, _ = interval("tpot_ms", tpot)
+    return LatencyCheck(
+        requests_per_s_per_replica=rate,
+        replicas_at_peak=reps,
+        p_ttft_ms=ttft,
+        p_tpot_ms=tpot,
+        p_ttft_interval_ms=(t_lo, t_hi),
+        p_tpot_interval_ms=(p_lo, p_hi),
+        percentile=slo.percentile,
+        meets_slo=ttft <= slo.ttft_ms and tpot <= slo.tpot_ms,
+        interval_basis=basis,
+    )
+
+
+def latency_curve(
+    scenario: ScenarioSpec, design: Design, percentile: float = 95.0
+) -> list[dict[str, float]]:
+    """Closed-loop concurrency sweep: throughput and latency percentiles per point."""
+    d = design.deployment
+    step, limits = step_model_of(d), limits_of(d, design.memory)
+    out = []
+    c = 1
+    top = max(1, min(limits.max_num_seqs, design.capacity.batch * 2))
+    while c <= top:
+        n = min(600, max(60, 4 * c))
+        isl, osl = request_lengths(scenario.workload, n, seed=c)
+        run = simulate(step, limits, isl, osl, concurrency=c)
+        m = summarize(run, warmup_requests=min(c, n // 4), cooldown_requests=min(c, n // 4))
+        out.append(
+            {
+                "concurrency": float(c),
+                "output_tokens_per_s": m.output_tokens_per_s,
+                "ttft_ms": (m.ttft_s.percentile(percentile) or 0.0) * 1e3,
+                "tpot_ms": (m.tpot_s.percentile(percentile) or 0.0) * 1e3,
+            }
+        )
+        c *= 2
+    return out
+
+
+CAPACITY_REQUESTS = 500
+
+
+def simulated_capacity(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> Capacity | None:
+    """Highest Poisson rate one replica serves within the SLO percentile, by
+    simulation with the workload's length distributions (bisection to 6 %)."""
+    d = design.deployment
+    step, limits = step_model_of(d), limits_of(d, design.memory)
+    isl, osl = request_lengths(scenario.workload, CAPACITY_REQUESTS, seed=2)
+    evaluate = poisson_rate_evaluator(
+        step, limits, isl, osl, seed=3, slo_ttft_s=slo.ttft_ms / 1e3,
+        slo_tpot_s=slo.tpot_ms / 1e3, slo_percentile=slo.percentile,
+    )
+    pct = min((50.0, 90.0, 95.0, 99.0), key=lambda p: abs(p - slo.percentile))
+    ok = slo_check(slo.ttft_ms / 1e3, slo.tpot_ms / 1e3, pct)
+    guess = design.capacity.requests_per_s
+    res = find_max_rate(evaluate, ok, guess * 0.5, guess * 1.2, rel_tol=0.06)
+    if res.max_rate_rps is None:
+        res = find_max_rate(evaluate, ok, guess * 0.05, guess * 0.5, rel_tol=0.06)
+    if res.max_rate_rps is None or res.metrics is None:
+        return None
+    m = res.metrics
+    rps = res.max_rate_rps
+    osl_mean = scenario.workload.output_tokens_mean
+    return Capacity(
+        batch=design.capacity.batch,
+        requests_per_s=rps,
+        output_tokens_per_s=rps * osl_mean,
+        tpot_s=m.tpot_s.percentile(pct) or 0.0,
+        ttft_s=m.ttft_s.percentile(pct) or 0.0,
+        limited_by="latency (simulated)",
+    )

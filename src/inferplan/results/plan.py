@@ -1,0 +1,101 @@
+"""Result of ``inferplan plan``: the pick, the frontier, the rejections and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class PlanOption(BaseModel):
+    """One priced, allowed option."""
+
+    name: str
+    kind: str
+    provider: str
+    region: str | None = None
+    country: str | None = None
+    model: str | None = None
+    hardware: str | None = None
+    devices_per_replica: int | None = None
+    peak_devices: int | None = None
+    precision: str | None = None
+    engine: str | None = None
+    replica_output_tokens_per_s: float | None = None
+    replica_batch: int | None = None
+    est_ttft_ms: float | None = None
+    est_tpot_ms: float | None = None
+    tco_nominal_usd: float
+    npv_usd: float
+    usd_per_million_tokens: float | None
+    monthly_cash_flows_usd: list[float]
+    breakdown_usd: dict[str, float]
+    energy_kwh: float | None = None
+    co2_kg: float | None = None
+    kwh_per_million_tokens: float | None = None
+    kg_co2_per_million_tokens: float | None = None
+    legal_sovereignty: float = 1.0
+    operational_sovereignty: float = 1.0
+    sovereignty_score: float = 1.0
+    findings: list[dict[str, Any]] = Field(default_factory=list)
+    unserved_share: float = 0.0
+    warnings: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+
+
+class LatencyCheck(BaseModel):
+    """The pick simulated at its peak per-replica load (discrete-event simulation)."""
+
+    requests_per_s_per_replica: float
+    replicas_at_peak: int
+    p_ttft_ms: float
+    p_tpot_ms: float
+    p_ttft_interval_ms: tuple[float, float]
+    p_tpot_interval_ms: tuple[float, float]
+    percentile: float
+    meets_slo: bool
+    interval_basis: str
+
+
+class Recommendation(BaseModel):
+    option: str
+    kind: str
+    provider: str
+    region: str | None
+    hardware: str | None
+    count: int | None
+    precision: str | None
+    engine: str | None
+    model: str | None
+    tco_nominal_usd: float
+    npv_usd: float
+    usd_per_million_tokens: float | None
+    p95_ttft_ms: float | None
+    p95_tpot_ms: float | None
+    latency_check: LatencyCheck | None = None
+    reasons: list[str]
+
+
+class RejectedFamily(BaseModel):
+    family: str
+    stage: str
+    reason: str
+
+
+class PlanResult(BaseModel):
+    scenario: str
+    horizon_months: int
+    discount_rate: float
+    recommendation: Recommendation
+    runner_up: PlanOption | None
+    why_not_runner_up: str | None
+    frontier: list[str]
+    options: list[PlanOption]
+    rejected: list[RejectedFamily]
+    break_even_month: dict[str, int | None]
+    quality_notes: list[str]
+    assumptions: list[dict[str, str]]
+    sensitivity: list[dict[str, Any]] = Field(default_factory=list)
+    monte_carlo: dict[str, Any] | None = None
+    latency_curve: list[dict[str, float]] = Field(default_factory=list)
+    metric_definitions: dict[str, str] = Field(default_factory=dict)

