@@ -8,8 +8,9 @@ one process:
    rising rates. A rate is *sustained* when the client sent on time and stamped
    on time: schedule lag p99 < 1 ms, event-loop lag p99 < 1 ms (the bound on every
    client timestamp's error) and achieved rate >= 95% of the requested rate.
-2. **Token rate**: closed-loop stages with long outputs (512 tokens) at rising
-   concurrency; the highest output token rate with event-loop lag p99 < 1 ms.
+2. **Token rate**: a second stub paces its tokens (1 ms apart, as a fast server
+   would); closed-loop stages of 256-token requests at rising concurrency; the
+   highest output token rate with event-loop lag p99 < 1 ms.
 3. **Overhead vs an established client**: the same closed-loop load (concurrency
    16, 64 tokens per request) driven alternately by inferplan's client and by the
    official ``openai`` Python SDK streaming client (the request path that
@@ -50,10 +51,19 @@ TIMING_LIMIT_S = 1e-3
 RATE_SHORTFALL = 0.95
 
 
-def start_stub() -> tuple[subprocess.Popen[str], str]:
+def start_stub(token_delay_s: float = 0.0) -> tuple[subprocess.Popen[str], str]:
     """The stub in its own process (own core), loopback only, stopping by itself."""
     proc = subprocess.Popen(
-        [sys.executable, str(STUB), "--port", "0", "--max-lifetime-s", "900"],
+        [
+            sys.executable,
+            str(STUB),
+            "--port",
+            "0",
+            "--max-lifetime-s",
+            "900",
+            "--token-delay-s",
+            str(token_delay_s),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -144,12 +154,12 @@ def rate_sweep(url: str, rates: list[float], seconds: float, out: Path) -> float
 
 
 def token_sweep(url: str, levels: list[int], requests: int, out: Path) -> float | None:
-    print("\n2. token rate (closed loop, 512 output tokens per request)")
+    print("\n2. token rate (closed loop, 256 output tokens per request, paced 1 ms apart)")
     print(f"{'concurrency':>11} {'tok/s':>9} {'loop p99':>9}  within 1 ms")
     best: float | None = None
     for i, c in enumerate(levels):
         plan = StagePlan(i, Profile.CONCURRENCY, concurrency=c, max_requests=max(requests, 2 * c))
-        r = asyncio.run(run_stage(url, plan, 512, out))
+        r = asyncio.run(run_stage(url, plan, 256, out))
         ok = r["loop_lag_p99_s"] < TIMING_LIMIT_S and r["ok"] == r["total"]
         print(
             f"{c:>11} {r['tok_per_s']:>9.0f} {r['loop_lag_p99_s'] * 1e3:>6.3f} ms  "
@@ -252,27 +262,29 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny loads (smoke check)")
     args = parser.parse_args()
     stub, url = start_stub()
+    paced, paced_url = start_stub(token_delay_s=0.001)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
             print(f"stub server {url} (separate process); python {sys.version.split()[0]}")
             if args.quick:
                 best_rate = rate_sweep(url, [50, 100], 1.0, out)
-                best_tok = token_sweep(url, [1, 4], 8, out)
+                best_tok = token_sweep(paced_url, [1, 4], 8, out)
                 overhead(url, 1, 64, out)
             else:
                 best_rate = rate_sweep(
-                    url, [100, 200, 400, 600, 800, 1000, 1200, 1600, 2000], 3.0, out
+                    url, [100, 200, 300, 400, 600, 800, 1000, 1500, 2000], 3.0, out
                 )
-                best_tok = token_sweep(url, [1, 4, 16, 64], 64, out)
+                best_tok = token_sweep(paced_url, [1, 4, 8, 12, 16, 32, 64], 16, out)
                 overhead(url, 3, 600, out)
             print(
                 f"\nsustained with timing error < 1 ms: {best_rate or 0:.0f} req/s; "
                 f"{best_tok or 0:.0f} output tok/s"
             )
     finally:
-        stub.kill()
-        stub.wait(5)
+        for proc in (stub, paced):
+            proc.kill()
+            proc.wait(5)
 
 
 if __name__ == "__main__":

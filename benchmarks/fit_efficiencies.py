@@ -116,10 +116,15 @@ def main() -> None:
     u0 = to_unit(start())
     print(f"start loss {loss(u0, cases):.5f}")
     res = minimize(
-        loss, u0, args=(cases,), method="Nelder-Mead",
+        loss,
+        u0,
+        args=(cases,),
+        method="Nelder-Mead",
         options={"maxfev": int(args[1]) if len(args) > 1 else 3000, "adaptive": True},
     )
-    print(f"final loss {res.fun:.5f} after {res.nfev} evaluations, {time.perf_counter() - t0:.0f} s")
+    print(
+        f"final loss {res.fun:.5f} after {res.nfev} evaluations, {time.perf_counter() - t0:.0f} s"
+    )
     x = to_params(res.x)
     names = [n for n, *_ in GLOBAL]
     print("global:", {n: float(f"{v:.4g}") for n, v in zip(names, x, strict=False)})

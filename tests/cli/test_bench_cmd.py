@@ -110,6 +110,29 @@ def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], message: str) -
     assert err.strip().count("\n") == 0 and "Traceback" not in err
 
 
+def test_api_key_is_never_written(
+    server: StubServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INFERPLAN_TEST_KEY", "sekret-value-123")
+    out_dir = tmp_path / "k"
+    code, _, err = _run(
+        "--url",
+        server.url,
+        "-n",
+        "2",
+        "--osl",
+        "2",
+        "-o",
+        str(out_dir),
+        "--api-key-env",
+        "INFERPLAN_TEST_KEY",
+    )
+    assert code == 0, err
+    for path in out_dir.iterdir():
+        assert "sekret-value-123" not in path.read_text()
+    assert "INFERPLAN_TEST_KEY" in (out_dir / "run.json").read_text()
+
+
 def test_existing_output_is_refused(server: StubServer, tmp_path: Path) -> None:
     out_dir = tmp_path / "x"
     assert _run("--url", server.url, "-n", "1", "--osl", "2", "-o", str(out_dir))[0] == 0

@@ -112,7 +112,8 @@ def test_load_scenario_errors(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="malformed YAML"):
         load_scenario(bad)
     ok = tmp_path / "ok.yaml"
-    ok.write_text(yaml.safe_dump(make_raw([API], models=["llama-3.1-70b"], slo=None)), encoding="utf-8")
+    raw = make_raw([API], models=["llama-3.1-70b"], slo=None)
+    ok.write_text(yaml.safe_dump(raw), encoding="utf-8")
     assert load_scenario(ok).options[0].name == "api"
 
 

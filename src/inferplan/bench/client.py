@@ -212,6 +212,8 @@ class StreamClient:
     def _settle_counts(self, record: RequestRecord, state: _StreamState) -> None:
         """Choose the token counts and record their source."""
         record.client_chunk_count = len(record.token_times_s)
+        if record.token_times_s:
+            record.last_token_s = record.token_times_s[-1]
         if state.chunk_tokens_ok and state.chunk_tokens:
             record.chunk_tokens = state.chunk_tokens
         usage, timings = state.usage, state.timings
@@ -277,8 +279,7 @@ class _StreamState:
                 record.first_token_s = now
             if info.content and record.first_content_s is None:
                 record.first_content_s = now
-            record.token_times_s.append(now)
-            record.last_token_s = now
+            record.token_times_s.append(now)  # last_token_s is set from it at the end
             completion = _int_or_none(info.usage.get("completion_tokens")) if info.usage else None
             if completion is None:
                 self.chunk_tokens_ok = False

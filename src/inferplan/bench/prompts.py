@@ -108,7 +108,8 @@ class LengthDist:
             value = rng.gauss(self.a, self.b)
         else:
             # lognormal with the given mean m and sd s of the variable itself:
-            # sigma^2 = ln(1 + s^2/m^2), mu = ln m - sigma^2/2
+            # sigma^2 = ln(1 + s^2/m^2), mu = ln m - sigma^2/2 (moments of the lognormal,
+            # NIST/SEMATECH e-Handbook of Statistical Methods, 1.3.6.6.9)
             sigma2 = math.log(1.0 + (self.b / self.a) ** 2)
             value = rng.lognormvariate(math.log(self.a) - sigma2 / 2, math.sqrt(sigma2))
         return int(min(self.upper, max(1, round(value))))

@@ -256,19 +256,31 @@ async def _progress_loop(
     base: tuple[int, int, int],
 ) -> None:
     while True:
-        hook(
-            ProgressSnapshot(
-                stage=plan.stage,
-                stages=stages,
-                label=_stage_label(plan),
-                completed=gen.completed - base[0],
-                failed=gen.failed - base[1],
-                in_flight=gen.in_flight,
-                output_tokens=gen.output_tokens - base[2],
-                elapsed_s=run.clock() - started,
-            )
-        )
+        _report_progress(hook, gen, run, plan, stages, started, base)
         await asyncio.sleep(0.5)
+
+
+def _report_progress(
+    hook: ProgressHook,
+    gen: LoadGenerator,
+    run: _Run,
+    plan: StagePlan,
+    stages: int,
+    started: float,
+    base: tuple[int, int, int],
+) -> None:
+    hook(
+        ProgressSnapshot(
+            stage=plan.stage,
+            stages=stages,
+            label=_stage_label(plan),
+            completed=gen.completed - base[0],
+            failed=gen.failed - base[1],
+            in_flight=gen.in_flight,
+            output_tokens=gen.output_tokens - base[2],
+            elapsed_s=run.clock() - started,
+        )
+    )
 
 
 async def _execute(
@@ -362,9 +374,10 @@ async def _execute(
                 break
             before = await _scrape(http, base, config.scrape_metrics)
             counters = (gen.completed, gen.failed, gen.output_tokens)
+            started = run.clock()
             ticker = (
                 asyncio.create_task(
-                    _progress_loop(progress, gen, run, plan, len(stages), run.clock(), counters)
+                    _progress_loop(progress, gen, run, plan, len(stages), started, counters)
                 )
                 if progress is not None
                 else None
@@ -374,8 +387,9 @@ async def _execute(
                 run.stage_runs.append(stage_run)
                 await gen.run_stage(plan, stage_run)
             finally:
-                if ticker is not None:
+                if ticker is not None and progress is not None:
                     ticker.cancel()
+                    _report_progress(progress, gen, run, plan, len(stages), started, counters)
             after = await _scrape(http, base, config.scrape_metrics)
             delta = metrics_delta(before, after) if before is not None and after is not None else {}
             run.stage_metrics.append(derive_server_metrics(engine, delta))

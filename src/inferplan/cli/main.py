@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "inferplan.cli.fit_cmd",
     "inferplan.cli.validate_cmd",
     "inferplan.cli.tco_cmd",
+    "inferplan.cli.perf_cmd",
+    "inferplan.cli.plan_cmd",
 )
 
 

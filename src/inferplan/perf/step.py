@@ -25,6 +25,7 @@ is the whole model's work divided by ``tp`` (micro-batch overlap is not modelled
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inferplan.memory.kv import kv_elements_per_token_per_layer
@@ -92,7 +93,8 @@ class StepModel:
         e = self.eff
         # dense linear layers (attention projections, dense MLPs, shared experts)
         t = max(
-            self.gemm_time_s(2.0 * tokens * self.dense_params_dev, tokens) / self.dense_width_factor,
+            self.gemm_time_s(2.0 * tokens * self.dense_params_dev, tokens)
+            / self.dense_width_factor,
             self.dense_bytes_dev / self.weight_bandwidth_bytes_per_s,
         )
         # routed experts: only those the batch touches are read
@@ -220,7 +222,7 @@ def build_step_model(
     )
 
 
-def _width_factor(gemms: list[tuple[float, float]], half_width: float) -> float:
+def _width_factor(gemms: Sequence[tuple[float, float]], half_width: float) -> float:
     """FLOP-weighted mean of ``w / (w + half_width)`` over (flops share, width) pairs."""
     if half_width <= 0 or not gemms:
         return 1.0

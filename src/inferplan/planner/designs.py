@@ -122,8 +122,11 @@ def _designs_for(
 
     assert isinstance(cand, CandidatesSpec)
     out: list[Design] = []
-    reason = ("memory", f"{base.model.id} does not fit on up to "
-              f"{cand.max_devices_per_replica} x {base.accelerator.id}")
+    reason = (
+        "memory",
+        f"{base.model.id} does not fit on up to "
+        f"{cand.max_devices_per_replica} x {base.accelerator.id}",
+    )
     ctx = min(long_ctx, base.model.max_context)
     limit = min(cand.max_devices_per_replica, base.accelerator.max_devices_per_node)
     if base.accelerator.kind in (DeviceKind.CPU, DeviceKind.SOC):

@@ -20,6 +20,7 @@ from inferplan.specs.economics import (
     ServerCapexSpec,
 )
 from inferplan.specs.policy import DeploymentKind, SovereigntyPolicy
+from inferplan.specs.prices import RegionRecord
 from inferplan.specs.provider import ProviderSpec
 from inferplan.specs.scenario import ScenarioSpec
 
@@ -42,7 +43,7 @@ class Candidate:
         return (self.legal_sovereignty + self.operational_sovereignty) / 2.0
 
 
-def site_country(scenario: ScenarioSpec, regions: Catalog) -> str | None:  # type: ignore[type-arg]
+def site_country(scenario: ScenarioSpec, regions: Catalog[RegionRecord]) -> str | None:
     """Country of the user's own data centre or colocation site."""
     if scenario.candidates.site_country:
         return scenario.candidates.site_country.upper()
@@ -84,7 +85,7 @@ def build_candidates(
     designs: list[Design],
     prices: PriceCatalog,
     providers: Catalog[ProviderSpec],
-    regions: Catalog,  # type: ignore[type-arg]
+    regions: Catalog[RegionRecord],
 ) -> tuple[list[Candidate], list[Rejection]]:
     """Every deployment option the designs and catalogs allow, and the rejections."""
     kinds = set(scenario.candidates.kinds)
@@ -118,8 +119,11 @@ def build_candidates(
                 continue
             if not servers:
                 rejected.append(
-                    Rejection(f"{kind} / {dep.accelerator.id}", "price",
-                              f"no server purchase price for {dep.accelerator.id} in the catalog")
+                    Rejection(
+                        f"{kind} / {dep.accelerator.id}",
+                        "price",
+                        f"no server purchase price for {dep.accelerator.id} in the catalog",
+                    )
                 )
                 continue
             server = min(servers, key=lambda s: s.price_usd / s.gpus_per_server)
@@ -135,15 +139,18 @@ def build_candidates(
                 else None
             )
             opt = OnPremSpec(
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 name=f"{kind.replace('_', '-')} {_short(d)}",
                 capex=ServerCapexSpec(catalog_id=server.id),
                 facility=facility,
                 staff_fte=(prices.rate("ops-fte") + extra.ops_fte) if extra else None,
-                **serving,  # type: ignore[arg-type]
+                **serving,
             )
-            consider(Candidate(opt, d, kind.replace("_", "-"), None, home), target,
-                     f"{kind} / {dep.accelerator.id}")
+            consider(
+                Candidate(opt, d, kind.replace("_", "-"), None, home),
+                target,
+                f"{kind} / {dep.accelerator.id}",
+            )
         if "cloud" not in kinds:
             continue
         for row in prices.cloud:
@@ -153,14 +160,18 @@ def build_candidates(
                 continue
             family = f"cloud / {row.provider} / {row.region}"
             if row.unit.value == "per_node" and row.gpus_per_node < dep.tp:
-                rejected.append(Rejection(family, "hardware",
-                                          f"{row.instance} has {row.gpus_per_node} GPUs; "
-                                          f"the design needs {dep.tp}"))
+                rejected.append(
+                    Rejection(
+                        family,
+                        "hardware",
+                        f"{row.instance} has {row.gpus_per_node} GPUs; the design needs {dep.tp}",
+                    )
+                )
                 continue
             opt_c = CloudSpec(
                 name=f"cloud {row.provider} {row.region} {_short(d)}",
                 catalog_id=row.id,
-                **serving,  # type: ignore[arg-type]
+                **serving,
             )
             target = SovereigntyTarget(
                 kind=DeploymentKind.CLOUD, provider_id=row.provider, region_id=row.region
@@ -169,16 +180,16 @@ def build_candidates(
     if "api" in kinds:
         models = load_models()
         wanted = {models.get(m).id for m in scenario.models}
-        for row in prices.api:
-            if row.model not in models or models.get(row.model).id not in wanted:
+        for api_row in prices.api:
+            if api_row.model not in models or models.get(api_row.model).id not in wanted:
                 continue
-            if allow_providers and row.provider not in allow_providers:
+            if allow_providers and api_row.provider not in allow_providers:
                 continue
-            family = f"api / {row.provider}"
-            region = None if row.region == "global" else row.region
-            opt_a = ApiSpec(name=f"api {row.provider} {row.model}", catalog_id=row.id)
+            family = f"api / {api_row.provider}"
+            region = None if api_row.region == "global" else api_row.region
+            opt_a = ApiSpec(name=f"api {api_row.provider} {api_row.model}", catalog_id=api_row.id)
             target = SovereigntyTarget(
-                kind=DeploymentKind.API, provider_id=row.provider, region_id=region
+                kind=DeploymentKind.API, provider_id=api_row.provider, region_id=region
             )
-            consider(Candidate(opt_a, None, row.provider, region, None), target, family)
+            consider(Candidate(opt_a, None, api_row.provider, region, None), target, family)
     return out, rejected

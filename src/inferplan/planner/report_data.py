@@ -59,10 +59,7 @@ def explain(
     why = None
     if runner is not None:
         gap = runner.npv_usd - best.npv_usd
-        why = (
-            f"{runner.name} costs {_money(gap)} more in NPV "
-            f"({gap / max(best.npv_usd, 1):.0%})"
-        )
+        why = f"{runner.name} costs {_money(gap)} more in NPV ({gap / max(best.npv_usd, 1):.0%})"
         if runner.sovereignty_score > best.sovereignty_score:
             why += f" though it scores higher on sovereignty ({runner.sovereignty_score:.2f})"
     return reasons, why

@@ -46,11 +46,7 @@ def _accelerators(scenario: ScenarioSpec) -> list[str]:
         return [accs.get(a, "candidates.accelerators").id for a in scenario.candidates.accelerators]
     prices = load_prices()
     priced = {s.accelerator for s in prices.servers} | {c.accelerator for c in prices.cloud}
-    return [
-        a.id
-        for a in accs
-        if a.id in priced and a.kind not in (DeviceKind.CPU, DeviceKind.SOC)
-    ]
+    return [a.id for a in accs if a.id in priced and a.kind not in (DeviceKind.CPU, DeviceKind.SOC)]
 
 
 def _plan_option(c: Candidate, r: OptionResult, peak_devices: int | None) -> PlanOption:
@@ -164,7 +160,8 @@ def plan(scenario: ScenarioSpec, progress: Progress | None = None) -> PlanResult
         if o.unserved_share > 0.01:
             rejected.append(
                 RejectedFamily(  # type: ignore[arg-type]
-                    family=o.name, stage="capacity",
+                    family=o.name,
+                    stage="capacity",
                     reason=f"{o.unserved_share:.0%} of requests cannot be served "
                     "(rate limits or lead time)",
                 )
@@ -174,23 +171,27 @@ def plan(scenario: ScenarioSpec, progress: Progress | None = None) -> PlanResult
     served.sort(key=lambda o: o.npv_usd)
     best = served[0]
     runner = next(
-        (o for o in served[1:] if (o.kind, o.hardware, o.provider) != (best.kind, best.hardware,
-                                                                        best.provider)),
+        (
+            o
+            for o in served[1:]
+            if (o.kind, o.hardware, o.provider) != (best.kind, best.hardware, best.provider)
+        ),
         None,
     )
     tick("latency check", 0.8)
     pick = by_name[best.name]
     check = verify_latency(scenario, pick.design, slo) if pick.design else None
-    curve = latency_curve(scenario, pick.design) if pick.design else []
+    hosted = next((by_name[o.name].design for o in served if by_name[o.name].design), None)
+    curve_design = pick.design or hosted
+    curve = latency_curve(scenario, curve_design) if curve_design is not None else []
     tick("sensitivity", 0.85)
-    sens, mc = _sensitivity(scenario, [o.name for o in served[:MAX_SENSITIVITY_OPTIONS]],
-                            by_name)
+    sens, mc = _sensitivity(scenario, [o.name for o in served[:MAX_SENSITIVITY_OPTIONS]], by_name)
     cash = {o.name: np.array(o.monthly_cash_flows_usd) for o in served}
     from inferplan.tco.cashflow import break_even_month
 
     breaks = {
         o.name: break_even_month(cash[best.name], cash[o.name])
-        for o in served[1:MAX_SENSITIVITY_OPTIONS * 3]
+        for o in served[1 : MAX_SENSITIVITY_OPTIONS * 3]
     }
     reasons, why_not = explain(best, runner, served, scenario)
     rec = Recommendation(
@@ -270,8 +271,13 @@ def _refine(
     for d in designs:
         if changed and d is pick:
             if cap is None:
-                rejected.append(Rejection(d.label, "slo", "simulated latency percentiles miss "
-                                          "the SLO even at a low load"))
+                rejected.append(
+                    Rejection(
+                        d.label,
+                        "slo",
+                        "simulated latency percentiles miss the SLO even at a low load",
+                    )
+                )
             else:
                 out.append(Design(d.deployment, d.memory, cap))
         elif d.label in refined:
@@ -288,9 +294,7 @@ def _refine(
     return out, rejected, changed
 
 
-def _unscaled(
-    base: list[Design], current: list[Design], refined: dict[str, float]
-) -> list[Design]:
+def _unscaled(base: list[Design], current: list[Design], refined: dict[str, float]) -> list[Design]:
     """Current simulated designs plus the closed-form originals of the others."""
     sim = {d.label: d for d in current if d.label in refined}
     keep = {d.label for d in current}
@@ -313,26 +317,40 @@ def _add_hybrid(
     npv = {r.name: r.npv_usd for r in priced if r.unserved_share <= 0.01}
     bases = [c for c in cands if isinstance(c.option, OnPremSpec) and c.option.name in npv]
     bursts = [
-        c for c in cands
-        if c.option.kind in ("cloud", "api") and c.option.name in npv
+        c
+        for c in cands
+        if c.option.kind in ("cloud", "api")
+        and c.option.name in npv
         and not (isinstance(c.option, CloudSpec) and c.option.commitment.value != "on_demand")
     ]
     if not bases or not bursts:
         return priced
     base = min(bases, key=lambda c: npv[c.option.name])
     burst = min(bursts, key=lambda c: npv[c.option.name])
-    hyb = HybridSpec(name=f"hybrid {base.option.name} + {burst.option.name}",
-                     base=base.option.name, burst=burst.option.name)
+    hyb = HybridSpec(
+        name=f"hybrid {base.option.name} + {burst.option.name}",
+        base=base.option.name,
+        burst=burst.option.name,
+    )
     s = scenario.model_copy(update={"options": [base.option, burst.option, hyb]})
     ctx = build_context(s, load_prices(), load_regions())
     flows = evaluate_options(s, ctx)
+    result = summarise(hyb.name, "hybrid", flows[hyb.name], ctx)
+    if not result.details.get("base_units"):
+        return priced  # the best split has no base: the burst option alone
     cands.append(
-        Candidate(hyb, base.design, f"{base.provider}+{burst.provider}", burst.region,
-                  base.country, min(base.legal_sovereignty, burst.legal_sovereignty),
-                  min(base.operational_sovereignty, burst.operational_sovereignty),
-                  base.findings + burst.findings)
+        Candidate(
+            hyb,
+            base.design,
+            f"{base.provider}+{burst.provider}",
+            burst.region,
+            base.country,
+            min(base.legal_sovereignty, burst.legal_sovereignty),
+            min(base.operational_sovereignty, burst.operational_sovereignty),
+            base.findings + burst.findings,
+        )
     )
-    return [*priced, summarise(hyb.name, "hybrid", flows[hyb.name], ctx)]
+    return [*priced, result]
 
 
 def _sensitivity(
@@ -375,22 +393,36 @@ def _assumptions(
             found = prices.find(cat_id)  # type: ignore[attr-defined]
             if found:
                 rec = found[1]
-                out.append({"item": f"price {cat_id}", "source": rec.source,
-                            "as_of": str(rec.as_of)})
+                out.append(
+                    {"item": f"price {cat_id}", "source": rec.source, "as_of": str(rec.as_of)}
+                )
                 seen.add(cat_id)
         if c.design is not None:
             d = c.design.deployment
             for key, rec in (("accelerator", d.accelerator), ("model", d.model)):
                 if rec.id not in seen:
-                    out.append({"item": f"{key} {rec.id}", "source": rec.source,
-                                "as_of": str(rec.as_of)})
+                    out.append(
+                        {"item": f"{key} {rec.id}", "source": rec.source, "as_of": str(rec.as_of)}
+                    )
                     seen.add(rec.id)
     for e in load_engines():
         if e.id in scenario.candidates.engines:
-            out.append({"item": f"engine profile {e.id}", "source": e.source,
-                        "as_of": str(e.as_of), "fitted_from": e.fitted_from})
-    out.append({"item": "performance model", "source": "inferplan validate on the public "
-                "cases in cases_dev.csv (README, 'Performance model')", "as_of": "2026-11-26"})
+            out.append(
+                {
+                    "item": f"engine profile {e.id}",
+                    "source": e.source,
+                    "as_of": str(e.as_of),
+                    "fitted_from": e.fitted_from,
+                }
+            )
+    out.append(
+        {
+            "item": "performance model",
+            "source": "inferplan validate on the public "
+            "cases in cases_dev.csv (README, 'Performance model')",
+            "as_of": "2026-11-26",
+        }
+    )
     return out
 
 
@@ -409,7 +441,9 @@ def _infeasible_message(
     if not designs:
         return (
             "no candidate model fits on the candidate accelerators; first reason: "
-            f"{rejected[0].family}: {rejected[0].reason}" if rejected else "no candidates"
+            f"{rejected[0].family}: {rejected[0].reason}"
+            if rejected
+            else "no candidates"
         )
     sov = [r for r in rejected if r.stage == "sovereignty"]
     if sov:

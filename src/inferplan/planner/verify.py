@@ -73,8 +73,12 @@ def verify_latency(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> Late
     )
     run = simulate(step, limits, isl, osl, arrivals_s=arrivals)
     m = summarize(
-        run, slo.ttft_ms / 1e3, slo.tpot_ms / 1e3, slo.percentile,
-        warmup_requests=VERIFY_REQUESTS // 10, cooldown_requests=VERIFY_REQUESTS // 10,
+        run,
+        slo.ttft_ms / 1e3,
+        slo.tpot_ms / 1e3,
+        slo.percentile,
+        warmup_requests=VERIFY_REQUESTS // 10,
+        cooldown_requests=VERIFY_REQUESTS // 10,
     )
     ttft = (m.ttft_s.percentile(slo.percentile) or 0.0) * 1e3
     tpot = (m.tpot_s.percentile(slo.percentile) or 0.0) * 1e3
@@ -129,8 +133,14 @@ def simulated_capacity(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> 
     step, limits = step_model_of(d), limits_of(d, design.memory)
     isl, osl = request_lengths(scenario.workload, CAPACITY_REQUESTS, seed=2)
     evaluate = poisson_rate_evaluator(
-        step, limits, isl, osl, seed=3, slo_ttft_s=slo.ttft_ms / 1e3,
-        slo_tpot_s=slo.tpot_ms / 1e3, slo_percentile=slo.percentile,
+        step,
+        limits,
+        isl,
+        osl,
+        seed=3,
+        slo_ttft_s=slo.ttft_ms / 1e3,
+        slo_tpot_s=slo.tpot_ms / 1e3,
+        slo_percentile=slo.percentile,
     )
     pct = min((50.0, 90.0, 95.0, 99.0), key=lambda p: abs(p - slo.percentile))
     ok = slo_check(slo.ttft_ms / 1e3, slo.tpot_ms / 1e3, pct)

@@ -75,9 +75,7 @@ class _Prediction:
     assumption: str = ""
 
 
-def _deployment(
-    case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None
-) -> Deployment:
+def _deployment(case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None) -> Deployment:
     tp = case.tp
     pp = 1
     if tp is None:

@@ -9,6 +9,7 @@ from pydantic import Field
 from inferplan.specs.base import FrozenSpec
 
 OptionKind = Literal["on_prem", "colocation", "cloud", "api", "hybrid"]
+ALL_KINDS: tuple[OptionKind, ...] = ("on_prem", "colocation", "cloud", "api", "hybrid")
 
 
 class SloSpec(FrozenSpec):
@@ -26,9 +27,7 @@ class CandidatesSpec(FrozenSpec):
     precisions: list[str] = Field(default_factory=lambda: ["bf16", "fp8", "int4-awq"])
     kv_precision: str | None = None
     engines: list[str] = Field(default_factory=lambda: ["vllm"])
-    kinds: list[OptionKind] = Field(
-        default_factory=lambda: ["on_prem", "colocation", "cloud", "api", "hybrid"]
-    )
+    kinds: list[OptionKind] = Field(default_factory=lambda: list(ALL_KINDS))
     providers: list[str] | None = None
     max_devices_per_replica: int = Field(default=8, ge=1, le=72)
     target_utilisation: float = Field(

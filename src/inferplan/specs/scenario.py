@@ -18,8 +18,6 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from inferplan.specs.base import FrozenSpec
-from inferplan.specs.plan import CandidatesSpec, SloSpec
-from inferplan.specs.policy import SovereigntyPolicy
 from inferplan.specs.economics import (
     RESERVED_TERM_MONTHS,
     ApiSpec,
@@ -28,6 +26,8 @@ from inferplan.specs.economics import (
     HybridSpec,
     OnPremSpec,
 )
+from inferplan.specs.plan import CandidatesSpec, SloSpec
+from inferplan.specs.policy import SovereigntyPolicy
 
 
 class ProfilePreset(StrEnum):
@@ -169,8 +169,6 @@ class UncertaintySpec(FrozenSpec):
     seed: int = 0
     tornado_step: float = Field(default=0.2, gt=0, lt=1)
     ranges: dict[FactorName, RangeSpec] = Field(default_factory=dict)
-
-
 
 
 class ScenarioSpec(FrozenSpec):

@@ -1,0 +1,124 @@
+"""``inferplan perf``: predicted latency and throughput of one deployment."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from inferplan.cli.common import console, handle_errors, print_json
+from inferplan.cli.fit_cmd import _layout
+from inferplan.errors import SpecError
+from inferplan.results.perf import MetricStats, PerfResult
+from inferplan.service.deployment import resolve
+from inferplan.service.perf import predict
+
+
+def _fmt(x: float | None, digits: int = 1) -> str:
+    return "-" if x is None else f"{x:,.{digits}f}"
+
+
+def _row(name: str, s: MetricStats) -> list[str]:
+    iv = s.p95_interval
+    return [
+        name,
+        _fmt(s.mean),
+        _fmt(s.p50),
+        _fmt(s.p90),
+        _fmt(s.p95),
+        _fmt(s.p99),
+        f"{_fmt(iv[0])} - {_fmt(iv[1])}" if iv else "-",
+    ]
+
+
+def render(r: PerfResult) -> None:
+    title = (
+        f"{r.model} on {r.replicas} x ({r.tp * r.pp} x {r.accelerator}) "
+        f"{r.precision}/KV {r.kv_precision}, {r.engine}: {r.regime}"
+        + (f" at {r.load:g}" if r.load is not None else "")
+        + f", {r.isl:g} in / {r.osl:g} out tokens"
+    )
+    t = Table(title=title)
+    for col in ("ms", "mean", "p50", "p90", "p95", "p99", "p95 80% interval"):
+        t.add_column(col, justify="right" if col != "ms" else "left")
+    t.add_row(*_row("TTFT", r.ttft_ms))
+    t.add_row(*_row("TPOT", r.tpot_ms))
+    t.add_row(*_row("ITL", r.itl_ms))
+    t.add_row(*_row("E2E", r.e2e_ms))
+    console.print(t)
+    lo, hi = r.output_tokens_per_s_interval
+    console.print(
+        f"output {r.output_tokens_per_s:,.0f} tokens/s (80% interval {lo:,.0f} - {hi:,.0f}); "
+        f"{r.request_throughput_rps:,.2f} requests/s"
+        + (f"; goodput {r.goodput_rps:,.2f} req/s" if r.goodput_rps is not None else "")
+        + (
+            f"; highest rate within the SLO {r.max_rate_at_slo_rps:,.2f} req/s"
+            if r.max_rate_at_slo_rps
+            else ""
+        )
+    )
+    if r.running_batch:
+        console.print(
+            f"running batch {r.running_batch}"
+            + (f" (limited by {r.limited_by})" if r.limited_by else "")
+        )
+    console.print(
+        f"KV capacity {r.kv_capacity_tokens:,} tokens per replica. Intervals: {r.interval_basis}."
+    )
+    for n in r.notes:
+        console.print(f"note: {n}")
+    if r.curve:
+        c = Table(title="latency vs throughput (closed loop)")
+        for col in ("concurrency", "output tok/s", "p95 TTFT ms", "p95 TPOT ms"):
+            c.add_column(col, justify="right")
+        for p in r.curve:
+            c.add_row(
+                f"{p['concurrency']:.0f}",
+                f"{p['output_tokens_per_s']:,.0f}",
+                f"{p['ttft_p95_ms']:,.0f}",
+                f"{p['tpot_p95_ms']:,.1f}",
+            )
+        console.print(c)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("perf")
+    @handle_errors
+    def perf_cmd(
+        model: str = typer.Argument(..., help="model id or alias"),
+        gpu: str = typer.Option(..., "--gpu", help="accelerator id"),
+        count: int = typer.Option(None, "--count", help="devices in total (replicas x tp x pp)"),
+        precision: str = typer.Option("bf16", "--precision"),
+        kv_precision: str = typer.Option(None, "--kv-precision"),
+        engine: str = typer.Option("vllm", "--engine"),
+        tp: int = typer.Option(None, "--tp", help="tensor-parallel degree per replica"),
+        pp: int = typer.Option(None, "--pp"),
+        isl: int = typer.Option(1024, "--isl", help="prompt tokens per request"),
+        osl: int = typer.Option(256, "--osl", help="output tokens per request"),
+        batch: int = typer.Option(None, "--batch", help="static batch size"),
+        concurrency: int = typer.Option(None, "--concurrency", help="closed-loop clients"),
+        rate: float = typer.Option(None, "--rate", help="Poisson arrival rate, req/s"),
+        slo_ttft_ms: float = typer.Option(None, "--slo-ttft-ms"),
+        slo_tpot_ms: float = typer.Option(None, "--slo-tpot-ms"),
+        curve: bool = typer.Option(False, "--curve", help="add a latency-throughput sweep"),
+        json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Predict TTFT, TPOT, ITL, E2E and throughput (no regime flag = max throughput)."""
+        d = resolve(model, gpu, engine, precision, kv_precision)
+        node = d.accelerator.max_devices_per_node
+        total = count or (tp or 1) * (pp or 1)
+        if tp is None and pp is None:
+            layout = _layout(min(total, node), None, None, node)
+        else:
+            layout = (tp or 1, pp or 1)
+        assert layout is not None
+        group = layout[0] * layout[1]
+        if total % group:
+            raise SpecError("count", f"{total} devices do not split into replicas of {group}")
+        from dataclasses import replace
+
+        d = replace(d, tp=layout[0], pp=layout[1], replicas=total // group)
+        r = predict(d, isl, osl, batch, concurrency, rate, slo_ttft_ms, slo_tpot_ms, curve)
+        if json_out:
+            print_json(r)
+        else:
+            render(r)

@@ -1,0 +1,164 @@
+"""``inferplan plan``, ``inferplan init`` and ``inferplan schema``."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import typer
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from inferplan.cli.common import console, err_console, handle_errors, print_json
+from inferplan.errors import SpecError
+from inferplan.results.plan import PlanResult
+from inferplan.specs.scenario import ScenarioSpec
+
+DEFAULT_SCENARIO = "default.yaml"
+
+
+def default_scenario_text() -> str:
+    """The bundled default scenario (a commented YAML file)."""
+    ref = resources.files("inferplan") / "examples" / DEFAULT_SCENARIO
+    return ref.read_text(encoding="utf-8")
+
+
+def _load(path: Path | None) -> ScenarioSpec:
+    from inferplan.scenario_io import load_scenario, parse_scenario
+
+    if path is None:
+        import yaml
+
+        return parse_scenario(yaml.safe_load(default_scenario_text()))
+    return load_scenario(path)
+
+
+def _money(x: float | None) -> str:
+    return "-" if x is None else f"${x:,.0f}"
+
+
+def render(r: PlanResult) -> None:
+    rec = r.recommendation
+    lines = [
+        f"[bold]{rec.option}[/]",
+        f"{rec.kind} at {rec.provider}" + (f" ({rec.region})" if rec.region else ""),
+    ]
+    if rec.hardware:
+        lines.append(
+            f"{rec.count} x {rec.hardware} at peak, {rec.precision} weights, {rec.engine}, "
+            f"model {rec.model}"
+        )
+    lines.append(
+        f"TCO {_money(rec.tco_nominal_usd)} nominal, NPV {_money(rec.npv_usd)} over "
+        f"{r.horizon_months} months; "
+        + (
+            f"{rec.usd_per_million_tokens:.3f} USD per 1M tokens"
+            if rec.usd_per_million_tokens
+            else ""
+        )
+    )
+    lc = rec.latency_check
+    if lc is not None:
+        ok = "[green]meets the SLO[/]" if lc.meets_slo else "[red]misses the SLO[/]"
+        lines.append(
+            f"p{lc.percentile:g} TTFT {lc.p_ttft_ms:,.0f} ms "
+            f"({lc.p_ttft_interval_ms[0]:,.0f}-{lc.p_ttft_interval_ms[1]:,.0f}), "
+            f"TPOT {lc.p_tpot_ms:,.1f} ms "
+            f"({lc.p_tpot_interval_ms[0]:,.1f}-{lc.p_tpot_interval_ms[1]:,.1f}) at "
+            f"{lc.requests_per_s_per_replica:.2f} req/s per replica x {lc.replicas_at_peak}: {ok}"
+        )
+    lines += [f"- {x}" for x in rec.reasons]
+    if r.runner_up is not None:
+        lines.append(f"runner-up: {r.runner_up.name}: {r.why_not_runner_up}")
+    console.print(Panel("\n".join(lines), title="recommendation", expand=False))
+    t = Table(title=f"cheapest allowed options ({len(r.options)} priced)")
+    for col in ("option", "NPV", "TCO", "$/1M tok", "peak devices", "sovereignty", "frontier"):
+        t.add_column(col)
+    for o in r.options[:10]:
+        t.add_row(
+            o.name,
+            _money(o.npv_usd),
+            _money(o.tco_nominal_usd),
+            f"{o.usd_per_million_tokens:.3f}" if o.usd_per_million_tokens else "-",
+            str(o.peak_devices or "-"),
+            f"{o.sovereignty_score:.2f}",
+            "yes" if o.name in r.frontier else "",
+        )
+    console.print(t)
+    if r.rejected:
+        rt = Table(title=f"rejected families ({len(r.rejected)})")
+        for col in ("family", "stage", "reason"):
+            rt.add_column(col)
+        for x in r.rejected[:15]:
+            rt.add_row(x.family, x.stage, x.reason)
+        console.print(rt)
+        if len(r.rejected) > 15:
+            console.print(f"... {len(r.rejected) - 15} more in --json / the report")
+    for n in r.quality_notes:
+        console.print(f"[yellow]quality note:[/] {n}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("plan")
+    @handle_errors
+    def plan_cmd(
+        scenario: Path = typer.Argument(None, help="scenario YAML (default: the bundled one)"),
+        report: Path = typer.Option(None, "--report", help="write the HTML report here"),
+        csv_path: Path = typer.Option(None, "--csv", help="write the priced options as CSV"),
+        json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Turn a scenario into a recommendation, with the frontier and the rejections."""
+        from inferplan.planner.search import plan
+
+        spec = _load(scenario)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("planning", total=1.0)
+
+            def tick(msg: str, frac: float) -> None:
+                bar.update(task, completed=frac, description=msg)
+
+            result = plan(spec, tick)
+        if report is not None:
+            from inferplan.report.html import render_plan_html
+
+            report.write_text(render_plan_html(result, spec), encoding="utf-8")
+        if csv_path is not None:
+            from inferplan.report.export import write_plan_csv
+
+            write_plan_csv(result, csv_path)
+        if json_out:
+            print_json(result)
+            return
+        render(result)
+        if report is not None:
+            console.print(f"report written to {report}")
+
+    @app.command("init")
+    @handle_errors
+    def init_cmd(
+        path: Path = typer.Argument(Path("scenario.yaml"), help="where to write it"),
+        force: bool = typer.Option(False, "--force", help="overwrite an existing file"),
+    ) -> None:
+        """Write a commented starter scenario (the bundled default)."""
+        if path.exists() and not force:
+            raise SpecError("path", f"{path} exists; use --force to overwrite")
+        path.write_text(default_scenario_text(), encoding="utf-8")
+        console.print(f"wrote {path}; edit it, then run: inferplan plan {path}")
+
+    @app.command("schema")
+    @handle_errors
+    def schema_cmd(
+        what: str = typer.Argument("scenario", help="scenario"),
+    ) -> None:
+        """Print the JSON Schema of the scenario file."""
+        if what != "scenario":
+            raise SpecError("what", "allowed: scenario")
+        print(json.dumps(ScenarioSpec.model_json_schema(), indent=2))

@@ -1,0 +1,212 @@
+"""``predict()``: latency and throughput of one deployment under one regime.
+
+Regimes: a static batch (closed form), closed-loop concurrency and open-loop
+Poisson arrivals (discrete-event simulation of continuous batching), and maximum
+throughput (steady state of a saturated engine). Every figure carries the
+interval derived from the validation residuals of its metric.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inferplan.errors import InfeasibleError, SpecError
+from inferplan.perf.metrics import (
+    METRIC_DEFINITIONS,
+    Distribution,
+    ServingMetrics,
+    find_max_rate,
+    slo_check,
+    summarize,
+)
+from inferplan.perf.regimes import max_throughput, static_batch
+from inferplan.perf.simulate import poisson_rate_evaluator, simulate
+from inferplan.perf.workload import PoissonArrivals
+from inferplan.results.perf import MetricStats, PerfResult
+from inferplan.service.deployment import Deployment, limits_of, memory_of, step_model_of
+from inferplan.service.uncertainty import interval
+
+SIM_REQUESTS = 2000
+
+
+def _stats(d: Distribution, metric: str) -> MetricStats:
+    def ms(x: float | None) -> float | None:
+        return None if x is None else x * 1e3
+
+    p95 = ms(d.p95)
+    iv = None
+    if p95 is not None:
+        lo, hi, _ = interval(metric, p95)
+        iv = (lo, hi)
+    return MetricStats(
+        mean=ms(d.mean), p50=ms(d.p50), p90=ms(d.p90), p95=p95, p99=ms(d.p99), p95_interval=iv
+    )
+
+
+def _point(value_s: float, metric: str) -> MetricStats:
+    v = value_s * 1e3
+    lo, hi, _ = interval(metric, v)
+    return MetricStats(mean=v, p50=v, p90=v, p95=v, p99=v, p95_interval=(lo, hi))
+
+
+def curve(d: Deployment, isl: int, osl: int, top: int | None = None) -> list[dict[str, float]]:
+    """Closed-loop concurrency sweep (1, 2, 4, ...): throughput and p95 latencies."""
+    mem = memory_of(d, isl + osl, 1)
+    step, limits = step_model_of(d), limits_of(d, mem)
+    out = []
+    c, top = 1, top or limits.max_num_seqs
+    while c <= top:
+        n = min(800, max(60, 5 * c))
+        run = simulate(step, limits, np.full(n, isl), np.full(n, osl), concurrency=c)
+        m = summarize(run, warmup_requests=min(c, n // 4), cooldown_requests=min(c, n // 4))
+        out.append(
+            {
+                "concurrency": float(c),
+                "output_tokens_per_s": m.output_tokens_per_s * d.replicas,
+                "ttft_p95_ms": (m.ttft_s.p95 or 0.0) * 1e3,
+                "tpot_p95_ms": (m.tpot_s.p95 or 0.0) * 1e3,
+            }
+        )
+        c *= 2
+    return out
+
+
+def predict(
+    d: Deployment,
+    isl: int,
+    osl: int,
+    batch: int | None = None,
+    concurrency: int | None = None,
+    rate_rps: float | None = None,
+    slo_ttft_ms: float | None = None,
+    slo_tpot_ms: float | None = None,
+    with_curve: bool = False,
+    seed: int = 0,
+) -> PerfResult:
+    """Predict the metrics of ``d`` for fixed prompt/output lengths under one regime."""
+    if isl < 0 or osl < 1:
+        raise SpecError("isl", "isl must be >= 0 and osl >= 1")
+    given = [x is not None for x in (batch, concurrency, rate_rps)]
+    if sum(given) > 1:
+        raise SpecError("batch", "give at most one of --batch, --concurrency, --rate")
+    for name, val in (("batch", batch), ("concurrency", concurrency), ("rate", rate_rps)):
+        if val is not None and val <= 0:
+            raise SpecError(name, "must be > 0")
+    mem = memory_of(d, isl + osl, batch or 1)
+    if not mem.fits:
+        raise InfeasibleError(f"does not fit: {mem.reason}")
+    step, limits = step_model_of(d), limits_of(d, mem)
+    notes: list[str] = []
+    base = dict(
+        model=d.model.id,
+        accelerator=d.accelerator.id,
+        engine=d.engine.id,
+        precision=d.weights.precision.value,
+        kv_precision=d.kv_precision,
+        tp=d.tp,
+        pp=d.pp,
+        replicas=d.replicas,
+        isl=float(isl),
+        osl=float(osl),
+        kv_capacity_tokens=mem.kv_capacity_tokens,
+        metric_definitions=METRIC_DEFINITIONS,
+    )
+    slo_t = slo_ttft_ms / 1e3 if slo_ttft_ms else None
+    slo_p = slo_tpot_ms / 1e3 if slo_tpot_ms else None
+    if batch is not None:
+        r = static_batch(step, batch, isl, osl)
+        tok = r.output_tokens_per_s * d.replicas
+        lo, hi, basis = interval("output_tokens_per_s", tok)
+        return PerfResult(
+            **base,
+            regime="static_batch",
+            load=float(batch),
+            ttft_ms=_point(r.ttft_s, "ttft_ms"),
+            tpot_ms=_point(r.decode_step_s, "tpot_ms"),
+            itl_ms=_point(r.decode_step_s, "itl_ms"),
+            e2e_ms=_point(r.e2e_s, "e2e_latency_s"),
+            output_tokens_per_s=tok,
+            output_tokens_per_s_interval=(lo, hi),
+            request_throughput_rps=batch * d.replicas / r.e2e_s,
+            running_batch=batch,
+            interval_basis=basis,
+            curve=curve(d, isl, osl) if with_curve else [],
+            notes=notes,
+        )
+    if concurrency is None and rate_rps is None:
+        ss = max_throughput(step, limits, isl, osl)
+        tok = ss.output_tokens_per_s * d.replicas
+        lo, hi, basis = interval("output_tokens_per_s", tok)
+        notes.append(
+            "max throughput: the engine is fed faster than it serves; latencies are "
+            "those of its full running batch"
+        )
+        return PerfResult(
+            **base,
+            regime="max_throughput",
+            ttft_ms=_point(ss.step_s * ss.steps_per_request / 2, "ttft_ms"),
+            tpot_ms=_point(ss.step_s, "tpot_ms"),
+            itl_ms=_point(ss.step_s, "itl_ms"),
+            e2e_ms=_point(ss.step_s * ss.steps_per_request, "e2e_latency_s"),
+            output_tokens_per_s=tok,
+            output_tokens_per_s_interval=(lo, hi),
+            request_throughput_rps=ss.request_throughput_rps * d.replicas,
+            running_batch=ss.running_batch,
+            limited_by=ss.limited_by,
+            interval_basis=basis,
+            curve=curve(d, isl, osl) if with_curve else [],
+            notes=notes,
+        )
+    isls, osls = np.full(SIM_REQUESTS, isl), np.full(SIM_REQUESTS, osl)
+    max_rate = None
+    if concurrency is not None:
+        per = max(1, round(concurrency / d.replicas))
+        if per * d.replicas != concurrency:
+            notes.append(f"concurrency split as {per} per replica over {d.replicas} replicas")
+        run = simulate(step, limits, isls, osls, concurrency=per)
+        m: ServingMetrics = summarize(run, slo_t, slo_p, warmup_requests=per, cooldown_requests=per)
+        regime, load = "closed_loop", float(concurrency)
+    else:
+        assert rate_rps is not None
+        per_rate = rate_rps / d.replicas
+        arrivals = PoissonArrivals(rate_rps=per_rate).arrival_times_s(
+            np.random.default_rng(seed), SIM_REQUESTS
+        )
+        run = simulate(step, limits, isls, osls, arrivals_s=arrivals)
+        m = summarize(
+            run,
+            slo_t,
+            slo_p,
+            warmup_requests=SIM_REQUESTS // 10,
+            cooldown_requests=SIM_REQUESTS // 10,
+        )
+        regime, load = "poisson", float(rate_rps)
+        if slo_t or slo_p:
+            ev = poisson_rate_evaluator(
+                step, limits, isls[:800], osls[:800], seed=seed, slo_ttft_s=slo_t, slo_tpot_s=slo_p
+            )
+            ceiling = max_throughput(step, limits, isl, osl).request_throughput_rps
+            found = find_max_rate(
+                ev, slo_check(slo_t, slo_p, 95.0), ceiling * 0.01, ceiling * 1.05, rel_tol=0.03
+            )
+            max_rate = found.max_rate_rps * d.replicas if found.max_rate_rps else None
+    tok = m.output_tokens_per_s * d.replicas
+    lo, hi, basis = interval("output_tokens_per_s", tok)
+    return PerfResult(
+        **base,
+        regime=regime,
+        load=load,
+        ttft_ms=_stats(m.ttft_s, "ttft_ms"),
+        tpot_ms=_stats(m.tpot_s, "tpot_ms"),
+        itl_ms=_stats(m.itl_s, "itl_ms"),
+        e2e_ms=_stats(m.e2e_s, "e2e_latency_s"),
+        output_tokens_per_s=tok,
+        output_tokens_per_s_interval=(lo, hi),
+        request_throughput_rps=m.request_throughput_rps * d.replicas,
+        goodput_rps=m.goodput_rps * d.replicas if m.goodput_rps is not None else None,
+        slo_attainment=m.slo_attainment,
+        max_rate_at_slo_rps=max_rate,
+        interval_basis=basis,
+        curve=curve(d, isl, osl) if with_curve else [],
+        notes=notes,
+    )
