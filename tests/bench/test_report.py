@@ -6,7 +6,7 @@ import re
 
 from inferplan.bench.report import render_report
 from inferplan.bench.results import RequestRecord, RunMetadata
-from inferplan.bench.runner import build_summary
+from inferplan.bench.summary import build_summary
 
 
 def _records() -> list[RequestRecord]:

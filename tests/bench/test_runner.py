@@ -28,10 +28,11 @@ def test_progress_and_server_metrics(threaded_stub: Stub, out_dir: Path) -> None
         outcome = run_benchmark(cfg, progress=seen.append)
     assert seen[-1].completed == 10 and seen[-1].failed == 0 and seen[-1].in_flight == 0
     stage = outcome.summary.stages[0]
-    # the stub's vLLM-style counters: 10 requests x 3 tokens; 10 x (12 words + 10 overhead)
+    # the stub's vLLM-style counters: 10 requests x 3 tokens = 30; prompts: the calibrated
+    # 12 tokens = 10 of chat template + 2 words, 10 x 12 = 120
     assert stage.server_metrics["generation_tokens"] == 30
-    assert stage.server_metrics["prompt_tokens"] == 220
-    assert stage.input_tokens_total == 220 and stage.output_tokens_total == 30
+    assert stage.server_metrics["prompt_tokens"] == 120
+    assert stage.input_tokens_total == 120 and stage.output_tokens_total == 30
 
 
 def test_rate_sweep_and_rebuilt_summary_agree(threaded_stub: Stub, out_dir: Path) -> None:

@@ -5,7 +5,7 @@ Modules: ``sse`` (stream decoding), ``client`` (one timed streamed request),
 ``server`` (engine detection, ``/metrics``), ``results`` (record and summary
 files), ``stats`` (percentiles with confidence intervals), ``summary`` (records
 to statistics), ``compare`` (two-run significance), ``report`` (HTML),
-``runner`` (a whole run), ``config`` (its settings).
+``probe`` (prompt calibration), ``runner`` (a whole run), ``config`` (its settings).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from inferplan.bench.results import (
     read_records,
     read_summary,
 )
-from inferplan.bench.runner import RunOutcome, build_summary, run_benchmark
+from inferplan.bench.runner import RunOutcome, run_benchmark
+from inferplan.bench.summary import build_summary
 
 __all__ = [
     "METRIC_DEFINITIONS",

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from inferplan.bench.client import Endpoint
-from inferplan.bench.loadgen import Arrival, Profile
-from inferplan.bench.prompts import LengthDist
+from inferplan.bench.loadgen import Arrival, Profile, StagePlan
+from inferplan.bench.prompts import LengthDist, TraceEntry
 from inferplan.errors import SpecError
 
 DEFAULT_MAX_REQUESTS = 100
@@ -130,3 +130,46 @@ class BenchConfig(BaseModel):
         data["profile"] = self.profile.value
         data["max_requests_per_stage"] = self.stage_limit
         return data
+
+
+def plan_stages(config: BenchConfig, trace: list[TraceEntry] | None) -> list[StagePlan]:
+    """One :class:`StagePlan` per load level of ``config``."""
+    limit, duration = config.stage_limit, config.duration_s
+    profile = config.profile
+    if profile is Profile.TRACE and trace is not None:
+        return [
+            StagePlan(
+                stage=0,
+                profile=profile,
+                trace=tuple(trace),
+                trace_speedup=config.trace_speedup,
+                max_concurrency=config.max_concurrency,
+                max_requests=limit,
+                duration_s=duration,
+            )
+        ]
+    if profile is Profile.RATE and config.rate is not None:
+        return [
+            StagePlan(
+                stage=i,
+                profile=profile,
+                rate_req_per_s=r,
+                arrival=config.arrival,
+                gamma_shape=config.gamma_shape,
+                max_concurrency=config.max_concurrency,
+                max_requests=limit,
+                duration_s=duration,
+            )
+            for i, r in enumerate(config.rate)
+        ]
+    levels = config.concurrency or (1,)
+    return [
+        StagePlan(
+            stage=i,
+            profile=Profile.SYNCHRONOUS if c == 1 else Profile.CONCURRENCY,
+            concurrency=c,
+            max_requests=limit,
+            duration_s=duration,
+        )
+        for i, c in enumerate(levels)
+    ]

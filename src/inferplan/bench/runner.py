@@ -28,15 +28,14 @@ from inferplan.bench.client import (
     ClientSettings,
     PlannedRequest,
     StreamClient,
-    send_unstreamed,
 )
-from inferplan.bench.config import BenchConfig
+from inferplan.bench.config import BenchConfig, plan_stages
 from inferplan.bench.loadgen import LoadGenerator, Profile, StagePlan, StageRun
+from inferplan.bench.probe import calibrate_prompts
 from inferplan.bench.prompts import (
     LengthDist,
     PromptFactory,
     TraceEntry,
-    fit_prompt_calibration,
     load_trace,
 )
 from inferplan.bench.report import write_report
@@ -50,7 +49,7 @@ from inferplan.bench.server import (
     probe_server,
     scrape_metrics,
 )
-from inferplan.bench.summary import Slo, outcome_counts, summarize_stage
+from inferplan.bench.summary import build_summary
 from inferplan.errors import BenchmarkError, SpecError
 
 
@@ -78,49 +77,6 @@ class RunOutcome:
 
 
 ProgressHook = Callable[[ProgressSnapshot], None]
-
-
-def plan_stages(config: BenchConfig, trace: list[TraceEntry] | None) -> list[StagePlan]:
-    """One :class:`StagePlan` per load level of ``config``."""
-    limit, duration = config.stage_limit, config.duration_s
-    profile = config.profile
-    if profile is Profile.TRACE and trace is not None:
-        return [
-            StagePlan(
-                stage=0,
-                profile=profile,
-                trace=tuple(trace),
-                trace_speedup=config.trace_speedup,
-                max_concurrency=config.max_concurrency,
-                max_requests=limit,
-                duration_s=duration,
-            )
-        ]
-    if profile is Profile.RATE and config.rate is not None:
-        return [
-            StagePlan(
-                stage=i,
-                profile=profile,
-                rate_req_per_s=r,
-                arrival=config.arrival,
-                gamma_shape=config.gamma_shape,
-                max_concurrency=config.max_concurrency,
-                max_requests=limit,
-                duration_s=duration,
-            )
-            for i, r in enumerate(config.rate)
-        ]
-    levels = config.concurrency or (1,)
-    return [
-        StagePlan(
-            stage=i,
-            profile=Profile.SYNCHRONOUS if c == 1 else Profile.CONCURRENCY,
-            concurrency=c,
-            max_requests=limit,
-            duration_s=duration,
-        )
-        for i, c in enumerate(levels)
-    ]
 
 
 def _stage_label(plan: StagePlan) -> str:
@@ -178,68 +134,6 @@ class _Run:
         if record.phase is res.Phase.WARMUP:
             self.warmup_records += 1
         self.writer.write(record)
-
-
-async def _calibrate(
-    run: _Run,
-    settings: ClientSettings,
-    http: httpx.AsyncClient,
-    client: StreamClient,
-    factory: PromptFactory,
-) -> dict[str, float]:
-    """Two unstreamed probes fit tokens-per-word; the first, streamed, checks chunk counts."""
-    isl = LengthDist.parse("isl", run.config.isl).mean
-    w1 = factory.calibration.words_for(round(isl))
-    w2 = max(1, w1 // 2) if w1 > 2 else w1 + 8
-    osl = max(2, min(16, round(LengthDist.parse("osl", run.config.osl).mean)))
-    probes = [factory.make(-1 - i, phase=res.Phase.WARMUP, output_tokens=osl) for i in range(2)]
-    probes = [
-        PlannedRequest(
-            request_id=p.request_id,
-            prompt=" ".join(p.prompt.split()[:w]),
-            max_tokens=osl,
-            prompt_words=w,
-            phase=res.Phase.WARMUP,
-        )
-        for p, w in zip(probes, (w1, w2), strict=True)
-    ]
-    samples: list[tuple[int, int]] = []
-    usage: list[dict[str, int]] = []
-    for probe in probes:
-        try:
-            u = await send_unstreamed(settings, http, probe)
-        except httpx.ConnectError as exc:
-            raise BenchmarkError(f"url: cannot connect to {settings.base_url} ({exc})") from None
-        except (httpx.HTTPError, ValueError) as exc:
-            run.warnings.append(f"prompt calibration skipped: {exc}")
-            return {}
-        usage.append(u)
-        samples.append((probe.prompt_words, u["prompt_tokens"]))
-    cal = fit_prompt_calibration(samples)
-    factory.calibration = cal
-    if cal.overhead_tokens > 0.5 * isl:
-        run.warnings.append(
-            f"the server adds {cal.overhead_tokens:.0f} prompt tokens of its own (chat template) "
-            f"to every request; an input length of {isl:.0f} leaves little room for the prompt"
-        )
-    out = {
-        "tokens_per_word": cal.tokens_per_word,
-        "overhead_tokens": cal.overhead_tokens,
-        "samples": float(cal.samples),
-    }
-    if settings.temperature == 0.0:
-        twin = res.RequestRecord(request_id=-1, phase=res.Phase.WARMUP)
-        await client.send(probes[0], twin)
-        if twin.ok:
-            out["twin_unstreamed_completion_tokens"] = float(usage[0]["completion_tokens"])
-            out["twin_streamed_chunks"] = float(len(twin.token_times_s))
-            out["twin_stream_reports_usage"] = float(twin.output_tokens_source != "client_chunks")
-            if usage[0]["completion_tokens"] != len(twin.token_times_s):
-                run.warnings.append(
-                    f"a deterministic request streamed {len(twin.token_times_s)} chunks for "
-                    f"{usage[0]['completion_tokens']} tokens: chunks carry several tokens"
-                )
-    return out
 
 
 async def _scrape(http: httpx.AsyncClient, base: str, enabled: bool) -> MetricsSnapshot | None:
@@ -348,7 +242,9 @@ async def _execute(
         )
         client = StreamClient(settings, http, run.clock)
         if config.calibrate_prompts:
-            run.metadata.prompt_calibration = await _calibrate(run, settings, http, client, factory)
+            run.metadata.prompt_calibration = await calibrate_prompts(
+                client, http, factory, config.isl, config.osl, run.warnings
+            )
             res.write_json(run.metadata, run.out_dir / res.METADATA_FILE)
         run.factory = factory
 
@@ -406,7 +302,11 @@ def _finish(run: _Run, interrupted: bool, aborted: str | None) -> RunOutcome:
         started_at="", url=run.config.url, endpoint=run.config.endpoint.value, model=""
     )
     summary = build_summary(
-        metadata, records, run.config, run.stage_metrics, [r.loop_lag_s for r in run.stage_runs]
+        metadata,
+        records,
+        run.config.public_dict(),
+        run.stage_metrics,
+        [r.loop_lag_s for r in run.stage_runs],
     )
     summary.interrupted = interrupted
     summary.aborted_reason = aborted
@@ -416,56 +316,6 @@ def _finish(run: _Run, interrupted: bool, aborted: str | None) -> RunOutcome:
     res.write_csv(records, run.out_dir / res.CSV_FILE)
     write_report(summary, records, run.out_dir / res.REPORT_FILE)
     return RunOutcome(summary=summary, output_dir=run.out_dir, records_written=len(records))
-
-
-def build_summary(
-    metadata: res.RunMetadata,
-    records: list[res.RequestRecord],
-    config: BenchConfig | None = None,
-    stage_metrics: list[dict[str, float]] | None = None,
-    loop_lags: list[list[float]] | None = None,
-) -> res.RunSummary:
-    """The run summary from its records (used live and by ``bench report``)."""
-    cfg = config.model_dump() if config is not None else metadata.config
-    slo = Slo(
-        ttft_s=cfg.get("slo_ttft_s"), tpot_s=cfg.get("slo_tpot_s"), e2e_s=cfg.get("slo_e2e_s")
-    )
-    measured = [r for r in records if r.phase is res.Phase.MEASURE]
-    stage_ids = sorted({r.stage for r in measured})
-    profile = str(cfg.get("profile") or (config.profile.value if config else "concurrency"))
-    levels = list(cfg.get("concurrency") or cfg.get("rate") or [])
-    stages = []
-    for sid in stage_ids:
-        level = levels[sid] if sid < len(levels) else None
-        is_rate = cfg.get("rate") is not None
-        closed = not is_rate and profile != "trace"
-        stage_profile = profile
-        if closed:
-            stage_profile = "synchronous" if level in (None, 1) else "concurrency"
-        stages.append(
-            summarize_stage(
-                sid,
-                stage_profile,
-                [r for r in measured if r.stage == sid],
-                concurrency=(int(level) if level is not None else 1) if closed else None,
-                rate_req_per_s=float(level) if is_rate and level is not None else None,
-                max_concurrency=cfg.get("max_concurrency"),
-                slo=slo,
-                loop_lag_s=loop_lags[sid] if loop_lags and sid < len(loop_lags) else None,
-                server_metrics=(
-                    stage_metrics[sid] if stage_metrics and sid < len(stage_metrics) else None
-                ),
-            )
-        )
-    warnings = [f"stage {s.stage}: {w}" for s in stages for w in s.warnings]
-    return res.RunSummary(
-        metadata=metadata,
-        stages=stages,
-        counts=outcome_counts(measured),
-        warmup_requests=len(records) - len(measured),
-        slo=slo.as_dict(),
-        warnings=warnings,
-    )
 
 
 def _discard_empty(run: _Run) -> None:

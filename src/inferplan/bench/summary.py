@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from inferplan.bench.results import (
     ClientHealth,
     ErrorKind,
     Phase,
     RequestRecord,
+    RunMetadata,
+    RunSummary,
     StageSummary,
     StatResult,
 )
@@ -247,3 +250,57 @@ def _warnings(s: StageSummary) -> list[str]:
             "the client's chunk count"
         )
     return out
+
+
+def build_summary(
+    metadata: RunMetadata,
+    records: list[RequestRecord],
+    config: dict[str, Any] | None = None,
+    stage_metrics: list[dict[str, float]] | None = None,
+    loop_lags: list[list[float]] | None = None,
+) -> RunSummary:
+    """The run summary from its records (used live and by ``bench report``).
+
+    ``config`` is the run's settings as written in ``run.json`` (``BenchConfig.public_dict``);
+    ``stage_metrics`` and ``loop_lags`` are per-stage server metrics and event-loop lags.
+    """
+    cfg = config if config is not None else metadata.config
+    slo = Slo(
+        ttft_s=cfg.get("slo_ttft_s"), tpot_s=cfg.get("slo_tpot_s"), e2e_s=cfg.get("slo_e2e_s")
+    )
+    measured = [r for r in records if r.phase is Phase.MEASURE]
+    stage_ids = sorted({r.stage for r in measured})
+    profile = str(cfg.get("profile") or "concurrency")
+    levels = list(cfg.get("concurrency") or cfg.get("rate") or [])
+    stages = []
+    for sid in stage_ids:
+        level = levels[sid] if sid < len(levels) else None
+        is_rate = cfg.get("rate") is not None
+        closed = not is_rate and profile != "trace"
+        stage_profile = profile
+        if closed:
+            stage_profile = "synchronous" if level in (None, 1) else "concurrency"
+        stages.append(
+            summarize_stage(
+                sid,
+                stage_profile,
+                [r for r in measured if r.stage == sid],
+                concurrency=(int(level) if level is not None else 1) if closed else None,
+                rate_req_per_s=float(level) if is_rate and level is not None else None,
+                max_concurrency=cfg.get("max_concurrency"),
+                slo=slo,
+                loop_lag_s=loop_lags[sid] if loop_lags and sid < len(loop_lags) else None,
+                server_metrics=(
+                    stage_metrics[sid] if stage_metrics and sid < len(stage_metrics) else None
+                ),
+            )
+        )
+    warnings = [f"stage {s.stage}: {w}" for s in stages for w in s.warnings]
+    return RunSummary(
+        metadata=metadata,
+        stages=stages,
+        counts=outcome_counts(measured),
+        warmup_requests=len(records) - len(measured),
+        slo=slo.as_dict(),
+        warnings=warnings,
+    )

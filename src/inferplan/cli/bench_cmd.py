@@ -30,8 +30,9 @@ from inferplan.bench.results import (
     write_csv,
     write_json,
 )
-from inferplan.bench.runner import ProgressSnapshot, build_summary, run_benchmark
+from inferplan.bench.runner import ProgressSnapshot, run_benchmark
 from inferplan.bench.server import Engine
+from inferplan.bench.summary import build_summary
 from inferplan.cli.common import console, err_console, fail, handle_errors, print_json
 from inferplan.errors import BenchmarkError, InferplanError, SpecError
 

@@ -129,8 +129,13 @@ def build_candidates(
             server = min(servers, key=lambda s: s.price_usd / s.gpus_per_server)
             if server.gpus_per_server < dep.tp:
                 continue
+            # own hardware can be run air-gapped (offline model updates, compliance
+            # cost added below) whenever the policy asks for it
             target = SovereigntyTarget(
-                kind=DeploymentKind(kind), provider_id=kind.replace("_", "-"), country=home
+                kind=DeploymentKind(kind),
+                provider_id=kind.replace("_", "-"),
+                country=home,
+                air_gapped=bool(policy is not None and policy.air_gapped),
             )
             extra = compliance_overheads(policy, target) if policy is not None else None
             facility = (
@@ -169,7 +174,7 @@ def build_candidates(
                 )
                 continue
             opt_c = CloudSpec(
-                name=f"cloud {row.provider} {row.region} {_short(d)}",
+                name=f"cloud {row.id} {_short(d)}",
                 catalog_id=row.id,
                 **serving,
             )
@@ -187,7 +192,7 @@ def build_candidates(
                 continue
             family = f"api / {api_row.provider}"
             region = None if api_row.region == "global" else api_row.region
-            opt_a = ApiSpec(name=f"api {api_row.provider} {api_row.model}", catalog_id=api_row.id)
+            opt_a = ApiSpec(name=f"api {api_row.id}", catalog_id=api_row.id)
             target = SovereigntyTarget(
                 kind=DeploymentKind.API, provider_id=api_row.provider, region_id=region
             )

@@ -17,7 +17,7 @@ from dataclasses import replace as dc_replace
 
 import numpy as np
 
-from inferplan.catalog import load_accelerators
+from inferplan.catalog import load_accelerators, load_models
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.catalog.providers import load_providers
 from inferplan.errors import InfeasibleError, SpecError
@@ -122,6 +122,9 @@ def plan(scenario: ScenarioSpec, progress: Progress | None = None) -> PlanResult
     if scenario.slo is None:
         raise SpecError("slo", "plan needs latency targets (slo.ttft_ms, slo.tpot_ms)")
     slo = scenario.slo
+    models = load_models()
+    for i, m in enumerate(scenario.models):
+        models.get(m, f"models[{i}]")
     prices, regions, providers = load_prices(), load_regions(), load_providers()
     tick("designs", 0.05)
     designs, rejected = find_designs(scenario, _accelerators(scenario), slo)
