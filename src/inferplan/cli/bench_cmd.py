@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -34,7 +32,7 @@ from inferplan.bench.runner import ProgressSnapshot, run_benchmark
 from inferplan.bench.server import Engine
 from inferplan.bench.summary import build_summary
 from inferplan.cli.common import console, err_console, fail, handle_errors, print_json
-from inferplan.errors import BenchmarkError, InferplanError, SpecError
+from inferplan.errors import BenchmarkError, SpecError
 
 bench_app = typer.Typer(
     help="Benchmark a running OpenAI-compatible server (vLLM, SGLang, TGI, TensorRT-LLM, "
@@ -46,19 +44,6 @@ MS = 1e-3
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def _markup_safe(func: Callable[P, R]) -> Callable[P, R]:
-    """Escape rich markup in error messages (server texts may hold ``[...]``)."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except InferplanError as exc:
-            raise BenchmarkError(escape(str(exc))) from None
-
-    return wrapper
 
 
 def _choice(field: str, value: str, allowed: list[str]) -> str:
@@ -179,7 +164,6 @@ def _print_summary(summary: RunSummary, out_dir: Path) -> None:
 
 @bench_app.callback(invoke_without_command=True)
 @handle_errors
-@_markup_safe
 def bench(
     ctx: typer.Context,
     url: str = typer.Option(None, "--url", help="server base URL, e.g. http://127.0.0.1:8000/v1"),
@@ -297,7 +281,6 @@ def _print_comparison(result: ComparisonResult) -> None:
 
 @bench_app.command("compare")
 @handle_errors
-@_markup_safe
 def compare(
     run_a: Path = typer.Argument(..., help="run folder (or records.jsonl) A"),
     run_b: Path = typer.Argument(..., help="run folder (or records.jsonl) B"),
@@ -319,7 +302,6 @@ def compare(
 
 @bench_app.command("report")
 @handle_errors
-@_markup_safe
 def report(
     run_dir: Path = typer.Argument(..., help="run folder with run.json and records.jsonl"),
 ) -> None:

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "inferplan.cli.tco_cmd",
     "inferplan.cli.perf_cmd",
     "inferplan.cli.plan_cmd",
+    "inferplan.cli.bench_cmd",
 )
 
 

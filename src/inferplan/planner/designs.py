@@ -8,13 +8,15 @@ latency targets at all; otherwise the reason is recorded as a rejection.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from inferplan.errors import InferplanError
 from inferplan.memory.fit import check_parallelism
 from inferplan.planner.capacity import Capacity, capacity_at_slo, latency_floor
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.service.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
+from inferplan.specs.engine import EngineEfficiency
 from inferplan.specs.hardware import DeviceKind
 from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec
@@ -79,10 +81,20 @@ def _compatible(d: Deployment) -> str | None:
     return None
 
 
+EfficiencyHook = Callable[[Deployment], EngineEfficiency | None]
+
+
 def find_designs(
-    scenario: ScenarioSpec, accelerators: list[str], slo: SloSpec
+    scenario: ScenarioSpec,
+    accelerators: list[str],
+    slo: SloSpec,
+    efficiency_for: EfficiencyHook | None = None,
 ) -> tuple[list[Design], list[Rejection]]:
-    """Every feasible design of the scenario's models, and why the others failed."""
+    """Every feasible design of the scenario's models, and why the others failed.
+
+    ``efficiency_for`` may return calibrated efficiencies for a deployment (a
+    calibration profile measured on that accelerator and engine), else None.
+    """
     cand = scenario.candidates
     isl, osl, long_ctx = workload_lengths(scenario)
     isl_tail = prompt_tail(scenario)
@@ -98,6 +110,8 @@ def find_designs(
                     except InferplanError as exc:
                         rejected.append(Rejection(family, "precision", str(exc)))
                         continue
+                    if efficiency_for is not None:
+                        base = replace(base, efficiency=efficiency_for(base))
                     why = _compatible(base)
                     if why:
                         rejected.append(Rejection(family, "precision", why))
@@ -139,9 +153,7 @@ def _designs_for(
             check_parallelism(base.model, base.accelerator, tp, 1)
         except InferplanError:
             continue
-        d = Deployment(
-            base.model, base.accelerator, base.engine, base.weights, base.kv_precision, tp=tp
-        )
+        d = replace(base, tp=tp, pp=1, replicas=1)
         mem = memory_of(d, ctx, cand.min_concurrency)
         if not mem.fits:
             reason = ("memory", f"on {tp} x {d.accelerator.id}: {mem.reason}")

@@ -22,7 +22,13 @@ from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.catalog.providers import load_providers
 from inferplan.errors import InfeasibleError, SpecError
 from inferplan.perf.metrics import METRIC_DEFINITIONS
-from inferplan.planner.designs import Design, Rejection, find_designs, workload_lengths
+from inferplan.planner.designs import (
+    Design,
+    EfficiencyHook,
+    Rejection,
+    find_designs,
+    workload_lengths,
+)
 from inferplan.planner.options import Candidate, build_candidates
 from inferplan.planner.report_data import explain, pareto_front, quality_notes
 from inferplan.planner.verify import latency_curve, simulated_capacity, verify_latency
@@ -114,8 +120,16 @@ def _unique_names(cands: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def plan(scenario: ScenarioSpec, progress: Progress | None = None) -> PlanResult:
-    """Search the scenario's option space and recommend one option (see module doc)."""
+def plan(
+    scenario: ScenarioSpec,
+    progress: Progress | None = None,
+    efficiency_for: EfficiencyHook | None = None,
+) -> PlanResult:
+    """Search the scenario's option space and recommend one option (see module doc).
+
+    ``efficiency_for`` returns calibrated step-time efficiencies for a deployment
+    (``inferplan calibrate`` profiles), or None to use the engine profile's.
+    """
     tick = progress or (lambda _msg, _frac: None)
     if not scenario.models:
         raise SpecError("models", "plan needs at least one candidate model id")
@@ -127,7 +141,7 @@ def plan(scenario: ScenarioSpec, progress: Progress | None = None) -> PlanResult
         models.get(m, f"models[{i}]")
     prices, regions, providers = load_prices(), load_regions(), load_providers()
     tick("designs", 0.05)
-    designs, rejected = find_designs(scenario, _accelerators(scenario), slo)
+    designs, rejected = find_designs(scenario, _accelerators(scenario), slo, efficiency_for)
     tick("options", 0.35)
     cands, rej2 = build_candidates(scenario, designs, prices, providers, regions)
     rejected += rej2

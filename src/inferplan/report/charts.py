@@ -29,6 +29,9 @@ LABEL_CHARS = 46
 """Longest option label on an axis or legend before it is cut (full name on hover)."""
 PICK_COLOUR = "#d62728"
 OTHER_COLOUR = "#1f77b4"
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf")
+"""Colours of the other options: the D3 category-10 set without its red (the pick's)."""
 USD_HOVER = "$%{y:,.0f}"
 
 CHART_IDS: dict[str, str] = {
@@ -96,6 +99,7 @@ def cumulative_tco_chart(result: PlanResult) -> Chart:
     """Cumulative nominal cost by month (month 0 = upfront) of the top options."""
     labels = option_labels(result.options)
     fig = go.Figure()
+    others = iter(PALETTE * 2)
     for o in _top(result):
         pick = o.name == result.recommendation.option
         fig.add_trace(go.Scatter(
@@ -103,7 +107,7 @@ def cumulative_tco_chart(result: PlanResult) -> Chart:
             y=list(accumulate(o.monthly_cash_flows_usd)),
             mode="lines",
             name=labels[o.name] + (" (pick)" if pick else ""),
-            line={"width": 4 if pick else 1.5, "color": PICK_COLOUR if pick else None},
+            line={"width": 4 if pick else 1.5, "color": PICK_COLOUR if pick else next(others)},
             hovertemplate=f"{safe_text(o.name)}<br>month %{{x}}: {USD_HOVER}<extra></extra>",
         ))
     _layout(fig, 460, xaxis_title="month", yaxis_title="cumulative cost (USD, nominal)",
@@ -167,7 +171,8 @@ def break_even_chart(result: PlanResult) -> Chart:
     else:
         caption = "The plan did not compute a break-even month for this runner-up."
     _layout(fig, 420, xaxis_title="month", yaxis_title="cumulative cost (USD, nominal)",
-            yaxis_tickformat="$,.0f", legend={"orientation": "h", "y": -0.2, "font": {"size": 10}})
+            yaxis_tickformat="$,.0f",
+            legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "font": {"size": 11}})
     return Chart("break_even", cid, title, caption, fig)
 
 
@@ -218,43 +223,63 @@ def pareto_chart(result: PlanResult, scenario: ScenarioSpec) -> Chart:
                  fig if placed else None, note or "")
 
 
+def _curve_subject(result: PlanResult) -> PlanOption | None:
+    """The option the latency curve describes: the pick, or when the pick runs no hardware
+    of its own (an API) the cheapest option that does (the planner's fallback)."""
+    pick = next((o for o in result.options if o.name == result.recommendation.option), None)
+    if pick is not None and pick.hardware is not None:
+        return pick
+    return next((o for o in result.options if o.hardware is not None), None)
+
+
 def latency_chart(result: PlanResult, scenario: ScenarioSpec) -> Chart:
-    """p95 TTFT and TPOT of the pick against output tokens/s per replica, SLO lines."""
-    cid, title = CHART_IDS["latency"], "Latency vs throughput of the pick (one replica)"
+    """p95 TTFT and TPOT of one replica against output tokens/s, SLO lines."""
+    cid = CHART_IDS["latency"]
     curve = result.latency_curve
+    subject = _curve_subject(result)
+    is_pick = subject is not None and subject.name == result.recommendation.option
+    title = "Latency vs throughput of " + (
+        "the pick (one replica)" if is_pick else "the cheapest self-hosted option (one replica)"
+    )
     if not curve:
         return Chart("latency", cid, title, "", None,
-                     "The pick has no simulated latency curve (an API's latency is the "
+                     "The plan has no simulated latency curve (an API's latency is the "
                      "provider's).")
     fig = make_subplots(rows=1, cols=2, subplot_titles=("p95 TTFT (ms)", "p95 TPOT (ms)"),
                         horizontal_spacing=0.12)
     xs = [p["output_tokens_per_s"] for p in curve]
-    conc = [[p["concurrency"]] for p in curve]
+    conc = [f"c={p['concurrency']:g}" for p in curve]
+    check = result.recommendation.latency_check
     for col, key, slo_ms in (
         (1, "ttft_ms", scenario.slo.ttft_ms if scenario.slo else None),
         (2, "tpot_ms", scenario.slo.tpot_ms if scenario.slo else None),
     ):
         fig.add_trace(go.Scatter(
-            x=xs, y=[p[key] for p in curve], customdata=conc, mode="lines+markers",
+            x=xs, y=[p[key] for p in curve], text=conc, mode="lines+markers+text",
+            textposition="top center", textfont={"size": 9},
             name=key.split("_")[0].upper(), line={"color": PICK_COLOUR},
-            hovertemplate="concurrency %{customdata[0]:.0f}<br>%{x:,.0f} tokens/s"
-                          "<br>%{y:,.1f} ms<extra></extra>",
+            hovertemplate="%{text}<br>%{x:,.0f} tokens/s<br>%{y:,.1f} ms<extra></extra>",
         ), row=1, col=col)
         if slo_ms is not None:
             fig.add_hline(y=slo_ms, line_dash="dash", line_color="#444", row=1, col=col,
                           annotation_text=f"SLO {slo_ms:,.0f} ms")
-        check = result.recommendation.latency_check
-        if check is not None:
+        if check is not None and is_pick:
             load = check.requests_per_s_per_replica * scenario.workload.output_tokens_mean
             fig.add_vline(x=load, line_dash="dot", line_color="#888", row=1, col=col,
-                          annotation_text="peak load" if col == 1 else "")
+                          annotation_text="peak load" if col == 1 else "",
+                          annotation_position="bottom right")
         fig.update_xaxes(title_text="output tokens/s per replica", row=1, col=col)
-    _layout(fig, 420, showlegend=False)
+    _layout(fig, 440, showlegend=False)
     pct = f"p{scenario.slo.percentile:g} " if scenario.slo else ""
-    return Chart("latency", cid, title,
-                 "Simulated closed-loop sweep of one replica (concurrency 1, 2, 4, ...): p95 "
-                 f"latency against output throughput, with the {pct}SLO (dashed) and the "
-                 "peak load per replica the fleet is sized for (dotted).", fig)
+    who = subject.name if subject is not None else "the pick"
+    caption = (f"{who}: simulated closed-loop sweep of one replica (c = concurrent requests "
+               f"1, 2, 4, ...), p95 latency against output throughput, with the {pct}SLO "
+               "(dashed)")
+    caption += (" and the peak load per replica the fleet is sized for (dotted)."
+                if check is not None and is_pick else ".")
+    if not is_pick:
+        caption += " The pick is an API, whose latency inferplan does not predict."
+    return Chart("latency", cid, title, caption, fig)
 
 
 def tornado_chart(result: PlanResult) -> Chart:
@@ -277,13 +302,15 @@ def tornado_chart(result: PlanResult) -> Chart:
             customdata=[[b[f"npv_{end}_usd"][pick]] for b in bars],
             hovertemplate="%{y}<br>NPV $%{customdata[0]:,.0f}<extra></extra>",
         ))
-    fig.add_vline(x=base, line_color="#222", annotation_text=f"base ${base:,.0f}")
-    _layout(fig, 120 + 40 * len(bars), barmode="overlay", xaxis_title="NPV of the pick (USD)",
+    fig.add_vline(x=base, line_color="#222")
+    _layout(fig, 140 + 40 * len(bars), barmode="overlay",
+            xaxis_title=f"NPV of the pick (USD); base case ${base:,.0f}",
             xaxis_tickformat="$,.0f", yaxis_autorange="reversed",
             legend={"orientation": "h", "y": -0.25})
     return Chart("tornado", cid, title,
                  "Each factor moved alone to the low and high end of its range (multipliers "
-                 "of the base value); bar length is the change in the pick's NPV.", fig)
+                 "of the base value); bar length is the change in the pick's NPV from the base case (black "
+                 "line). A factor without a bar does not change the pick's cost.", fig)
 
 
 def monte_carlo_chart(result: PlanResult) -> Chart:
