@@ -1,0 +1,203 @@
+"""Scenario documents in the API: parse, validate every field, compare two versions.
+
+A document arrives as a JSON object or as YAML text. It is validated against
+:class:`~inferplan.specs.scenario.ScenarioSpec` (every error, each with its field
+path, so a form can show them all beside their fields) and its catalog ids are
+looked up. The document is stored as given (JSON-normalised), not as the model's
+dump, so fields left at their defaults stay absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import math
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from inferplan.api.errors import FieldError, FieldErrors
+from inferplan.catalog import load_accelerators, load_engines, load_models
+from inferplan.catalog.prices import load_regions
+from inferplan.catalog.providers import load_providers
+from inferplan.errors import SpecError, UnknownIdError
+from inferplan.scenario_io import _RELATIVE, _path  # the scenario file's own path rules
+from inferplan.specs.scenario import ScenarioSpec
+
+MAX_YAML_CHARS = 1_000_000
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("NaN and infinite numbers are not allowed")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def normalise(raw: Any, field: str) -> dict[str, Any]:
+    """``raw`` as plain JSON types (dates become ISO strings); a mapping is required."""
+    if not isinstance(raw, dict):
+        raise FieldErrors([FieldError(field, "expected a mapping (workload, finance, ...)")])
+    try:
+        out = json.loads(json.dumps(_finite(raw), default=_json_default))
+    except (TypeError, ValueError) as exc:
+        raise FieldErrors([FieldError(field, f"not representable as JSON ({exc})")]) from None
+    assert isinstance(out, dict)
+    return out
+
+
+def parse_yaml(text: str) -> dict[str, Any]:
+    """YAML text -> document; malformed YAML is a field error on ``yaml``."""
+    if len(text) > MAX_YAML_CHARS:
+        raise FieldErrors([FieldError("yaml", f"longer than {MAX_YAML_CHARS} characters")])
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise FieldErrors([FieldError("yaml", f"{problem}{where}")]) from None
+    except RecursionError:
+        raise FieldErrors([FieldError("yaml", "nested too deeply")]) from None
+    return normalise(raw, "yaml")
+
+
+def document_from(document: dict[str, Any] | None, yaml_text: str | None) -> dict[str, Any]:
+    """The document from exactly one of ``document`` and ``yaml``."""
+    if (document is None) == (yaml_text is None):
+        raise FieldErrors([FieldError("document", "give exactly one of document or yaml")])
+    if yaml_text is not None:
+        return parse_yaml(yaml_text)
+    return normalise(document, "document")
+
+
+def _field_error(err: Any) -> FieldError:
+    field = _path(tuple(err.get("loc", ())))
+    msg = str(err.get("msg", "invalid"))
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+        m = _RELATIVE.match(msg)
+        if m:
+            field = f"{field}.{m.group(1)}" if field else m.group(1)
+            msg = m.group(2)
+    if err.get("type") == "extra_forbidden":
+        msg = "unknown field (check the spelling)"
+    return FieldError(field or "scenario", msg, str(err.get("type", "value_error")))
+
+
+def _catalog_errors(spec: ScenarioSpec) -> list[FieldError]:
+    out: list[FieldError] = []
+
+    def check(cat: Any, value: str, field: str) -> None:
+        try:
+            cat.get(value, field)
+        except UnknownIdError as exc:
+            out.append(FieldError(field, exc.message, "unknown_id"))
+
+    for i, m in enumerate(spec.models):
+        check(load_models(), m, f"models[{i}]")
+    check(load_regions(), spec.region, "region")
+    cand = spec.candidates
+    for i, a in enumerate(cand.accelerators or []):
+        check(load_accelerators(), a, f"candidates.accelerators[{i}]")
+    for i, e in enumerate(cand.engines):
+        check(load_engines(), e, f"candidates.engines[{i}]")
+    for i, p in enumerate(cand.providers or []):
+        check(load_providers(), p, f"candidates.providers[{i}]")
+    return out
+
+
+def validate_document(doc: dict[str, Any]) -> ScenarioSpec:
+    """Validate ``doc``; every problem is reported at once as :class:`FieldErrors`."""
+    try:
+        spec = ScenarioSpec.model_validate(doc)
+    except ValidationError as exc:
+        errors = [_field_error(e) for e in exc.errors()]
+        raise FieldErrors(errors, ("body", "document")) from None
+    except SpecError as exc:
+        raise FieldErrors([FieldError(exc.field, exc.message)], ("body", "document")) from None
+    errors = _catalog_errors(spec)
+    if errors:
+        raise FieldErrors(errors, ("body", "document"))
+    return spec
+
+
+def require_plannable(spec: ScenarioSpec) -> None:
+    """A plan needs candidate models and latency targets."""
+    errors = []
+    if not spec.models:
+        errors.append(FieldError("models", "plan needs at least one candidate model id"))
+    if spec.slo is None:
+        errors.append(FieldError("slo", "plan needs latency targets (slo.ttft_ms, slo.tpot_ms)"))
+    if errors:
+        raise FieldErrors(errors, ("body", "document"))
+
+
+def to_yaml(doc: dict[str, Any]) -> str:
+    """The document as YAML, keys in their stored order."""
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def diff_documents(a: Any, b: Any, path: str = "") -> list[dict[str, Any]]:
+    """Field-level changes from ``a`` to ``b``: ``{path, change, old, new}`` each,
+    ``change`` one of ``added``, ``removed``, ``changed``."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[dict[str, Any]] = []
+        for k in [*a, *(k for k in b if k not in a)]:
+            p = f"{path}.{k}" if path else str(k)
+            if k not in b:
+                out.append({"path": p, "change": "removed", "old": a[k], "new": None})
+            elif k not in a:
+                out.append({"path": p, "change": "added", "old": None, "new": b[k]})
+            else:
+                out.extend(diff_documents(a[k], b[k], p))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and a != b:
+        out = []
+        for i in range(max(len(a), len(b))):
+            p = f"{path}[{i}]"
+            if i >= len(b):
+                out.append({"path": p, "change": "removed", "old": a[i], "new": None})
+            elif i >= len(a):
+                out.append({"path": p, "change": "added", "old": None, "new": b[i]})
+            else:
+                out.extend(diff_documents(a[i], b[i], p))
+        return out
+    if a != b or type(a) is not type(b):
+        return [{"path": path or "document", "change": "changed", "old": a, "new": b}]
+    return []
+
+
+def unified_diff(a: dict[str, Any], b: dict[str, Any], label_a: str, label_b: str) -> str:
+    """A unified diff of the two documents' YAML."""
+    return "".join(
+        difflib.unified_diff(
+            to_yaml(a).splitlines(keepends=True),
+            to_yaml(b).splitlines(keepends=True),
+            fromfile=label_a,
+            tofile=label_b,
+        )
+    )
+
+
+__all__ = [
+    "diff_documents",
+    "document_from",
+    "normalise",
+    "parse_yaml",
+    "require_plannable",
+    "to_yaml",
+    "unified_diff",
+    "validate_document",
+]

@@ -1,0 +1,341 @@
+"""Request and response bodies of the REST API (pydantic; they make the OpenAPI document).
+
+Units follow the rest of inferplan: seconds, bytes, US dollars, unless a field
+name says otherwise (``_ms``, ``_gb``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- scenarios ---------------------------------------------------------------------------
+
+
+class ScenarioIn(_In):
+    """A scenario as a JSON object (``document``) or as YAML text (``yaml``)."""
+
+    document: dict[str, Any] | None = Field(default=None, description="the scenario mapping")
+    yaml: str | None = Field(default=None, max_length=1_000_000, description="scenario YAML")
+    comment: str = Field(default="", max_length=500, description="what changed and why")
+
+
+class ScenarioUpdate(ScenarioIn):
+    version: int = Field(ge=1, le=2**31 - 1, description="the version this edit is based on")
+
+
+class DuplicateIn(_In):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ScenarioOut(_Out):
+    id: int
+    name: str
+    version: int
+    document: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ScenarioSummary(_Out):
+    id: int
+    name: str
+    version: int
+    description: str = ""
+    updated_at: dt.datetime
+
+
+class ScenarioList(BaseModel):
+    items: list[ScenarioSummary]
+    total: int
+
+
+class ScenarioVersionOut(_Out):
+    version: int
+    name: str
+    comment: str
+    created_at: dt.datetime
+    document: dict[str, Any] | None = None
+
+
+class DiffSide(BaseModel):
+    scenario_id: int
+    version: int
+    name: str
+
+
+class DiffEntry(BaseModel):
+    path: str
+    change: Literal["added", "removed", "changed"]
+    old: Any = None
+    new: Any = None
+
+
+class ScenarioDiff(BaseModel):
+    a: DiffSide
+    b: DiffSide
+    changes: list[DiffEntry]
+    unified: str
+
+
+class ValidationOut(BaseModel):
+    valid: bool
+    name: str
+    plannable: bool
+
+
+# --- analysis ----------------------------------------------------------------------------
+
+
+class DeploymentIn(_In):
+    model: str = Field(min_length=1, max_length=200, description="model id or alias")
+    gpu: str = Field(min_length=1, max_length=200, description="accelerator id or alias")
+    engine: str = Field(default="vllm", min_length=1, max_length=64)
+    precision: str = Field(default="bf16", min_length=1, max_length=32)
+    kv_precision: str | None = Field(default=None, max_length=32)
+
+
+class FitIn(DeploymentIn):
+    """Without ``tp``/``pp``: the fewest devices on which the model fits."""
+
+    tp: int | None = Field(default=None, ge=1, le=72)
+    pp: int | None = Field(default=None, ge=1, le=256)
+    context_tokens: int = Field(default=4096, ge=1, le=10_000_000)
+    concurrency: int = Field(default=1, ge=1, le=100_000)
+
+
+class PerfIn(DeploymentIn):
+    tp: int = Field(default=1, ge=1, le=72)
+    pp: int = Field(default=1, ge=1, le=256)
+    input_tokens: int = Field(default=1024, ge=1, le=131_072)
+    output_tokens: int = Field(default=256, ge=1, le=32_768)
+    batch: int = Field(default=1, ge=1, le=512, description="sequences of the static batch")
+
+
+class StaticBatchOut(BaseModel):
+    batch: int
+    ttft_s: float
+    e2e_s: float
+    tpot_s: float
+    output_tokens_per_s: float
+    prompt_tokens_per_s: float
+
+
+class SteadyStateOut(BaseModel):
+    running_batch: int
+    step_s: float | None
+    output_tokens_per_s: float
+    request_throughput_rps: float
+    limited_by: str
+
+
+class PerfOut(BaseModel):
+    model: str
+    accelerator: str
+    engine: str
+    precision: str
+    tp: int
+    pp: int
+    fits: bool
+    memory_reason: str
+    kv_capacity_tokens: int
+    static_batch: StaticBatchOut
+    saturated: SteadyStateOut
+    metric_definitions: dict[str, str]
+
+
+class ScenarioRef(_In):
+    """A stored scenario (``scenario_id``, optionally a ``scenario_version``), or an
+    inline ``document`` or ``yaml``: exactly one of the three."""
+
+    scenario_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    scenario_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    document: dict[str, Any] | None = None
+    yaml: str | None = Field(default=None, max_length=1_000_000)
+
+
+class TcoIn(ScenarioRef):
+    sensitivity: bool = Field(default=False, description="add the tornado and Monte Carlo")
+
+
+# --- jobs and plans ----------------------------------------------------------------------
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    progress: float
+    message: str
+    error: str | None = None
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    plan_id: int | None = None
+    bench_run_id: int | None = None
+
+
+class PlanSummary(_Out):
+    id: int
+    scenario_id: int | None
+    scenario_version: int | None
+    scenario_name: str
+    status: str
+    progress: float
+    message: str
+    error: str | None
+    recommended_option: str | None
+    npv_usd: float | None
+    usd_per_million_tokens: float | None
+    rerun_of: int | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    job_id: str | None = None
+
+
+class PlanOut(PlanSummary):
+    scenario_document: dict[str, Any]
+    result: dict[str, Any] | None
+
+
+class PlanList(BaseModel):
+    items: list[PlanSummary]
+    total: int
+
+
+class PlanSubmitted(BaseModel):
+    plan_id: int
+    job: JobOut
+
+
+class PlanComparison(BaseModel):
+    a: PlanSummary
+    b: PlanSummary
+    rows: list[dict[str, Any]]
+    scenario_changes: list[DiffEntry]
+
+
+# --- benchmark runs ----------------------------------------------------------------------
+
+
+class BenchRunIn(_In):
+    """A run of ``inferplan bench``: its ``summary.json`` object and, optionally, the
+    text of its ``records.jsonl`` (needed for the significance test in compare)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    summary: dict[str, Any]
+    records_jsonl: str | None = Field(default=None, max_length=64_000_000)
+
+
+class BenchRunSummary(_Out):
+    id: int
+    name: str
+    url_host: str
+    model: str
+    engine: str
+    record_count: int
+    created_at: dt.datetime
+    stages: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class BenchRunOut(BenchRunSummary):
+    summary: dict[str, Any]
+
+
+class BenchRunList(BaseModel):
+    items: list[BenchRunSummary]
+    total: int
+
+
+class BenchComparison(BaseModel):
+    a: BenchRunSummary
+    b: BenchRunSummary
+    rows: list[dict[str, Any]]
+    significance: dict[str, Any] | None = None
+    note: str
+
+
+class BenchJobIn(_In):
+    """Benchmark a server from the service. ``url`` must be on the operator's
+    allow-list; ``api_key`` is used for this run only, never stored or returned."""
+
+    url: str = Field(min_length=1, max_length=500)
+    model: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    concurrency: list[int] = Field(default_factory=lambda: [1], min_length=1, max_length=8)
+    max_requests: int = Field(default=20, ge=1, le=2000, description="requests per stage")
+    isl: int = Field(default=128, ge=1, le=131_072, description="input tokens per request")
+    osl: int = Field(default=128, ge=1, le=32_768, description="output tokens per request")
+    warmup: int = Field(default=1, ge=0, le=20)
+    timeout_s: float = Field(default=60.0, gt=0, le=600)
+    api_key: SecretStr | None = Field(default=None, max_length=4096)
+
+
+# --- calibration profiles ----------------------------------------------------------------
+
+
+class CalibrationIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+    engine: str = Field(min_length=1, max_length=64)
+    accelerator: str = Field(min_length=1, max_length=64)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    notes: str = Field(default="", max_length=10_000)
+
+
+class CalibrationUpdate(_In):
+    version: int = Field(ge=1, le=2**31 - 1, description="the version this edit is based on")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    engine: str | None = Field(default=None, min_length=1, max_length=64)
+    accelerator: str | None = Field(default=None, min_length=1, max_length=64)
+    parameters: dict[str, Any] | None = None
+    notes: str | None = Field(default=None, max_length=10_000)
+
+
+class CalibrationOut(_Out):
+    id: int
+    name: str
+    engine: str
+    accelerator: str
+    parameters: dict[str, Any]
+    notes: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+# --- catalog -----------------------------------------------------------------------------
+
+CatalogKind = Literal["accelerators", "models", "engines", "providers", "prices", "regions"]
+
+
+class CatalogKindOut(BaseModel):
+    kind: CatalogKind
+    count: int
+    description: str
+
+
+class CatalogItem(BaseModel):
+    id: str
+    name: str | None = None
+    section: str | None = None
+    source: str | None = None
+    as_of: str | None = None
+    record: dict[str, Any]
+
+
+class CatalogList(BaseModel):
+    kind: CatalogKind
+    total: int
+    items: list[CatalogItem]

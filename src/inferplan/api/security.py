@@ -1,0 +1,149 @@
+"""Access control and browser safety for every request (one HTTP middleware).
+
+In order:
+
+1. request bodies above ``MAX_BODY_BYTES`` are refused (413);
+2. without tokens (loopback only), the ``Host`` header must name a loopback host,
+   so a web page that rebinds its own domain to 127.0.0.1 cannot reach the API;
+3. with tokens, a request must carry one, as ``Authorization: Bearer TOKEN`` or
+   the ``inferplan_token`` cookie set by the UI's sign-in page (HttpOnly,
+   SameSite=Strict). The read-only token allows GET and HEAD only;
+4. a state-changing request that comes from another web origin (``Origin`` header
+   or ``Sec-Fetch-Site: cross-site``) is refused unless that origin is configured
+   for CORS, so no other site can make a browser write to the store;
+5. responses carry ``nosniff``, ``no-referrer``, frame denial and, on HTML pages,
+   a Content-Security-Policy that allows only the app's own scripts.
+
+Tokens are compared in constant time (``hmac.compare_digest``) and never logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote, urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.responses import Response
+
+from inferplan.api.settings import ServiceSettings, is_loopback
+
+COOKIE = "inferplan_token"
+MAX_BODY_BYTES = 80 * 2**20
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC_PATHS = ("/ui/login", "/ui/static/", "/healthz")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+REPORT_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
+
+Next = Callable[[Request], Awaitable[Response]]
+
+
+def _token_role(settings: ServiceSettings, presented: str | None) -> str | None:
+    """``"rw"``, ``"ro"`` or None for a presented token."""
+    if not presented:
+        return None
+    given = presented.encode()
+    if settings.token and hmac.compare_digest(given, settings.token.encode()):
+        return "rw"
+    if settings.read_token and hmac.compare_digest(given, settings.read_token.encode()):
+        return "ro"
+    return None
+
+
+def presented_token(request: Request) -> str | None:
+    """The bearer token of the request, else the sign-in cookie."""
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return request.cookies.get(COOKIE)
+
+
+def _own_origin(request: Request) -> str:
+    host = request.headers.get("host", "")
+    return f"{request.url.scheme}://{host.lower()}"
+
+
+def _cross_site(request: Request, settings: ServiceSettings) -> bool:
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        o = origin.lower().rstrip("/")
+        return o != _own_origin(request) and o not in settings.cors_origins
+    if origin == "null":
+        return True
+    return request.headers.get("sec-fetch-site", "") == "cross-site"
+
+
+def _is_api(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+def _deny(request: Request, status: int, detail: str) -> Response:
+    if status == 401 and not _is_api(request.url.path) and request.method in SAFE_METHODS:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/ui/login?next={quote(target, safe='')}", status_code=303)
+    headers = {"WWW-Authenticate": 'Bearer realm="inferplan"'} if status == 401 else None
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def _harden(request: Request, response: Response) -> Response:
+    h = response.headers
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "no-referrer")
+    ctype = h.get("content-type", "")
+    if ctype.startswith("text/html"):
+        report = request.url.path.endswith("/report")
+        h.setdefault("Content-Security-Policy", REPORT_CSP if report else PAGE_CSP)
+        if not report:
+            h.setdefault("X-Frame-Options", "DENY")
+    if _is_api(request.url.path):
+        h.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def check_request(request: Request, settings: ServiceSettings) -> Response | None:
+    """The refusal for ``request``, or None when it may proceed."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        return JSONResponse({"detail": f"body larger than {MAX_BODY_BYTES} bytes"}, 413)
+    if not settings.auth_required:
+        host = urlsplit("//" + request.headers.get("host", "")).hostname or ""
+        if not (is_loopback(host) or host in settings.extra_hosts):
+            return JSONResponse({"detail": "host not allowed; use 127.0.0.1 or localhost"}, 400)
+    path = request.url.path
+    if request.method not in SAFE_METHODS and _cross_site(request, settings):
+        return JSONResponse({"detail": "cross-site request refused"}, status_code=403)
+    if settings.auth_required and not path.startswith(PUBLIC_PATHS):
+        role = _token_role(settings, presented_token(request))
+        if role is None:
+            return _deny(request, 401, "an access token is required (Authorization: Bearer)")
+        if role == "ro" and request.method not in SAFE_METHODS and path != "/ui/logout":
+            return _deny(request, 403, "this token is read-only")
+    return None
+
+
+def install_security(app: FastAPI, settings: ServiceSettings) -> None:
+    """Add the middleware described in the module docstring to ``app``."""
+
+    @app.middleware("http")
+    async def _guard(request: Request, call_next: Next) -> Response:
+        refusal = check_request(request, settings)
+        if refusal is not None:
+            return _harden(request, refusal)
+        return _harden(request, await call_next(request))
+
+
+def token_is_valid(settings: ServiceSettings, token: str) -> bool:
+    """Whether ``token`` is one of the configured tokens (the sign-in page)."""
+    return _token_role(settings, token) is not None
+
+
+__all__ = ["COOKIE", "install_security", "presented_token", "token_is_valid"]
