@@ -25,6 +25,8 @@ from inferplan.catalog.providers import load_providers
 from inferplan.errors import SpecError, UnknownIdError
 from inferplan.scenario_io import _RELATIVE, _path  # the scenario file's own path rules
 from inferplan.specs.scenario import ScenarioSpec
+from inferplan.store.database import Store
+from inferplan.store.scenarios import get_scenario, get_version
 
 MAX_YAML_CHARS = 1_000_000
 
@@ -197,7 +199,38 @@ __all__ = [
     "normalise",
     "parse_yaml",
     "require_plannable",
+    "resolve_ref",
     "to_yaml",
     "unified_diff",
     "validate_document",
 ]
+
+
+def resolve_ref(
+    store: Store,
+    scenario_id: int | None,
+    scenario_version: int | None,
+    document: dict[str, Any] | None,
+    yaml_text: str | None,
+) -> tuple[dict[str, Any], ScenarioSpec, int | None, int | None]:
+    """The document a request names, validated: ``(document, spec, id, version)``.
+
+    Exactly one of a stored scenario (``scenario_id``, optionally a version), an
+    inline ``document`` and ``yaml`` must be given.
+    """
+    given = sum(x is not None for x in (scenario_id, document, yaml_text))
+    if given != 1:
+        raise FieldErrors(
+            [FieldError("scenario_id", "give exactly one of scenario_id, document or yaml")]
+        )
+    if scenario_version is not None and scenario_id is None:
+        raise FieldErrors([FieldError("scenario_version", "needs scenario_id")])
+    if scenario_id is not None:
+        if scenario_version is None:
+            row = get_scenario(store, scenario_id)
+            doc, version = row.document, row.version
+        else:
+            doc, version = get_version(store, scenario_id, scenario_version).document, scenario_version
+    else:
+        doc, version = document_from(document, yaml_text), None
+    return doc, validate_document(doc), scenario_id, version

@@ -28,7 +28,7 @@ from inferplan.service.deployment import Deployment, limits_of, memory_of, resol
 from inferplan.specs.engine import EngineEfficiency
 
 GENERATION_ONLY_DEFAULT_OSL = 128
-"""llama.cpp rows without lengths are read as llama-bench tg128 (generation only)."""
+"""Single-stream rows without lengths are read as llama-bench tg128 (generation only)."""
 
 MAX_THROUGHPUT_DEFAULT_REQUESTS = 100_000
 
@@ -111,7 +111,10 @@ def predict_case(
     if case.scenario in ("static_batch", "single_stream"):
         batch = case.batch or 1
         assumption = ""
-        if case.engine == "llamacpp":
+        if case.scenario == "single_stream" and isl is None and osl is None:
+            isl, osl = 0, GENERATION_ONLY_DEFAULT_OSL
+            assumption = f"lengths not given: generation-only tg{osl} assumed"
+        if case.engine == "llamacpp" or (case.scenario == "single_stream" and isl == 0):
             if isl is None and osl is None:
                 isl, osl = 0, GENERATION_ONLY_DEFAULT_OSL
                 assumption = f"lengths not given: generation-only tg{osl} assumed"
