@@ -22,7 +22,7 @@ install-dev: $(VENV)/.installed-dev
 
 ## Install and run the main job on the bundled default scenario.
 run: install
-	$(BIN)/inferplan fit llama-3.3-70b --gpu h100-sxm-80gb --precision fp8 --context 8192 --concurrency 32
+	$(BIN)/inferplan plan --report inferplan-report.html --csv inferplan-options.csv
 
 ## Install everything and run linters, type checks and the whole test suite.
 test: install-dev lint

@@ -82,7 +82,7 @@ def _open(browser: Any, path: Path, chart_ids: tuple[str, ...]) -> dict[str, Any
             else remote.append(r.url))
     page.goto(path.as_uri(), wait_until="load")
     for div_id in chart_ids:
-        page.wait_for_selector(f"#{div_id} svg.main-svg", timeout=20_000)
+        page.wait_for_selector(f"#{div_id} svg.main-svg", state="attached", timeout=15_000)
     sizes = {div_id: page.evaluate(CHART_BOX_JS, div_id) for div_id in chart_ids}
     drawn = page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
     has_plotly = page.evaluate("typeof window.Plotly === 'object'")

@@ -179,7 +179,8 @@ def test_option_names_are_escaped(default_plan: PlanResult, scenario: ScenarioSp
     assert "<script>alert" not in page
     assert "<b>&co" not in page
     # Autoescaped text in the tables and headings ('"' becomes &#34;).
-    assert "x&lt;/script&gt;&lt;script&gt;alert(&#34;pwn&#34;)&lt;/script&gt;&lt;b&gt;&amp;co" in page
+    expected = "x&lt;/script&gt;&lt;script&gt;alert(&#34;pwn&#34;)&lt;/script&gt;&lt;b&gt;&amp;co"
+    assert expected in page
     # Only plotly.js and one script per chart: the name opened no script of its own.
     charts = sum(f'id="{i}"' in page for i in ALL_CHART_IDS)
     assert page.count("<script") == 1 + charts

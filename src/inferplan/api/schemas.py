@@ -116,43 +116,20 @@ class FitIn(DeploymentIn):
 
 
 class PerfIn(DeploymentIn):
+    """Give at most one of ``batch``, ``concurrency`` and ``rate_rps``; none means the
+    saturated maximum throughput."""
+
     tp: int = Field(default=1, ge=1, le=72)
     pp: int = Field(default=1, ge=1, le=256)
-    input_tokens: int = Field(default=1024, ge=1, le=131_072)
+    replicas: int = Field(default=1, ge=1, le=1024)
+    input_tokens: int = Field(default=1024, ge=0, le=131_072)
     output_tokens: int = Field(default=256, ge=1, le=32_768)
-    batch: int = Field(default=1, ge=1, le=512, description="sequences of the static batch")
-
-
-class StaticBatchOut(BaseModel):
-    batch: int
-    ttft_s: float
-    e2e_s: float
-    tpot_s: float
-    output_tokens_per_s: float
-    prompt_tokens_per_s: float
-
-
-class SteadyStateOut(BaseModel):
-    running_batch: int
-    step_s: float | None
-    output_tokens_per_s: float
-    request_throughput_rps: float
-    limited_by: str
-
-
-class PerfOut(BaseModel):
-    model: str
-    accelerator: str
-    engine: str
-    precision: str
-    tp: int
-    pp: int
-    fits: bool
-    memory_reason: str
-    kv_capacity_tokens: int
-    static_batch: StaticBatchOut
-    saturated: SteadyStateOut
-    metric_definitions: dict[str, str]
+    batch: int | None = Field(default=None, ge=1, le=512, description="static batch size")
+    concurrency: int | None = Field(default=None, ge=1, le=1024, description="closed loop")
+    rate_rps: float | None = Field(default=None, gt=0, le=10_000, description="Poisson rate")
+    slo_ttft_ms: float | None = Field(default=None, gt=0, le=3_600_000)
+    slo_tpot_ms: float | None = Field(default=None, gt=0, le=60_000)
+    with_curve: bool = Field(default=False, description="add the concurrency sweep")
 
 
 class ScenarioRef(_In):

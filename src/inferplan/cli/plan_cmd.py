@@ -127,9 +127,9 @@ def register(app: typer.Typer) -> None:
 
             result = plan(spec, tick)
         if report is not None:
-            from inferplan.report.html import render_plan_html
+            from inferplan.report.html import write_plan_html
 
-            report.write_text(render_plan_html(result, spec), encoding="utf-8")
+            write_plan_html(result, spec, report)
         if csv_path is not None:
             from inferplan.report.export import write_plan_csv
 

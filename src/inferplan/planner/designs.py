@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 from inferplan.errors import InferplanError
+from inferplan.executor import Executor, InProcessExecutor, shippable
 from inferplan.memory.fit import check_parallelism
 from inferplan.planner.capacity import Capacity, capacity_at_slo, latency_floor
 from inferplan.results.memory import MemoryBreakdown
@@ -89,38 +91,59 @@ def find_designs(
     accelerators: list[str],
     slo: SloSpec,
     efficiency_for: EfficiencyHook | None = None,
+    executor: Executor | None = None,
 ) -> tuple[list[Design], list[Rejection]]:
     """Every feasible design of the scenario's models, and why the others failed.
 
     ``efficiency_for`` may return calibrated efficiencies for a deployment (a
     calibration profile measured on that accelerator and engine), else None.
+    ``executor`` evaluates the model x accelerator x precision x engine families in
+    chunks (default in-process); the results keep the loop order of the families.
+    A hook that cannot be pickled keeps the evaluation in this process.
     """
     cand = scenario.candidates
-    isl, osl, long_ctx = workload_lengths(scenario)
-    isl_tail = prompt_tail(scenario)
+    families = [
+        (model_id, acc_id, prec, engine)
+        for model_id in scenario.models
+        for acc_id in accelerators
+        for prec in cand.precisions
+        for engine in cand.engines
+    ]
+    ex: Executor = executor or InProcessExecutor()
+    if efficiency_for is not None and not shippable(ex, efficiency_for):
+        ex = InProcessExecutor()
+    results = ex.map(partial(_family, scenario, slo, efficiency_for), families)
     designs: list[Design] = []
     rejected: list[Rejection] = []
-    for model_id in scenario.models:
-        for acc_id in accelerators:
-            for prec in cand.precisions:
-                for engine in cand.engines:
-                    family = f"{model_id} / {acc_id} / {prec} / {engine}"
-                    try:
-                        base = resolve(model_id, acc_id, engine, prec, cand.kv_precision)
-                    except InferplanError as exc:
-                        rejected.append(Rejection(family, "precision", str(exc)))
-                        continue
-                    if efficiency_for is not None:
-                        base = replace(base, efficiency=efficiency_for(base))
-                    why = _compatible(base)
-                    if why:
-                        rejected.append(Rejection(family, "precision", why))
-                        continue
-                    found, reason = _designs_for(base, long_ctx, isl, osl, slo, cand, isl_tail)
-                    designs += found
-                    if not found:
-                        rejected.append(Rejection(family, reason[0], reason[1]))
+    for found, rejection in results:
+        designs += found
+        if rejection is not None:
+            rejected.append(rejection)
     return designs, rejected
+
+
+def _family(
+    scenario: ScenarioSpec,
+    slo: SloSpec,
+    efficiency_for: EfficiencyHook | None,
+    family_key: tuple[str, str, str, str],
+) -> tuple[list[Design], Rejection | None]:
+    """The designs of one model / accelerator / precision / engine, or why there are none."""
+    model_id, acc_id, prec, engine = family_key
+    cand = scenario.candidates
+    isl, osl, long_ctx = workload_lengths(scenario)
+    family = f"{model_id} / {acc_id} / {prec} / {engine}"
+    try:
+        base = resolve(model_id, acc_id, engine, prec, cand.kv_precision)
+    except InferplanError as exc:
+        return [], Rejection(family, "precision", str(exc))
+    if efficiency_for is not None:
+        base = replace(base, efficiency=efficiency_for(base))
+    why = _compatible(base)
+    if why:
+        return [], Rejection(family, "precision", why)
+    found, reason = _designs_for(base, long_ctx, isl, osl, slo, cand, prompt_tail(scenario))
+    return found, None if found else Rejection(family, reason[0], reason[1])
 
 
 def _designs_for(

@@ -21,6 +21,7 @@ from inferplan.catalog import load_accelerators, load_models
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.catalog.providers import load_providers
 from inferplan.errors import InfeasibleError, SpecError
+from inferplan.executor import Executor
 from inferplan.perf.metrics import METRIC_DEFINITIONS
 from inferplan.planner.designs import (
     Design,
@@ -124,11 +125,14 @@ def plan(
     scenario: ScenarioSpec,
     progress: Progress | None = None,
     efficiency_for: EfficiencyHook | None = None,
+    executor: Executor | None = None,
 ) -> PlanResult:
     """Search the scenario's option space and recommend one option (see module doc).
 
     ``efficiency_for`` returns calibrated step-time efficiencies for a deployment
     (``inferplan calibrate`` profiles), or None to use the engine profile's.
+    ``executor`` (default in-process) evaluates the design families, the tornado
+    and the Monte Carlo draws; the result is identical whichever executor runs them.
     """
     tick = progress or (lambda _msg, _frac: None)
     if not scenario.models:
@@ -141,7 +145,9 @@ def plan(
         models.get(m, f"models[{i}]")
     prices, regions, providers = load_prices(), load_regions(), load_providers()
     tick("designs", 0.05)
-    designs, rejected = find_designs(scenario, _accelerators(scenario), slo, efficiency_for)
+    designs, rejected = find_designs(
+        scenario, _accelerators(scenario), slo, efficiency_for, executor
+    )
     tick("options", 0.35)
     cands, rej2 = build_candidates(scenario, designs, prices, providers, regions)
     rejected += rej2
@@ -202,7 +208,9 @@ def plan(
     curve_design = pick.design or hosted
     curve = latency_curve(scenario, curve_design) if curve_design is not None else []
     tick("sensitivity", 0.85)
-    sens, mc = _sensitivity(scenario, [o.name for o in served[:MAX_SENSITIVITY_OPTIONS]], by_name)
+    sens, mc = _sensitivity(
+        scenario, [o.name for o in served[:MAX_SENSITIVITY_OPTIONS]], by_name, executor
+    )
     cash = {o.name: np.array(o.monthly_cash_flows_usd) for o in served}
     from inferplan.tco.cashflow import break_even_month
 
@@ -371,7 +379,10 @@ def _add_hybrid(
 
 
 def _sensitivity(
-    scenario: ScenarioSpec, names: list[str], by_name: dict[str, Candidate]
+    scenario: ScenarioSpec,
+    names: list[str],
+    by_name: dict[str, Candidate],
+    executor: Executor | None = None,
 ) -> tuple[list[dict[str, object]], dict[str, object] | None]:
     opts = [by_name[n].option for n in names]
     extra = []
@@ -381,9 +392,9 @@ def _sensitivity(
     keep = {o.name: o for o in [*extra, *opts]}
     s = scenario.model_copy(update={"options": list(keep.values())})
     prices, regions = load_prices(), load_regions()
-    bars = tornado(s, prices, regions)[:8]
+    bars = tornado(s, prices, regions, executor=executor)[:8]
     draws = min(scenario.uncertainty.draws, 200)
-    mc = monte_carlo(s, prices, regions, draws=draws)
+    mc = monte_carlo(s, prices, regions, draws=draws, executor=executor)
     return [b.model_dump(mode="json") for b in bars], mc.model_dump(mode="json")
 
 

@@ -97,26 +97,37 @@ def verify_latency(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> Late
     )
 
 
+def steady_window(arrival_s: np.ndarray, clients: int) -> tuple[float, float]:
+    """Window of a closed-loop run in which all ``clients`` are busy: from the arrival
+    of the first request after the opening wave to that of the last full wave."""
+    a = np.sort(np.asarray(arrival_s, dtype=float))
+    n = len(a)
+    lo = a[min(clients, n - 1)]
+    hi = a[max(n - clients - 1, min(clients, n - 1))]
+    return (float(lo), float(hi)) if hi > lo else (float(a[0]), float(a[-1]))
+
+
 def latency_curve(
-    scenario: ScenarioSpec, design: Design, percentile: float = 95.0
+    scenario: ScenarioSpec, design: Design, percentile: float | None = None
 ) -> list[dict[str, float]]:
-    """Closed-loop concurrency sweep: throughput and latency percentiles per point."""
+    """Closed-loop concurrency sweep: steady-state throughput and latency percentiles."""
+    pct = percentile or (scenario.slo.percentile if scenario.slo else 95.0)
     d = design.deployment
     step, limits = step_model_of(d), limits_of(d, design.memory)
     out = []
     c = 1
     top = max(1, min(limits.max_num_seqs, design.capacity.batch * 2))
     while c <= top:
-        n = min(600, max(60, 4 * c))
+        n = min(1500, max(200, 12 * c))
         isl, osl = request_lengths(scenario.workload, n, seed=c)
         run = simulate(step, limits, isl, osl, concurrency=c)
-        m = summarize(run, warmup_requests=min(c, n // 4), cooldown_requests=min(c, n // 4))
+        m = summarize(run, window_s=steady_window(run.arrival_s, c))
         out.append(
             {
                 "concurrency": float(c),
                 "output_tokens_per_s": m.output_tokens_per_s,
-                "ttft_ms": (m.ttft_s.percentile(percentile) or 0.0) * 1e3,
-                "tpot_ms": (m.tpot_s.percentile(percentile) or 0.0) * 1e3,
+                "ttft_ms": (m.ttft_s.percentile(pct) or 0.0) * 1e3,
+                "tpot_ms": (m.tpot_s.percentile(pct) or 0.0) * 1e3,
             }
         )
         c *= 2

@@ -309,8 +309,9 @@ def tornado_chart(result: PlanResult) -> Chart:
             legend={"orientation": "h", "y": -0.25})
     return Chart("tornado", cid, title,
                  "Each factor moved alone to the low and high end of its range (multipliers "
-                 "of the base value); bar length is the change in the pick's NPV from the base case (black "
-                 "line). A factor without a bar does not change the pick's cost.", fig)
+                 "of the base value); bar length is the change in the pick's NPV from the base "
+                 "case (black line). A factor without a bar does not change the pick's cost.",
+                 fig)
 
 
 def monte_carlo_chart(result: PlanResult) -> Chart:

@@ -22,6 +22,7 @@ from inferplan.perf.metrics import (
 from inferplan.perf.regimes import max_throughput, static_batch
 from inferplan.perf.simulate import poisson_rate_evaluator, simulate
 from inferplan.perf.workload import PoissonArrivals
+from inferplan.planner.verify import steady_window
 from inferplan.results.perf import MetricStats, PerfResult
 from inferplan.service.deployment import Deployment, limits_of, memory_of, step_model_of
 from inferplan.service.uncertainty import interval
@@ -56,9 +57,9 @@ def curve(d: Deployment, isl: int, osl: int, top: int | None = None) -> list[dic
     out = []
     c, top = 1, top or limits.max_num_seqs
     while c <= top:
-        n = min(800, max(60, 5 * c))
+        n = min(1500, max(200, 12 * c))
         run = simulate(step, limits, np.full(n, isl), np.full(n, osl), concurrency=c)
-        m = summarize(run, warmup_requests=min(c, n // 4), cooldown_requests=min(c, n // 4))
+        m = summarize(run, window_s=steady_window(run.arrival_s, c))
         out.append(
             {
                 "concurrency": float(c),

@@ -11,16 +11,23 @@ Monte Carlo: factors drawn independently from triangular(low, 1.0, high) with
 ``numpy.random.default_rng(seed)``; hybrid splits stay at the base case's optimum
 (re-optimising every draw would answer a different question: the value of
 perfect foresight). Percentiles use numpy's default (linear) method.
+
+Both evaluate their runs through an :class:`~inferplan.executor.Executor` (default
+in-process). Every draw is generated here, in the caller, from the one seed; the
+workers only evaluate the factor sets they are handed, and the results come back in
+draw order, so any executor gives bit-identical results for the same seed.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
 from inferplan.catalog.loader import Catalog
 from inferplan.catalog.prices import PriceCatalog, apply_price_overrides
+from inferplan.executor import Executor, InProcessExecutor
 from inferplan.specs.prices import RegionRecord
 from inferplan.specs.scenario import ScenarioSpec
 from inferplan.tco.compare import compare_tco
@@ -60,38 +67,70 @@ def _hybrid_split(base: TcoComparison) -> dict[str, int]:
     return {o.name: int(o.details["base_units"]) for o in base.options if o.kind == "hybrid"}
 
 
+_Swing = tuple[dict[str, float], dict[str, float], str | None, str | None]
+
+
+def _swing(
+    scenario: ScenarioSpec,
+    prices: PriceCatalog,
+    regions: Catalog[RegionRecord],
+    item: tuple[str, float, float],
+) -> _Swing:
+    """NPVs per option and the cheapest option with one factor at its low and high."""
+    name, low, high = item
+    lo = compare_tco(scenario, prices, regions, replace(Factors(), **{name: low}))
+    hi = compare_tco(scenario, prices, regions, replace(Factors(), **{name: high}))
+    return (
+        {o.name: o.npv_usd for o in lo.options},
+        {o.name: o.npv_usd for o in hi.options},
+        lo.cheapest_by_npv,
+        hi.cheapest_by_npv,
+    )
+
+
 def tornado(
     scenario: ScenarioSpec,
     prices: PriceCatalog,
     regions: Catalog[RegionRecord],
     base: TcoComparison | None = None,
+    executor: Executor | None = None,
 ) -> list[TornadoBar]:
     """One bar per factor, longest NPV swing first (hybrids re-optimised per run)."""
-    base = base or compare_tco(scenario, prices, regions)
+    ranges = factor_ranges(scenario, prices, regions, with_step=True)
+    items = [(name, low, high) for name, (low, high, _) in ranges.items()]
+    ex = executor or InProcessExecutor()
+    swings = ex.map(partial(_swing, scenario, prices, regions), items)
     bars: list[TornadoBar] = []
-    for name, (low, high, origin) in factor_ranges(
-        scenario, prices, regions, with_step=True
-    ).items():
-        lo = compare_tco(scenario, prices, regions, replace(Factors(), **{name: low}))
-        hi = compare_tco(scenario, prices, regions, replace(Factors(), **{name: high}))
-        npv_lo = {o.name: o.npv_usd for o in lo.options}
-        npv_hi = {o.name: o.npv_usd for o in hi.options}
-        swing = max(abs(npv_hi[n] - npv_lo[n]) for n in npv_lo)
+    for (name, low, high), (npv_lo, npv_hi, cheap_lo, cheap_hi) in zip(
+        items, swings, strict=True
+    ):
         bars.append(
             TornadoBar(
                 factor=name,
                 low=low,
                 high=high,
-                range_source=origin,
+                range_source=ranges[name][2],
                 npv_low_usd=npv_lo,
                 npv_high_usd=npv_hi,
-                swing_usd=swing,
-                cheapest_low=lo.cheapest_by_npv,
-                cheapest_high=hi.cheapest_by_npv,
+                swing_usd=max(abs(npv_hi[n] - npv_lo[n]) for n in npv_lo),
+                cheapest_low=cheap_lo,
+                cheapest_high=cheap_hi,
             )
         )
     bars.sort(key=lambda b: b.swing_usd, reverse=True)
     return bars
+
+
+def _draw(
+    scenario: ScenarioSpec,
+    prices: PriceCatalog,
+    regions: Catalog[RegionRecord],
+    split: dict[str, int],
+    factors: Factors,
+) -> tuple[list[float], list[float]]:
+    """NPV and nominal TCO of every option (scenario order) under one draw of factors."""
+    r = compare_tco(scenario, prices, regions, factors, hybrid_base=split)
+    return [o.npv_usd for o in r.options], [o.tco_nominal_usd for o in r.options]
 
 
 def monte_carlo(
@@ -101,8 +140,12 @@ def monte_carlo(
     draws: int | None = None,
     seed: int | None = None,
     base: TcoComparison | None = None,
+    executor: Executor | None = None,
 ) -> MonteCarloResult:
-    """P10/P50/P90 of NPV and nominal TCO per option, and P(cheapest by NPV)."""
+    """P10/P50/P90 of NPV and nominal TCO per option, and P(cheapest by NPV).
+
+    The draws are made here from ``seed``; ``executor`` evaluates them in chunks.
+    """
     n = draws if draws is not None else scenario.uncertainty.draws
     s = seed if seed is not None else scenario.uncertainty.seed
     if n < 1:
@@ -119,13 +162,13 @@ def monte_carlo(
         for k, (lo, hi) in ranges.items()
     }
     names = [o.name for o in scenario.options]
-    npvs = np.zeros((n, len(names)))
-    nominals = np.zeros((n, len(names)))
-    for d in range(n):
-        f = replace(Factors(), **{k: float(v[d]) for k, v in samples.items()})
-        r = compare_tco(scenario, prices, regions, f, hybrid_base=split)
-        npvs[d] = [o.npv_usd for o in r.options]
-        nominals[d] = [o.tco_nominal_usd for o in r.options]
+    draws_f = [
+        replace(Factors(), **{k: float(v[d]) for k, v in samples.items()}) for d in range(n)
+    ]
+    ex = executor or InProcessExecutor()
+    evaluated = ex.map(partial(_draw, scenario, prices, regions, split), draws_f)
+    npvs = np.array([e[0] for e in evaluated], dtype=float).reshape(n, len(names))
+    nominals = np.array([e[1] for e in evaluated], dtype=float).reshape(n, len(names))
     wins = np.bincount(npvs.argmin(axis=1), minlength=len(names)) / n
     dist = {}
     for j, name in enumerate(names):

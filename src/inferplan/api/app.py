@@ -1,0 +1,111 @@
+"""The FastAPI application: REST API under ``/api/v1``, web UI under ``/ui``.
+
+``create_app(settings, store)`` builds it; ``inferplan serve`` runs it with
+uvicorn. The OpenAPI document is at ``/api/v1/openapi.json`` (the interactive
+documentation pages are off: they load scripts from a CDN).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse
+
+from inferplan import __version__
+from inferplan.api import (
+    routes_analysis,
+    routes_bench,
+    routes_calibrations,
+    routes_catalog,
+    routes_plans,
+    routes_scenarios,
+)
+from inferplan.api.errors import install_error_handlers
+from inferplan.api.jobs import JobManager
+from inferplan.api.security import install_security
+from inferplan.api.settings import ServiceSettings
+from inferplan.store.database import Store, open_store
+from inferplan.store.records import interrupt_active_plans
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("inferplan.api")
+
+DESCRIPTION = """\
+Team service of inferplan: scenarios with their history, plans (run as jobs),
+benchmark runs and calibration profiles, plus the catalog and the fit, perf and
+TCO analyses. Errors: 422 lists field errors (`loc`, `field`, `msg`); 409 means
+the record changed since the `version` your edit is based on.
+"""
+
+
+def api_router() -> APIRouter:
+    """Every API route under ``/api/v1``."""
+    router = APIRouter(prefix=API_PREFIX)
+    for module in (routes_catalog, routes_analysis, routes_scenarios, routes_plans,
+                   routes_bench, routes_calibrations):
+        router.include_router(module.router)
+    return router
+
+
+def create_app(settings: ServiceSettings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the app; without ``store``, open (and migrate) the configured database."""
+    settings = settings or ServiceSettings()
+    settings.check()
+    own_store = store is None
+    the_store = store if store is not None else open_store(settings.database_url)
+    jobs = JobManager(settings.plan_workers)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        n = interrupt_active_plans(the_store)
+        if n:
+            log.warning("%d plan(s) left unfinished by a previous server marked interrupted", n)
+        yield
+        jobs.shutdown()
+        if own_store:
+            the_store.dispose()
+
+    app = FastAPI(
+        title="inferplan",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = the_store
+    app.state.jobs = jobs
+    install_error_handlers(app)
+    app.include_router(api_router())
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui/", status_code=307)
+
+    from inferplan.web.pages import install_web
+
+    install_web(app)
+    install_security(app, settings)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    return app
+
+
+__all__ = ["API_PREFIX", "api_router", "create_app"]

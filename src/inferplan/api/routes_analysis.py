@@ -1,0 +1,95 @@
+"""``/api/v1/fit``, ``/api/v1/perf``, ``/api/v1/tco``: the single-question analyses.
+
+``perf`` answers with :func:`inferplan.service.perf.predict`: a static batch, a
+closed-loop concurrency, Poisson arrivals or the saturated maximum throughput,
+each figure with its interval from the validation residuals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from inferplan.api.deps import get_store
+from inferplan.api.documents import resolve_ref
+from inferplan.api.errors import FieldError, FieldErrors
+from inferplan.api.schemas import FitIn, PerfIn, TcoIn
+from inferplan.catalog.prices import load_prices, load_regions
+from inferplan.errors import InfeasibleError
+from inferplan.memory.fit import FitRequest, check_parallelism, fit, min_devices
+from inferplan.results.memory import MemoryBreakdown
+from inferplan.results.perf import PerfResult
+from inferplan.service.deployment import resolve
+from inferplan.service.perf import predict
+from inferplan.store.database import Store
+from inferplan.store.records import json_safe
+from inferplan.tco.compare import compare_tco
+from inferplan.tco.sensitivity import monte_carlo, tornado
+
+router = APIRouter(tags=["analysis"])
+StoreDep = Annotated[Store, Depends(get_store)]
+SENSITIVITY_MAX_DRAWS = 500
+
+
+@router.post("/fit", response_model=MemoryBreakdown, summary="Memory fit of a model")
+def fit_model(body: FitIn) -> MemoryBreakdown:
+    """Memory per device; without ``tp``/``pp``, on the fewest devices that fit."""
+    d = resolve(body.model, body.gpu, body.engine, body.precision, body.kv_precision)
+    req = FitRequest(
+        model=d.model,
+        accelerator=d.accelerator,
+        engine=d.engine,
+        weights=d.weights,
+        kv_precision=d.kv_precision,
+        context_tokens=body.context_tokens,
+        concurrency=body.concurrency,
+    )
+    if body.tp is None and body.pp is None:
+        found = min_devices(req)
+        return found if found is not None else fit(req)
+    tp, pp = body.tp or 1, body.pp or 1
+    check_parallelism(d.model, d.accelerator, tp, pp)
+    return fit(replace(req, tp=tp, pp=pp))
+
+
+@router.post("/perf", response_model=None, summary="Latency and throughput of a deployment",
+             responses={200: {"model": PerfResult}})
+def perf(body: PerfIn) -> JSONResponse:
+    """:func:`inferplan.service.perf.predict` under one regime: a static ``batch``, a
+    closed-loop ``concurrency``, a Poisson ``rate_rps``, or (none given) the
+    saturated maximum throughput."""
+    d = resolve(body.model, body.gpu, body.engine, body.precision, body.kv_precision,
+                body.tp, body.pp, body.replicas)
+    check_parallelism(d.model, d.accelerator, body.tp, body.pp)
+    try:
+        res = predict(d, body.input_tokens, body.output_tokens, batch=body.batch,
+                      concurrency=body.concurrency, rate_rps=body.rate_rps,
+                      slo_ttft_ms=body.slo_ttft_ms, slo_tpot_ms=body.slo_tpot_ms,
+                      with_curve=body.with_curve)
+    except InfeasibleError as exc:
+        raise FieldErrors([FieldError("tp", str(exc), "infeasible")]) from None
+    return JSONResponse(json_safe(res.model_dump(mode="json")))
+
+
+@router.post("/tco", summary="Compare the scenario's deployment options by TCO")
+def tco(body: TcoIn, store: StoreDep) -> dict[str, Any]:
+    """The :class:`~inferplan.tco.results.TcoComparison` of the scenario's ``options``
+    (monthly cash flows, NPV, cost per million tokens), optionally with sensitivity."""
+    _, spec, _, _ = resolve_ref(store, body.scenario_id, body.scenario_version, body.document,
+                                body.yaml)
+    if not spec.options:
+        raise FieldErrors([FieldError("options", "tco needs deployment options; "
+                                      "use plan to search them")], ("body", "document"))
+    prices, regions = load_prices(), load_regions()
+    res = compare_tco(spec, prices, regions)
+    data = res.model_dump(mode="json")
+    if body.sensitivity:
+        draws = min(spec.uncertainty.draws, SENSITIVITY_MAX_DRAWS)
+        data["tornado"] = [b.model_dump(mode="json") for b in tornado(spec, prices, regions,
+                                                                       base=res)]
+        data["monte_carlo"] = monte_carlo(spec, prices, regions, draws=draws,
+                                          base=res).model_dump(mode="json")
+    return json_safe(data)  # type: ignore[no-any-return]

@@ -1,0 +1,237 @@
+"""``/api/v1/plans`` and ``/api/v1/jobs``: run plans as jobs, store and compare them.
+
+``POST /plans`` validates the scenario, stores a queued plan row holding a copy of
+the document, and runs :func:`inferplan.planner.search.plan` in a worker thread;
+the answer (202) names the plan and its job. ``GET /jobs/{id}`` reports progress;
+``POST /jobs/{id}/cancel`` (or ``/plans/{id}/cancel``) stops it at its next
+progress report. ``POST /plans/{id}/rerun`` runs the same document again, with
+today's catalog and prices.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+
+from inferplan.api.deps import PathId, QueryId, get_jobs, get_store
+from inferplan.api.documents import diff_documents, require_plannable, resolve_ref
+from inferplan.api.jobs import Job, JobContext, JobFailed, JobManager
+from inferplan.api.schemas import (
+    JobOut,
+    PlanComparison,
+    PlanList,
+    PlanOut,
+    PlanSubmitted,
+    PlanSummary,
+    ScenarioRef,
+)
+from inferplan.errors import InferplanError
+from inferplan.planner.search import plan as run_planner
+from inferplan.scenario_io import parse_scenario
+from inferplan.store import records as repo
+from inferplan.store.database import Store
+from inferplan.store.tables import Plan
+
+router = APIRouter(tags=["plans"])
+StoreDep = Annotated[Store, Depends(get_store)]
+JobsDep = Annotated[JobManager, Depends(get_jobs)]
+JobId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+NOT_FOUND = {404: {"description": "no such plan"}}
+
+
+def plan_job(store: Store, plan_id: int, document: dict[str, Any]) -> Any:
+    """The job function that runs one stored plan and records its result."""
+
+    def run(ctx: JobContext) -> None:
+        def progress(message: str, fraction: float) -> None:
+            ctx.progress(message, fraction)
+            repo.mark_plan_running(store, plan_id, message, fraction)
+
+        progress("starting", 0.0)
+        try:
+            result = run_planner(parse_scenario(document), progress=progress)
+        except InferplanError as exc:
+            repo.finish_plan(store, plan_id, "failed", error=str(exc))
+            raise JobFailed(str(exc)) from None
+        ctx.progress("saving", 1.0)
+        repo.finish_plan(store, plan_id, "succeeded", result=result.model_dump(mode="json"))
+
+    return run
+
+
+def submit_plan(
+    store: Store,
+    jobs: JobManager,
+    document: dict[str, Any],
+    scenario_id: int | None,
+    version: int | None,
+    rerun_of: int | None = None,
+) -> tuple[Plan, Job]:
+    """Store a queued plan and start its job."""
+    row = repo.create_plan(store, document, scenario_id, version, rerun_of)
+    pid = row.id
+
+    def cancelled(_: Job) -> None:
+        repo.finish_plan(store, pid, "cancelled")
+
+    def crashed(job: Job) -> None:
+        repo.finish_plan(store, pid, "failed", error=job.error or "internal error")
+
+    job = jobs.submit("plan", plan_job(store, pid, document), {"plan_id": pid},
+                      on_cancel=cancelled, on_crash=crashed)
+    return row, job
+
+
+def _summary(row: Plan, jobs: JobManager) -> dict[str, Any]:
+    job = jobs.find("plan_id", row.id)
+    data = PlanSummary.model_validate(row).model_dump()
+    data["job_id"] = job.id if job else None
+    return data
+
+
+def _job_out(jobs: JobManager, job: Job) -> JobOut:
+    return JobOut.model_validate(jobs.snapshot(job))
+
+
+@router.post("/plans", response_model=PlanSubmitted, status_code=202,
+             summary="Run a plan (as a job)")
+def create_plan(body: ScenarioRef, store: StoreDep, jobs: JobsDep,
+                response: Response) -> PlanSubmitted:
+    doc, spec, sid, ver = resolve_ref(store, body.scenario_id, body.scenario_version,
+                                      body.document, body.yaml)
+    require_plannable(spec)
+    row, job = submit_plan(store, jobs, doc, sid, ver)
+    response.headers["Location"] = f"/api/v1/plans/{row.id}"
+    return PlanSubmitted(plan_id=row.id, job=_job_out(jobs, job))
+
+
+@router.get("/plans", response_model=PlanList, summary="List stored plans")
+def list_plans(
+    store: StoreDep,
+    jobs: JobsDep,
+    scenario_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> PlanList:
+    rows, total = repo.list_plans(store, scenario_id, limit, offset)
+    return PlanList(items=[PlanSummary(**_summary(r, jobs)) for r in rows], total=total)
+
+
+def _rec(row: Plan) -> dict[str, Any]:
+    return dict((row.result or {}).get("recommendation") or {})
+
+
+COMPARE_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("option", "recommended option", ""),
+    ("kind", "kind", ""),
+    ("provider", "provider", ""),
+    ("region", "region", ""),
+    ("model", "model", ""),
+    ("hardware", "hardware", ""),
+    ("count", "devices at peak", ""),
+    ("precision", "precision", ""),
+    ("engine", "engine", ""),
+    ("npv_usd", "NPV", "USD"),
+    ("tco_nominal_usd", "TCO (nominal)", "USD"),
+    ("usd_per_million_tokens", "cost per million tokens", "USD"),
+    ("p95_ttft_ms", "TTFT at the SLO percentile", "ms"),
+    ("p95_tpot_ms", "TPOT at the SLO percentile", "ms"),
+)
+
+
+@router.get("/plans/compare", response_model=PlanComparison, responses=NOT_FOUND,
+            summary="Compare two stored plans side by side")
+def compare_plans(a: QueryId, b: QueryId, store: StoreDep, jobs: JobsDep) -> PlanComparison:
+    pa, pb = repo.get_plan(store, a), repo.get_plan(store, b)
+    ra, rb = _rec(pa), _rec(pb)
+    rows = [
+        {"field": key, "label": label, "unit": unit, "a": ra.get(key), "b": rb.get(key),
+         "same": ra.get(key) == rb.get(key)}
+        for key, label, unit in COMPARE_FIELDS
+    ]
+    for label, fn in (
+        ("options priced", lambda r: len(r.get("options") or [])),
+        ("horizon (months)", lambda r: r.get("horizon_months")),
+        ("discount rate", lambda r: r.get("discount_rate")),
+    ):
+        va, vb = fn(pa.result or {}), fn(pb.result or {})
+        rows.append({"field": label, "label": label, "unit": "", "a": va, "b": vb,
+                     "same": va == vb})
+    return PlanComparison(
+        a=PlanSummary(**_summary(pa, jobs)),
+        b=PlanSummary(**_summary(pb, jobs)),
+        rows=rows,
+        scenario_changes=diff_documents(pa.scenario_document, pb.scenario_document),  # type: ignore[arg-type]
+    )
+
+
+@router.get("/plans/{plan_id}", response_model=PlanOut, responses=NOT_FOUND,
+            summary="A stored plan with its result")
+def get_plan(plan_id: PathId, store: StoreDep, jobs: JobsDep) -> PlanOut:
+    row = repo.get_plan(store, plan_id)
+    return PlanOut(**_summary(row, jobs), scenario_document=row.scenario_document,
+                   result=row.result)
+
+
+@router.post("/plans/{plan_id}/rerun", response_model=PlanSubmitted, status_code=202,
+             responses=NOT_FOUND, summary="Run a stored plan's scenario again")
+def rerun_plan(
+    plan_id: PathId,
+    store: StoreDep,
+    jobs: JobsDep,
+    latest: Annotated[bool, Query(description="use the scenario's newest version")] = False,
+) -> PlanSubmitted:
+    old = repo.get_plan(store, plan_id)
+    if latest and old.scenario_id is not None:
+        doc, spec, sid, ver = resolve_ref(store, old.scenario_id, None, None, None)
+    else:
+        doc, spec, sid, ver = resolve_ref(store, None, None, old.scenario_document, None)
+        sid, ver = old.scenario_id, old.scenario_version
+    require_plannable(spec)
+    row, job = submit_plan(store, jobs, doc, sid, ver, rerun_of=plan_id)
+    return PlanSubmitted(plan_id=row.id, job=_job_out(jobs, job))
+
+
+@router.post("/plans/{plan_id}/cancel", response_model=PlanSummary,
+             responses={**NOT_FOUND, 409: {"description": "the plan is not running"}},
+             summary="Cancel a queued or running plan")
+def cancel_plan(plan_id: PathId, store: StoreDep, jobs: JobsDep) -> PlanSummary:
+    row = repo.get_plan(store, plan_id)
+    job = jobs.find("plan_id", plan_id)
+    if row.status not in repo.ACTIVE or job is None or job.done:
+        raise HTTPException(409, f"plan {plan_id} is {row.status}; only a queued or running "
+                            "plan can be cancelled")
+    jobs.cancel(job.id)
+    return PlanSummary(**_summary(repo.get_plan(store, plan_id), jobs))
+
+
+@router.delete("/plans/{plan_id}", status_code=204,
+               responses={**NOT_FOUND, 409: {"description": "the plan is running"}},
+               summary="Delete a stored plan")
+def delete_plan(plan_id: PathId, store: StoreDep) -> Response:
+    repo.delete_plan(store, plan_id)
+    return Response(status_code=204)
+
+
+@router.get("/jobs", response_model=list[JobOut], tags=["jobs"], summary="Recent jobs")
+def list_jobs(jobs: JobsDep) -> list[JobOut]:
+    return [_job_out(jobs, j) for j in jobs.list()]
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, tags=["jobs"],
+            responses={404: {"description": "no such job"}}, summary="A job's progress")
+def get_job(job_id: JobId, jobs: JobsDep) -> JobOut:
+    job = jobs.get(job_id)
+    if job is None:
+        raise HTTPException(404, f"job {job_id} not found")
+    return _job_out(jobs, job)
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobOut, tags=["jobs"],
+             responses={404: {"description": "no such job"}}, summary="Cancel a job")
+def cancel_job(job_id: JobId, jobs: JobsDep) -> JobOut:
+    job = jobs.cancel(job_id)
+    if job is None:
+        raise HTTPException(404, f"job {job_id} not found")
+    return _job_out(jobs, job)

@@ -1,0 +1,1 @@
+"""The web UI: server-rendered pages (Jinja2) with small scripts, served by the API app."""

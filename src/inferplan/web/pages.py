@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def install_web(app: FastAPI) -> None:
+    pass
