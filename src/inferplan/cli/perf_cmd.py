@@ -96,7 +96,10 @@ def register(app: typer.Typer) -> None:
         osl: int = typer.Option(256, "--osl", help="output tokens per request"),
         batch: int = typer.Option(None, "--batch", help="static batch size"),
         concurrency: int = typer.Option(None, "--concurrency", help="closed-loop clients"),
-        rate: float = typer.Option(None, "--rate", help="Poisson arrival rate, req/s"),
+        rate: float = typer.Option(None, "--rate", help="open-loop arrival rate, req/s"),
+        cv: float = typer.Option(
+            1.0, "--cv", help="inter-arrival coefficient of variation (1 Poisson, >1 bursty)"
+        ),
         slo_ttft_ms: float = typer.Option(None, "--slo-ttft-ms"),
         slo_tpot_ms: float = typer.Option(None, "--slo-tpot-ms"),
         curve: bool = typer.Option(False, "--curve", help="add a latency-throughput sweep"),
@@ -117,7 +120,11 @@ def register(app: typer.Typer) -> None:
         from dataclasses import replace
 
         d = replace(d, tp=layout[0], pp=layout[1], replicas=total // group)
-        r = predict(d, isl, osl, batch, concurrency, rate, slo_ttft_ms, slo_tpot_ms, curve)
+        if cv <= 0:
+            raise SpecError("cv", "must be > 0 (1 = Poisson)")
+        r = predict(
+            d, isl, osl, batch, concurrency, rate, slo_ttft_ms, slo_tpot_ms, curve, arrival_cv=cv
+        )
         if json_out:
             print_json(r)
         else:

@@ -21,7 +21,7 @@ from inferplan.perf.metrics import (
 )
 from inferplan.perf.regimes import max_throughput, static_batch
 from inferplan.perf.simulate import poisson_rate_evaluator, simulate
-from inferplan.perf.workload import PoissonArrivals
+from inferplan.perf.workload import GammaArrivals, PoissonArrivals
 from inferplan.planner.verify import steady_window
 from inferplan.results.perf import MetricStats, PerfResult
 from inferplan.service.deployment import Deployment, limits_of, memory_of, step_model_of
@@ -83,8 +83,13 @@ def predict(
     slo_tpot_ms: float | None = None,
     with_curve: bool = False,
     seed: int = 0,
+    arrival_cv: float = 1.0,
 ) -> PerfResult:
-    """Predict the metrics of ``d`` for fixed prompt/output lengths under one regime."""
+    """Predict the metrics of ``d`` for fixed prompt/output lengths under one regime.
+
+    Open-loop arrivals are Poisson (``arrival_cv`` = 1) or gamma with that coefficient
+    of variation of the inter-arrival times (> 1 is burstier).
+    """
     if isl < 0 or osl < 1:
         raise SpecError("isl", "isl must be >= 0 and osl >= 1")
     given = [x is not None for x in (batch, concurrency, rate_rps)]
@@ -170,9 +175,12 @@ def predict(
     else:
         assert rate_rps is not None
         per_rate = rate_rps / d.replicas
-        arrivals = PoissonArrivals(rate_rps=per_rate).arrival_times_s(
-            np.random.default_rng(seed), SIM_REQUESTS
+        process = (
+            PoissonArrivals(rate_rps=per_rate)
+            if arrival_cv == 1.0
+            else GammaArrivals(rate_rps=per_rate, cv=arrival_cv)
         )
+        arrivals = process.arrival_times_s(np.random.default_rng(seed), SIM_REQUESTS)
         run = simulate(step, limits, isls, osls, arrivals_s=arrivals)
         m = summarize(
             run,
@@ -181,7 +189,8 @@ def predict(
             warmup_requests=SIM_REQUESTS // 10,
             cooldown_requests=SIM_REQUESTS // 10,
         )
-        regime, load = "poisson", float(rate_rps)
+        regime = "poisson" if arrival_cv == 1.0 else f"gamma(cv={arrival_cv:g})"
+        load = float(rate_rps)
         if slo_t or slo_p:
             ev = poisson_rate_evaluator(
                 step, limits, isls[:800], osls[:800], seed=seed, slo_ttft_s=slo_t, slo_tpot_s=slo_p
