@@ -206,7 +206,7 @@ def test_derived_head_dim(model_id: str) -> None:
 
 def test_mla_records_follow_the_mla_convention() -> None:
     for spec in load_models():
-        if spec.attention_kind is AttentionKind.MLA:
+        if spec.attention_kind is AttentionKind.MLA and spec.family == "deepseek_v3":
             assert spec.head_dim == spec.qk_nope_head_dim + spec.qk_rope_head_dim == 192
             assert spec.num_kv_heads == spec.num_attention_heads
             # KV cache per token in bf16: (512 + 64) values x 61 layers x 2 bytes = 70,272 bytes
@@ -228,7 +228,11 @@ def test_gemma_3_local_global_pattern() -> None:
 
 
 def test_only_windowed_families_have_sliding_layers() -> None:
-    windowed = {"mistral-7b-v0.1", "gemma-2-27b", "gemma-3-27b", "gpt-oss-20b", "gpt-oss-120b"}
+    windowed = {
+        "mistral-7b-v0.1", "gemma-2-27b", "gemma-3-27b", "gpt-oss-20b", "gpt-oss-120b",
+        "gemma-2-9b", "gemma-3-12b", "phi-3-mini-4k", "phi-3-medium",
+        "llama-4-scout-17b-16e", "llama-4-maverick-17b-128e",
+    }
     for spec in load_models():
         assert (spec.num_sliding_window_layers > 0) == (spec.id in windowed), spec.id
 
@@ -284,7 +288,7 @@ def test_shapes_reproduce_the_published_parameter_counts() -> None:
         derived = _shape_params(spec)
         assert derived == pytest.approx(spec.published_params, rel=tolerance), spec.id
         checked += 1
-    assert checked == len(REQUIRED_IDS)
+    assert checked >= len(REQUIRED_IDS)
 
 
 def test_gpt_j_count_matches_the_model_card_closely() -> None:

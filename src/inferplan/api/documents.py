@@ -98,7 +98,15 @@ def _field_error(err: Any) -> FieldError:
     return FieldError(field or "scenario", msg, str(err.get("type", "value_error")))
 
 
-def _catalog_errors(spec: ScenarioSpec) -> list[FieldError]:
+def _ids(value: Any) -> list[tuple[int, str]]:
+    if not isinstance(value, list):
+        return []
+    return [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
+
+
+def catalog_errors(doc: dict[str, Any]) -> list[FieldError]:
+    """Unknown catalog ids in the document (checked on the raw mapping, so they are
+    reported together with the other field errors)."""
     out: list[FieldError] = []
 
     def check(cat: Any, value: str, field: str) -> None:
@@ -107,31 +115,32 @@ def _catalog_errors(spec: ScenarioSpec) -> list[FieldError]:
         except UnknownIdError as exc:
             out.append(FieldError(field, exc.message, "unknown_id"))
 
-    for i, m in enumerate(spec.models):
+    for i, m in _ids(doc.get("models")):
         check(load_models(), m, f"models[{i}]")
-    check(load_regions(), spec.region, "region")
-    cand = spec.candidates
-    for i, a in enumerate(cand.accelerators or []):
-        check(load_accelerators(), a, f"candidates.accelerators[{i}]")
-    for i, e in enumerate(cand.engines):
-        check(load_engines(), e, f"candidates.engines[{i}]")
-    for i, p in enumerate(cand.providers or []):
-        check(load_providers(), p, f"candidates.providers[{i}]")
+    if isinstance(doc.get("region"), str):
+        check(load_regions(), doc["region"], "region")
+    cand = doc.get("candidates") if isinstance(doc.get("candidates"), dict) else {}
+    assert isinstance(cand, dict)
+    for key, loader in (("accelerators", load_accelerators), ("engines", load_engines),
+                        ("providers", load_providers)):
+        for i, v in _ids(cand.get(key)):
+            check(loader(), v, f"candidates.{key}[{i}]")
     return out
 
 
 def validate_document(doc: dict[str, Any]) -> ScenarioSpec:
     """Validate ``doc``; every problem is reported at once as :class:`FieldErrors`."""
+    unknown = catalog_errors(doc)
     try:
         spec = ScenarioSpec.model_validate(doc)
     except ValidationError as exc:
         errors = [_field_error(e) for e in exc.errors()]
-        raise FieldErrors(errors, ("body", "document")) from None
+        raise FieldErrors(errors + unknown, ("body", "document")) from None
     except SpecError as exc:
-        raise FieldErrors([FieldError(exc.field, exc.message)], ("body", "document")) from None
-    errors = _catalog_errors(spec)
-    if errors:
-        raise FieldErrors(errors, ("body", "document"))
+        errors = [FieldError(exc.field, exc.message)]
+        raise FieldErrors(errors + unknown, ("body", "document")) from None
+    if unknown:
+        raise FieldErrors(unknown, ("body", "document"))
     return spec
 
 

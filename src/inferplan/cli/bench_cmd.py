@@ -197,6 +197,9 @@ def bench(
     no_calibrate: bool = typer.Option(False, "--no-calibrate", help="skip prompt calibration"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="live progress"),
+    workers: int = typer.Option(1, "--workers", help="client processes sharing the schedule"),
+    executor: str = typer.Option(None, "--executor", help="--workers: process (default) or ray"),
+    ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster; default local"),
 ) -> None:
     """Run a benchmark (``inferplan bench --url URL``); see also ``compare`` and ``report``."""
     if ctx.invoked_subcommand is not None:
@@ -239,7 +242,12 @@ def bench(
     config.check()
     live = _LiveProgress(config.stage_limit) if progress and sys.stderr.isatty() else None
     try:
-        if live is not None:
+        if workers != 1 or executor is not None:
+            from inferplan.bench.workers import run_distributed
+
+            with err_console.status(f"{workers} client workers ({executor or 'process'})"):
+                outcome = run_distributed(config, workers, executor or "process", ray_address)
+        elif live is not None:
             with live.progress:
                 outcome = run_benchmark(config, progress=live)
         else:
@@ -251,6 +259,8 @@ def bench(
         print_json(summary)
     else:
         _print_summary(summary, outcome.output_dir)
+        if workers != 1 or executor is not None:
+            console.print(f"per-worker client health: {outcome.output_dir}/workers.json")
     if summary.counts["total"] and not summary.counts["ok"]:
         kinds = ", ".join(
             f"{v} {k}" for k, v in summary.counts.items() if v and k not in ("ok", "total")

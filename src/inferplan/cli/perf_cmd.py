@@ -104,9 +104,16 @@ def register(app: typer.Typer) -> None:
         slo_tpot_ms: float = typer.Option(None, "--slo-tpot-ms"),
         curve: bool = typer.Option(False, "--curve", help="add a latency-throughput sweep"),
         json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+        calibration: str = typer.Option(
+            None, "--calibration", help="apply a calibration profile (inferplan calibrate)"
+        ),
     ) -> None:
         """Predict TTFT, TPOT, ITL, E2E and throughput (no regime flag = max throughput)."""
         d = resolve(model, gpu, engine, precision, kv_precision)
+        if calibration is not None:
+            from inferplan.service.calibration_profiles import calibrated, load_profile
+
+            d = calibrated(d, load_profile(calibration))
         node = d.accelerator.max_devices_per_node
         total = count or (tp or 1) * (pp or 1)
         if tp is None and pp is None:
@@ -125,6 +132,9 @@ def register(app: typer.Typer) -> None:
         r = predict(
             d, isl, osl, batch, concurrency, rate, slo_ttft_ms, slo_tpot_ms, curve, arrival_cv=cv
         )
+        if calibration is not None:
+            note = f"efficiencies calibrated by profile '{calibration}' (inferplan calibrate)"
+            r = r.model_copy(update={"notes": [*r.notes, note]})
         if json_out:
             print_json(r)
         else:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from inferplan.cli.common import console, err_console, handle_errors, print_json
 from inferplan.errors import SpecError
+from inferplan.executor import Executor
 from inferplan.results.plan import PlanResult
 from inferplan.specs.scenario import ScenarioSpec
 
@@ -100,19 +101,104 @@ def render(r: PlanResult) -> None:
         console.print(f"[yellow]quality note:[/] {n}")
 
 
+def _plan_portfolio(paths: list[Path], ex: Executor, out: Path, json_out: bool) -> None:
+    """Plan every scenario of the files/folders, write per-scenario files and the summary."""
+    from inferplan.planner.portfolio import load_portfolio, plan_portfolio, write_portfolio
+
+    items = load_portfolio(paths)
+    with err_console.status(f"planning {len(items)} scenarios ({ex.kind.value} executor)"):
+        result = plan_portfolio(items, ex)
+
+    def reports(key: str, p: PlanResult, spec: ScenarioSpec) -> None:
+        from inferplan.report import html
+        from inferplan.report.export import write_plan_csv
+
+        writer = getattr(html, "write_plan_html", None)
+        if writer is not None:
+            writer(p, spec, out / f"{key}.html")
+        write_plan_csv(p, out / f"{key}.csv")
+
+    write_portfolio(result, out, reports)
+    if json_out:
+        print_json(result.summary)
+        return
+    t = Table(title=f"portfolio: {result.summary.planned} planned, {result.summary.failed} failed")
+    for col in ("scenario", "recommendation", "peak devices", "NPV", "TCO"):
+        t.add_column(col)
+    for o in result.summary.scenarios:
+        r = o.recommendation
+        t.add_row(
+            o.key,
+            r.option if r else f"[red]{o.error}[/]",
+            str(r.count or "-") if r else "-",
+            _money(r.npv_usd if r else None),
+            _money(r.tco_nominal_usd if r else None),
+        )
+    console.print(t)
+    s = result.summary
+    console.print(
+        f"total spend: TCO {_money(s.total_tco_nominal_usd)}, NPV {_money(s.total_npv_usd)}"
+    )
+    for h in s.hardware_pool:
+        console.print(
+            f"pool {h.hardware} ({h.ownership}): {h.devices_at_own_peaks} devices at own peaks, "
+            f"{h.devices_at_coincident_peak} at the coincident peak ({', '.join(h.scenarios)})"
+        )
+    for f in s.fleets:
+        console.print(
+            f"could share {f.kind} {f.provider} {f.location or ''} {f.hardware}: "
+            f"{', '.join(f.scenarios)} ({f.devices_separate} -> {f.devices_pooled} devices)"
+        )
+    for n in s.notes:
+        console.print(f"[yellow]note:[/] {n}")
+    console.print(f"reports and summary written to {out}/ (portfolio.md, portfolio.json)")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("plan")
     @handle_errors
     def plan_cmd(
-        scenario: Path = typer.Argument(None, help="scenario YAML (default: the bundled one)"),
+        scenario: list[Path] = typer.Argument(
+            None,
+            help="scenario YAML (default: the bundled one); several files or a folder "
+            "plan a portfolio",
+        ),
         report: Path = typer.Option(None, "--report", help="write the HTML report here"),
         csv_path: Path = typer.Option(None, "--csv", help="write the priced options as CSV"),
         json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+        executor: str = typer.Option(
+            "inprocess", "--executor", help="where candidates run: inprocess, process or ray"
+        ),
+        ray_address: str = typer.Option(
+            None, "--ray-address", help="Ray cluster (auto, ray://HOST:10001); default local"
+        ),
+        workers: int = typer.Option(None, "--workers", help="processes / local Ray CPUs"),
+        out: Path = typer.Option(
+            None, "--out", help="portfolio: folder for reports and summary (./portfolio-out)"
+        ),
+        calibration: str = typer.Option(
+            None,
+            "--calibration",
+            help="apply a calibration profile (inferplan calibrate) on its accelerator/engine",
+        ),
     ) -> None:
         """Turn a scenario into a recommendation, with the frontier and the rejections."""
+        from inferplan.executor import make_executor
         from inferplan.planner.search import plan
 
-        spec = _load(scenario)
+        ex = make_executor(executor, workers, ray_address)
+        if scenario and (len(scenario) > 1 or scenario[0].is_dir()):
+            if calibration is not None:
+                raise SpecError("calibration", "applies to one scenario, not a portfolio")
+            with ex:
+                _plan_portfolio(scenario, ex, out or Path("portfolio-out"), json_out)
+            return
+        spec = _load(scenario[0] if scenario else None)
+        hook = None
+        if calibration is not None:
+            from inferplan.service.calibration_profiles import efficiency_hook, load_profile
+
+            hook = efficiency_hook(load_profile(calibration))
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -125,7 +211,8 @@ def register(app: typer.Typer) -> None:
             def tick(msg: str, frac: float) -> None:
                 bar.update(task, completed=frac, description=msg)
 
-            result = plan(spec, tick)
+            with ex:
+                result = plan(spec, tick, efficiency_for=hook, executor=ex)
         if report is not None:
             from inferplan.report.html import write_plan_html
 

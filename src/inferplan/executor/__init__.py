@@ -52,8 +52,9 @@ def make_executor(
     if k is ExecutorKind.PROCESS:
         return ProcessExecutor(workers)
     if not ray_available():
-        raise SpecError("executor", "ray is not installed; install the extra: "
-                        "pip install 'inferplan[ray]'")
+        raise SpecError(
+            "executor", "ray is not installed; install the extra: pip install 'inferplan[ray]'"
+        )
     return RayExecutor(ray_address, workers)
 
 

@@ -27,7 +27,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
-from inferplan.errors import InferplanError
+from inferplan.errors import InferplanError, SpecError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -92,13 +92,47 @@ def split_chunks(items: Sequence[T], chunk_size: int) -> list[list[T]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
+class RemoteSpecError(SpecError):
+    """A :class:`SpecError` raised in a worker, in a form that survives pickling
+    (``SpecError(field, message)`` cannot be rebuilt from its ``args`` alone)."""
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (RemoteSpecError, (self.field, self.message))
+
+
+class RemoteTaskError(InferplanError):
+    """An error raised in a worker whose own type cannot be pickled back."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (RemoteTaskError, (str(self), self.kind))
+
+
+def portable_error(exc: Exception) -> Exception:
+    """``exc``, or a stand-in with the same message that can cross a process boundary."""
+    if isinstance(exc, SpecError):
+        return RemoteSpecError(exc.field, exc.message)
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RemoteTaskError(str(exc), type(exc).__name__)
+    return exc
+
+
 def run_chunk(fn: Callable[[T], R], chunk: list[T]) -> list[R]:
-    """Evaluate one chunk in a loop (the body of every scheduled task)."""
-    return [fn(x) for x in chunk]
+    """Evaluate one chunk in a loop (the body of every scheduled task); an error is
+    re-raised in a form that pickles (:func:`portable_error`)."""
+    try:
+        return [fn(x) for x in chunk]
+    except Exception as exc:
+        raise portable_error(exc) from None
 
 
 def shippable(executor: Executor, obj: object) -> bool:
-    """Whether ``obj`` can go to ``executor``'s workers (always, in-process; else it must pickle)."""
+    """Whether ``obj`` can reach ``executor``'s workers (in-process: always; else by pickle)."""
     if executor.kind is ExecutorKind.INPROCESS:
         return True
     try:

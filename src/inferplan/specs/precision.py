@@ -30,6 +30,7 @@ class Precision(StrEnum):
     Q5_K_M = "q5_k_m"
     Q4_K_M = "q4_k_m"
     Q4_0 = "q4_0"
+    Q4_1 = "q4_1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,9 @@ PRECISIONS: dict[Precision, PrecisionInfo] = {
         ),
         # block_q4_0: fp16 scale + 16 bytes of nibbles = 18 bytes / 32 weights = 4.5 bits
         PrecisionInfo(Precision.Q4_0, 4.5, "fp16", True, True, _GGML + " block_q4_0"),
+        # block_q4_1: fp16 scale d + fp16 minimum m + 16 bytes of nibbles = 20 bytes / 32
+        # weights = 5.0 bits
+        PrecisionInfo(Precision.Q4_1, 5.0, "fp16", True, True, _GGML + " block_q4_1"),
     )
 }
 

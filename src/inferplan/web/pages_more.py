@@ -1,0 +1,153 @@
+"""UI pages for the catalog, benchmark runs, calibration profiles and signing in,
+plus plotly.js served from the package (the UI loads nothing from other hosts)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from inferplan.api.deps import MAX_ID, PathId
+from inferplan.api.routes_bench import compare as compare_runs
+from inferplan.api.routes_catalog import kinds, list_catalog
+from inferplan.api.routes_catalog import show as show_record
+from inferplan.api.schemas import CatalogKind
+from inferplan.api.security import COOKIE, token_is_valid
+from inferplan.catalog import load_accelerators, load_engines
+from inferplan.store import records as repo
+from inferplan.web.pages import _page
+from inferplan.web.render import bench_stage_rows
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+static_router = APIRouter(include_in_schema=False)
+
+COLUMNS: dict[str, list[tuple[str, str, str]]] = {
+    "accelerators": [("vendor", "vendor", ""), ("memory_bytes", "memory", "gb"),
+                     ("memory_bandwidth_bytes_per_s", "bandwidth", "tbps"),
+                     ("tdp_w", "TDP", "w")],
+    "models": [("family", "family", ""), ("num_layers", "layers", ""),
+               ("hidden_size", "hidden", ""), ("max_context", "max context", "")],
+    "engines": [("name", "name", "")],
+    "providers": [("name", "name", ""), ("kind", "kind", "")],
+    "prices": [("accelerator", "accelerator", ""), ("provider", "provider", "")],
+    "regions": [("name", "name", ""), ("country", "country", "")],
+}
+"""Columns of each catalog's table: record key, heading, display format."""
+
+
+@functools.cache
+def _plotly_js() -> bytes:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs().encode("utf-8")
+
+
+@static_router.get("/ui/static/plotly.min.js")
+def plotly_js() -> Response:
+    """plotly.js from the installed plotly package, cached by the browser for a day."""
+    return Response(_plotly_js(), media_type="text/javascript",
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+def catalog_page(request: Request) -> HTMLResponse:
+    return _page(request, "catalog.html", "catalog", kinds=kinds())
+
+
+@router.get("/catalog/{kind}", response_class=HTMLResponse)
+def catalog_list(request: Request, kind: CatalogKind,
+                 q: Annotated[str | None, Query(max_length=100)] = None) -> HTMLResponse:
+    res = list_catalog(kind, q, 1000, 0)
+    columns = [{"key": k, "label": label, "fmt": f} for k, label, f in COLUMNS.get(kind, [])]
+    return _page(request, "catalog_list.html", "catalog", kind=kind, q=q, items=res.items,
+                 columns=columns)
+
+
+@router.get("/catalog/{kind}/{record_id}", response_class=HTMLResponse)
+def catalog_item(request: Request, kind: CatalogKind, record_id: str) -> HTMLResponse:
+    if len(record_id) > 200:
+        raise HTTPException(404, "no such record")
+    return _page(request, "catalog_item.html", "catalog", kind=kind,
+                 item=show_record(kind, record_id))
+
+
+@router.get("/bench", response_class=HTMLResponse)
+def bench_page(request: Request) -> HTMLResponse:
+    from inferplan.api.routes_bench import list_runs
+
+    runs = list_runs(request.app.state.store, None, 200, 0)
+    return _page(request, "bench.html", "bench", runs=runs.items)
+
+
+@router.get("/bench/compare", response_class=HTMLResponse)
+def bench_compare(request: Request, a: Annotated[int, Query(ge=1, le=MAX_ID)],
+                  b: Annotated[int, Query(ge=1, le=MAX_ID)]) -> HTMLResponse:
+    cmp = compare_runs(a, b, request.app.state.store)
+    return _page(request, "bench_compare.html", "bench", cmp=cmp)
+
+
+@router.get("/bench/{run_id}", response_class=HTMLResponse)
+def bench_run(request: Request, run_id: PathId) -> HTMLResponse:
+    row = repo.get_bench_run(request.app.state.store, run_id)
+    stages = bench_stage_rows(row.summary)
+    chart = {"labels": [s["label"] for s in stages],
+             "ttft_p50": [s["ttft_p50"] for s in stages],
+             "ttft_p99": [s["ttft_p99"] for s in stages],
+             "tpot_p50": [s["tpot_p50"] for s in stages],
+             "tok_s": [s["tok_s"] for s in stages]}
+    return _page(request, "bench_run.html", "bench", run=row, summary=row.summary,
+                 meta=row.summary.get("metadata") or {}, stages=stages,
+                 chart_data={"bench": chart}, charts=True)
+
+
+@router.get("/calibrations", response_class=HTMLResponse)
+def calibrations_page(request: Request) -> HTMLResponse:
+    return _page(request, "calibrations.html", "calibrations",
+                 profiles=repo.list_calibrations(request.app.state.store),
+                 engines=load_engines().ids(), accelerators=load_accelerators().ids())
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths inside the UI are followed after signing in (no open redirect)."""
+    if not target:
+        return "/ui/"
+    p = urlsplit(target)
+    if p.scheme or p.netloc or not p.path.startswith("/ui/") or target.startswith("//"):
+        return "/ui/"
+    return target
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next_url: Annotated[str | None, Query(alias="next",
+                                                                       max_length=500)] = None
+               ) -> HTMLResponse:
+    return _page(request, "login.html", "", next=_safe_next(next_url), error=None)
+
+
+@router.post("/login", response_model=None)
+def login(request: Request, token: Annotated[str, Form(max_length=4096)],
+          next_url: Annotated[str, Form(alias="next", max_length=500)] = "/ui/"
+          ) -> Response:
+    settings = request.app.state.settings
+    if not settings.auth_required:
+        return RedirectResponse(_safe_next(next_url), status_code=303)
+    if not token_is_valid(settings, token):
+        return _page(request, "login.html", "", status=401, next=_safe_next(next_url),
+                     error="That token is not valid.")
+    resp = RedirectResponse(_safe_next(next_url), status_code=303)
+    resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/",
+                    secure=request.url.scheme == "https", max_age=12 * 3600)
+    return resp
+
+
+@router.post("/logout")
+def logout() -> RedirectResponse:
+    resp = RedirectResponse("/ui/login", status_code=303)
+    resp.delete_cookie(COOKIE, path="/")
+    return resp
+
+
+__all__ = ["router", "static_router"]

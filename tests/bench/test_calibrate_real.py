@@ -1,0 +1,165 @@
+"""Calibrate on a real llama.cpp server, then predict a different load within 25 %.
+
+The llama-cpp-python server (one thread, SmolLM2-135M-Instruct Q4_1, from
+``test_real_server``) is benchmarked at one load (concurrency 1, 32 prompt tokens,
+16 output tokens); ``inferplan calibrate`` fits the ``host-epyc-genoa-2vcpu`` /
+``llama-cpp-python`` efficiencies from that run only; ``inferplan perf
+--calibration`` then predicts two other loads, which are benchmarked too:
+concurrency 2 with 48 output tokens (queueing behind a one-request-at-a-time
+server, longer decode) and 128 prompt tokens (4x the prefill).
+
+The completions endpoint is used: with the chat endpoint, llama-cpp-python reuses
+the KV cache of the chat template's system prompt shared by consecutive requests,
+so TTFT would measure only the uncached tail of the prompt.
+
+Other processes may share the two CPUs. A steady background load slows the
+calibration run and the other loads alike, which calibration absorbs; a load that
+starts or stops in between does not. So the calibration load is measured again as a
+control after each other load: when a control's mean TPOT differs from the
+calibration run's by more than 10 % (TTFT 15 %), the machine's speed changed during
+the measurement and everything is measured again (up to 3 attempts) rather than the
+tolerance widened. One attempt takes about 35 s.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from inferplan.bench import BenchConfig, run_benchmark
+from inferplan.bench.client import Endpoint
+from inferplan.bench.results import StageSummary, read_summary
+from inferplan.cli import calibrate_cmd, perf_cmd
+
+from .test_real_server import NO_EOS, llama_server  # noqa: F401  (module-scoped fixture)
+
+pytestmark = pytest.mark.slow
+
+GPU, ENGINE, MODEL, PRECISION = "host-epyc-genoa-2vcpu", "llama-cpp-python", "smollm2-135m", "q4_1"
+CAL = {"concurrency": (1,), "isl": "32", "osl": "16"}
+OTHER = {
+    "concurrency 2, 48 out": {"concurrency": (2,), "isl": "32", "osl": "48"},
+    "128 in": {"concurrency": (1,), "isl": "128", "osl": "16"},
+}
+TOLERANCE = 0.25
+ATTEMPTS = 3
+MAX_DRIFT = {"TPOT": 0.10, "TTFT": 0.15}
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+    @app.callback()
+    def _root() -> None:
+        """inferplan (calibrate and perf only)."""
+
+    calibrate_cmd.register(app)
+    perf_cmd.register(app)
+    return app
+
+
+def _bench(url: str, out: Path, warmup: int, requests: int, load: dict[str, Any]) -> StageSummary:
+    run_benchmark(
+        BenchConfig(
+            url=url,
+            endpoint=Endpoint.COMPLETIONS,
+            extra_body=NO_EOS,
+            output_dir=out,
+            warmup=warmup,
+            max_requests=requests,
+            **load,
+        )
+    )
+    stage = read_summary(out / "summary.json").stages[0]
+    assert stage.counts["ok"] == requests, stage.counts
+    return stage
+
+
+def _drift(cal: StageSummary, control: StageSummary, after: str) -> list[str]:
+    out = []
+    for name, a, b in (("TPOT", cal.tpot_s.mean, control.tpot_s.mean),
+                       ("TTFT", cal.ttft_s.mean, control.ttft_s.mean)):
+        assert a is not None and b is not None
+        if abs(b / a - 1.0) > MAX_DRIFT[name]:
+            out.append(f"calibration load {name} {b / a - 1.0:+.0%} after '{after}'")
+    return out
+
+
+def _measure(url: str, root: Path) -> tuple[Path, dict[str, StageSummary]]:
+    """Bench the calibration load, then each other load followed by the calibration load
+    again as a control; repeat everything while a control differs from the first run."""
+    problems: list[str] = []
+    for attempt in range(ATTEMPTS):
+        base = root / f"attempt{attempt}"
+        cal = _bench(url, base / "cal", 3, 8, CAL)
+        other: dict[str, StageSummary] = {}
+        problems = []
+        for i, (name, load) in enumerate(OTHER.items()):
+            other[name] = _bench(url, base / f"other{i}", 1, 6, load)
+            problems += _drift(cal, _bench(url, base / f"control{i}", 0, 5, CAL), name)
+        if not problems:
+            return base / "cal", other
+        print(f"attempt {attempt + 1}: the machine's speed changed ({'; '.join(problems)})")
+    pytest.fail(f"the machine's speed kept changing over {ATTEMPTS} attempts: {problems}")
+
+
+def _perf(runner: CliRunner, app: typer.Typer, s: StageSummary, calibration: str | None) -> Any:
+    ok = s.counts["ok"]
+    args = ["perf", MODEL, "--gpu", GPU, "--engine", ENGINE, "--precision", PRECISION,
+            "--isl", str(round(s.input_tokens_total / ok)),
+            "--osl", str(round(s.output_tokens_total / ok)),
+            "--concurrency", str(s.concurrency), "--json"]
+    if calibration:
+        args += ["--calibration", calibration]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def test_calibration_predicts_another_load(
+    llama_server: str,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INFERPLAN_HOME", str(tmp_path / "home"))
+    cal_dir, other = _measure(llama_server, tmp_path)
+    app, runner = _app(), CliRunner()
+
+    res = runner.invoke(app, ["calibrate", str(cal_dir), "--gpu", GPU, "--engine", ENGINE,
+                              "--model", MODEL, "--precision", PRECISION, "--name", "genoa",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    profile = json.loads(res.stdout)
+    assert Path(profile["path"]) == tmp_path / "home" / "calibrations" / "genoa.yaml"
+    print("\nfitted:", {k: f"{v:.4g}" for k, v in profile["parameters"].items()})
+    for r in profile["comparison"]:
+        print(f"calibration run {r['metric']}: measured {r['measured']:.4g}, before "
+              f"{r['before']:.4g} ({r['error_before']:+.0%}), after {r['after']:.4g} "
+              f"({r['error_after']:+.0%})")
+    # on the run it was fitted to, the model must now agree closely (three metrics, two or
+    # three parameters)
+    assert all(abs(r["error_after"]) < 0.10 for r in profile["comparison"])
+    assert profile["error_after"] < profile["error_before"]
+
+    failures = []
+    for name, s in other.items():
+        after, before = _perf(runner, app, s, "genoa"), _perf(runner, app, s, None)
+        assert s.ttft_s.mean is not None and s.tpot_s.mean is not None
+        for metric, measured, key in (
+            ("TTFT mean ms", s.ttft_s.mean * 1e3, "ttft_ms"),
+            ("TPOT mean ms", s.tpot_s.mean * 1e3, "tpot_ms"),
+            ("output tok/s", s.output_throughput_tok_per_s, "output_tokens_per_s"),
+        ):
+            a, b = after[key], before[key]
+            a, b = (a["mean"], b["mean"]) if isinstance(a, dict) else (a, b)
+            err_a, err_b = a / measured - 1.0, b / measured - 1.0
+            print(f"{name}: {metric} measured {measured:.4g}, predicted before {b:.4g} "
+                  f"({err_b:+.0%}), after {a:.4g} ({err_a:+.0%})")
+            if abs(err_a) > TOLERANCE:
+                failures.append(f"{name} {metric}: {err_a:+.0%}")
+    assert not failures, failures

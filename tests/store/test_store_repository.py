@@ -1,0 +1,86 @@
+"""The store on its own: migrations, versions without gaps, conflicts, records."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect
+
+from inferplan.errors import SpecError
+from inferplan.store import records, scenarios
+from inferplan.store.database import (
+    Store,
+    current_revision,
+    head_revision,
+    migrate,
+    resolve_database_url,
+)
+from inferplan.store.errors import ConflictError, NotFoundError
+
+
+def test_migrations_create_every_table_and_are_idempotent(store: Store) -> None:
+    assert current_revision(store.engine) == head_revision()
+    migrate(store.engine)  # a second start applies nothing and fails on nothing
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"scenarios", "scenario_versions", "plans", "bench_runs", "calibrations",
+            "alembic_version"} <= tables
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: object) -> None:
+    from inferplan.store.database import open_store
+
+    s = open_store(f"sqlite:///{tmp_path}/w.db")  # type: ignore[str-bytes-safe]
+    with s.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    s.dispose()
+
+
+def test_urls() -> None:
+    assert resolve_database_url("postgresql://u:p@h/db").startswith("postgresql+psycopg://")
+    assert resolve_database_url("postgres://u:p@h/db").startswith("postgresql+psycopg://")
+    with pytest.raises(SpecError) as err:
+        resolve_database_url("mysql://u:p@h/db")
+    assert err.value.field == "database_url"
+
+
+def test_versions_are_contiguous_and_conflicts_detected(store: Store) -> None:
+    row = scenarios.create_scenario(store, {"name": "a", "n": 0})
+    for n in range(1, 4):
+        row = scenarios.update_scenario(store, row.id, {"name": "a", "n": n}, n, f"n={n}")
+    assert row.version == 4
+    with pytest.raises(ConflictError) as err:
+        scenarios.update_scenario(store, row.id, {"name": "a", "n": 99}, 2)
+    assert err.value.current_version == 4
+    history = scenarios.list_versions(store, row.id)
+    assert [(v.version, v.document["n"]) for v in history] == [(1, 0), (2, 1), (3, 2), (4, 3)]
+    assert scenarios.get_scenario(store, row.id).document == {"name": "a", "n": 3}
+    with pytest.raises(NotFoundError):
+        scenarios.update_scenario(store, 12345, {"name": "x"}, 1)
+
+
+def test_deleting_a_scenario_keeps_its_plans(store: Store) -> None:
+    row = scenarios.create_scenario(store, {"name": "a"})
+    plan = records.create_plan(store, {"name": "a"}, row.id, 1)
+    scenarios.delete_scenario(store, row.id)
+    kept = records.get_plan(store, plan.id)
+    assert kept.scenario_id is None and kept.scenario_document == {"name": "a"}
+    with pytest.raises(NotFoundError):
+        scenarios.list_versions(store, row.id)
+
+
+def test_non_finite_numbers_are_stored_as_null(store: Store) -> None:
+    plan = records.create_plan(store, {"name": "a"})
+    records.finish_plan(store, plan.id, "succeeded", {
+        "recommendation": {"option": "x", "npv_usd": float("inf")},
+        "curve": [1.0, float("nan")]})
+    got = records.get_plan(store, plan.id)
+    assert got.npv_usd is None and got.result == {
+        "recommendation": {"option": "x", "npv_usd": None}, "curve": [1.0, None]}
+
+
+def test_running_plan_cannot_be_deleted(store: Store) -> None:
+    plan = records.create_plan(store, {"name": "a"})
+    with pytest.raises(ConflictError):
+        records.delete_plan(store, plan.id)
+    assert records.interrupt_active_plans(store) == 1
+    records.delete_plan(store, plan.id)
