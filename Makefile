@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,ray]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -24,9 +24,10 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/inferplan plan --report inferplan-report.html --csv inferplan-options.csv
 
-## Install everything and run linters, type checks and the whole test suite.
+## Install everything (Python packages; as root also Debian's chromium and a local
+## PostgreSQL for the service tests) and run linters, type checks and the whole test suite.
 test: install-dev lint
-	$(BIN)/python -m pytest -q
+	eval "$$(bash scripts/ci-services.sh || true)"; $(BIN)/python -m pytest -q
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks

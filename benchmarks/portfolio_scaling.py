@@ -15,11 +15,12 @@ Extrapolation model (assumptions, printed with the numbers):
 * Ray hands the next task to the first free CPU, modelled as longest-task-first
   list scheduling of the measured durations (Graham, "Bounds on multiprocessing
   timing anomalies", SIAM J. Appl. Math. 17(2), 1969: within 4/3 of optimal);
-* fixed costs (runtime start, first import on each worker) and per-task overhead are
-  taken from the local Ray run: overhead = Ray wall time - its own 2-CPU schedule;
-  moving a scenario (a few kB) and a plan (a few hundred kB) over a data-centre
-  network costs milliseconds and is ignored; the portfolio summary is serial and
-  included in the overhead.
+* a scenario's cost is its CPU time measured in the in-process run (wall time on a
+  shared machine includes waiting for the CPU);
+* fixed cost: starting the Ray runtime and its worker processes, measured here;
+  per-task cost: a round trip of an empty task, measured here; moving a scenario
+  (a few kB) and a plan (a few hundred kB) over a data-centre network costs
+  milliseconds and is ignored.
 
 Usage::
 
@@ -84,20 +85,42 @@ def portfolio(n: int, draws: int) -> list[tuple[str, ScenarioSpec]]:
 
 
 class TimedInProcess(InProcessExecutor):
-    """The in-process executor, recording each item's wall time in s."""
+    """The in-process executor, recording each item's wall and CPU time in s."""
 
     def __init__(self) -> None:
-        self.durations_s: list[float] = []
+        self.wall_s: list[float] = []
+        self.cpu_s: list[float] = []
 
     def map(
         self, fn: Callable[[T], R], items: Sequence[T], chunk_size: int | None = None
     ) -> list[R]:
         out = []
         for x in items:
-            t0 = time.perf_counter()
+            w0, c0 = time.perf_counter(), time.process_time()
             out.append(fn(x))
-            self.durations_s.append(time.perf_counter() - t0)
+            self.wall_s.append(time.perf_counter() - w0)
+            self.cpu_s.append(time.process_time() - c0)
         return out
+
+
+def noop(x: int) -> int:
+    return x
+
+
+def burn(n: int) -> float:
+    """CPU seconds spent on ``n`` multiply-adds (a pure-Python busy loop)."""
+    c0, acc = time.process_time(), 0
+    for i in range(n):
+        acc += i * i
+    return time.process_time() - c0
+
+
+def free_cpus(pool: ProcessExecutor, workers: int) -> float:
+    """CPUs this machine gives ``workers`` parallel busy loops: their CPU time / wall time."""
+    pool.map(burn, [1] * workers, chunk_size=1)  # start the workers first
+    t0 = time.perf_counter()
+    cpu = sum(pool.map(burn, [5_000_000] * workers, chunk_size=1))
+    return cpu / (time.perf_counter() - t0)
 
 
 def makespan_s(durations: list[float], cpus: int) -> float:
@@ -121,8 +144,25 @@ def timed(label: str, run: Callable[[], PortfolioResult]) -> tuple[float, Portfo
     t0 = time.perf_counter()
     result = run()
     wall = time.perf_counter() - t0
-    print(f"{label:<28} {wall:8.1f} s   (load average 1/5/15 min before: {before})")
+    print(f"{label:<30} {wall:7.1f} s   (load average 1/5/15 min before: {before})")
     return wall, result
+
+
+def ray_run(
+    items: list[tuple[str, ScenarioSpec]], workers: int
+) -> tuple[float, PortfolioResult, float, float]:
+    """Portfolio on a fresh local Ray runtime: (wall incl. start, result, start s, s per task)."""
+    ex = RayExecutor(workers=workers)
+    with ex:
+        t0 = time.perf_counter()
+        ex.map(noop, list(range(workers)), chunk_size=1)  # runtime and worker processes up
+        start = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        ex.map(noop, list(range(100)), chunk_size=1)
+        per_task = (time.perf_counter() - t1) * workers / 100
+        t_plan, result = timed(f"local Ray ({workers} CPUs)", lambda: plan_portfolio(items, ex))
+    print(f"{'':<30} + {start:5.1f} s to start the runtime and its workers")
+    return start + t_plan, result, start, per_task
 
 
 def main() -> None:
@@ -139,60 +179,69 @@ def main() -> None:
     timer = TimedInProcess()
     t_in, ref = timed("in-process", lambda: plan_portfolio(items, timer))
     with ProcessExecutor(args.workers) as pool:
+        free = free_cpus(pool, args.workers)
         t_pool, got_pool = timed(
             f"process pool ({args.workers} workers)", lambda: plan_portfolio(items, pool)
         )
-    t_ray: float | None = None
-    got_ray: PortfolioResult | None = None
-    if ray_available():
-        ray_ex = RayExecutor(workers=args.workers)
-
-        def on_ray() -> PortfolioResult:
-            with ray_ex:  # includes starting (and stopping) the local Ray runtime
-                return plan_portfolio(items, ray_ex)
-
-        t_ray, got_ray = timed(f"local Ray ({args.workers} CPUs)", on_ray)
-    else:
-        print("local Ray                    skipped: pip install 'inferplan[ray]'")
+    print(f"{'':<30} ({free:.2f} CPUs free here for {args.workers} parallel busy loops)")
+    if not ray_available():
+        print("local Ray: skipped (pip install 'inferplan[ray]')")
+        return
+    t_ray, got_ray, start, per_task = ray_run(items, args.workers)
     same = got_pool.model_dump_json() == ref.model_dump_json()
-    same_ray = got_ray is None or got_ray.model_dump_json() == ref.model_dump_json()
-    print(f"\nidentical results: process pool {same}, Ray {same_ray if got_ray else 'n/a'}")
+    same_ray = got_ray.model_dump_json() == ref.model_dump_json()
+    print(f"\nidentical results: process pool {same}, Ray {same_ray}")
     print(
         f"planned {ref.summary.planned}, failed {ref.summary.failed}; total NPV "
         f"${ref.summary.total_npv_usd:,.0f}"
     )
-    print(f"speed-up vs in-process: process pool {t_in / t_pool:.2f}x", end="")
-    print(f", Ray {t_in / t_ray:.2f}x" if t_ray else "")
-    extrapolate(timer.durations_s, t_in, t_ray, args.workers, args.cpus_per_node)
+    print(
+        f"speed-up vs in-process: process pool {t_in / t_pool:.2f}x, "
+        f"Ray {t_in / t_ray:.2f}x (start included)"
+    )
+    cpu = sum(timer.cpu_s)
+    print(
+        f"in-process CPU time {cpu:.1f} s of {t_in:.1f} s wall: this process had "
+        f"{cpu / t_in:.0%} of a CPU (other work shares the machine)"
+    )
+    extrapolate(timer.cpu_s, t_in, start, per_task, args.workers, args.cpus_per_node, t_ray)
 
 
 def extrapolate(
-    durations: list[float], t_in: float, t_ray: float | None, workers: int, per_node: int
+    work: list[float],
+    t_in: float,
+    start: float,
+    per_task: float,
+    workers: int,
+    per_node: int,
+    t_ray: float,
 ) -> None:
-    """Print the modelled wall time and speed-up for 1..8 nodes (module docstring)."""
-    total, longest = sum(durations), max(durations)
-    local = makespan_s(durations, workers)
-    overhead = (t_ray - local) if t_ray is not None else 0.0
+    """Modelled wall time and speed-up on 1..8 nodes (module docstring)."""
+    tasks = [w + per_task for w in work]
+    local = start + makespan_s(tasks, workers)
     print(
-        f"\nExtrapolation: {len(durations)} tasks, sum {total:.1f} s, longest {longest:.1f} s "
-        f"(no schedule can beat it); Ray overhead {overhead:.1f} s "
-        f"(= {t_ray or 0:.1f} s measured - {local:.1f} s modelled on {workers} CPUs)."
+        f"\nExtrapolation from CPU time per scenario (sum {sum(work):.1f} s, longest "
+        f"{max(work):.1f} s: no schedule beats the longest), Ray start {start:.1f} s, "
+        f"{per_task * 1e3:.1f} ms per task. Model for this machine: {local:.1f} s; "
+        f"measured {t_ray:.1f} s (the gap is CPU taken by other processes)."
     )
     print(
-        f"Assumptions: nodes of {per_node} CPUs as fast as this one; longest-task-first "
-        "scheduling; fixed overhead as measured; data transfer ignored."
+        f"Assumptions: nodes of {per_node} idle CPUs as fast as this one; Ray gives the "
+        "next scenario to the first free CPU (longest first); start cost as measured; "
+        "moving scenarios and plans (kB) ignored. Speed-up vs the in-process CPU time."
     )
     print(f"{'nodes':>5} {'CPUs':>5} {'time s':>8} {'speed-up':>9} {'gain of the node':>17}")
+    serial = sum(work)
     prev: float | None = None
     for nodes in range(1, 9):
-        t = makespan_s(durations, nodes * per_node) + overhead
+        t = start + makespan_s(tasks, nodes * per_node)
         gain = "" if prev is None else f"{prev / t:.2f}x"
-        print(f"{nodes:>5} {nodes * per_node:>5} {t:8.1f} {t_in / t:8.2f}x {gain:>17}")
+        print(f"{nodes:>5} {nodes * per_node:>5} {t:8.1f} {serial / t:8.2f}x {gain:>17}")
         prev = t
-    big = durations * 10
+    big = tasks * 10
     print(
-        f"A portfolio 10x larger ({len(big)} tasks) keeps gaining: 8 nodes "
-        f"{sum(big) / (makespan_s(big, 8 * per_node) + overhead):.1f}x vs in-process."
+        f"A portfolio 10x larger ({len(big)} scenarios) on 8 nodes: "
+        f"{10 * serial / (start + makespan_s(big, 8 * per_node)):.1f}x."
     )
 
 

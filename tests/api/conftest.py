@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from inferplan.api.app import create_app
+from inferplan.api.settings import ServiceSettings
 from inferplan.bench.results import Phase, RequestRecord, RunMetadata
 from inferplan.bench.runner import build_summary
-from inferplan.api.settings import ServiceSettings
 from inferplan.store.database import Store, open_store, resolve_database_url
 
 PG_ENV = "INFERPLAN_TEST_POSTGRES_URL"
@@ -131,7 +131,8 @@ def _make_run(ttfts: list[float], url: str = "http://127.0.0.1:8000") -> tuple[d
         started_at="2026-01-01T00:00:00+00:00", url=url, endpoint="chat", model="m-8b",
         engine="vllm",
         config={"concurrency": [1], "profile": "synchronous", "api_key": BENCH_SECRET,
-                "api_key_env": "SERVER_KEY", "extra_body": {"Authorization": f"Bearer {BENCH_SECRET}"}},
+                "api_key_env": "SERVER_KEY",
+                "extra_body": {"Authorization": f"Bearer {BENCH_SECRET}"}},
     )
     records = []
     for i, ttft in enumerate(ttfts):

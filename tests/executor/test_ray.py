@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def ray_runtime() -> Iterator[Any]:
     # the test helpers are shipped by value: Ray's workers do not have tests/ on their path
     ray.cloudpickle.register_pickle_by_value(sys.modules[tasks.__name__])
+    if ray.is_initialized():
+        ray.shutdown()
     ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
     yield ray
     ray.shutdown()

@@ -89,7 +89,7 @@ def test_sigkill_during_writes_leaves_a_consistent_store(
     for t in threads:
         t.start()
     deadline = time.monotonic() + 60
-    while count[0] < ACKED_BEFORE_KILL and time.monotonic() < deadline:
+    while (count[0] < ACKED_BEFORE_KILL or len(acked) < WRITERS) and time.monotonic() < deadline:
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
@@ -102,7 +102,7 @@ def test_sigkill_during_writes_leaves_a_consistent_store(
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert con.execute("PRAGMA foreign_key_check").fetchall() == []
         rows = con.execute("SELECT id, version, document FROM scenarios").fetchall()
-        assert len(rows) == WRITERS
+        assert {sid for sid, _, _ in rows} == set(acked) and len(acked) == WRITERS
         for sid, version, document in rows:
             versions = [v for (v,) in con.execute(
                 "SELECT version FROM scenario_versions WHERE scenario_id = ? ORDER BY version",

@@ -239,7 +239,8 @@ def resolve_ref(
             row = get_scenario(store, scenario_id)
             doc, version = row.document, row.version
         else:
-            doc, version = get_version(store, scenario_id, scenario_version).document, scenario_version
+            doc = get_version(store, scenario_id, scenario_version).document
+            version = scenario_version
     else:
         doc, version = document_from(document, yaml_text), None
     return doc, validate_document(doc), scenario_id, version

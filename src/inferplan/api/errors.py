@@ -60,7 +60,9 @@ def _item(prefix: tuple[str, ...], e: FieldError) -> dict[str, Any]:
     return {"loc": [*prefix, *field_loc(e.field)], "field": e.field, "msg": e.msg, "type": e.type}
 
 
-def unprocessable(errors: Sequence[FieldError], prefix: tuple[str, ...] = ("body",)) -> JSONResponse:
+def unprocessable(
+    errors: Sequence[FieldError], prefix: tuple[str, ...] = ("body",)
+) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": [_item(prefix, e) for e in errors]})
 
 

@@ -92,4 +92,4 @@ def tco(body: TcoIn, store: StoreDep) -> dict[str, Any]:
                                                                        base=res)]
         data["monte_carlo"] = monte_carlo(spec, prices, regions, draws=draws,
                                           base=res).model_dump(mode="json")
-    return json_safe(data)  # type: ignore[no-any-return]
+    return json_safe(data)

@@ -50,7 +50,7 @@ router = APIRouter(prefix="/bench-runs", tags=["benchmark runs"])
 StoreDep = Annotated[Store, Depends(get_store)]
 JobsDep = Annotated[JobManager, Depends(get_jobs)]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
-NOT_FOUND = {404: {"description": "no such benchmark run"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such benchmark run"}}
 
 
 def _summary(row: BenchRun) -> BenchRunSummary:

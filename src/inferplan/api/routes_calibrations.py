@@ -8,13 +8,13 @@ it is stale), like scenarios.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 
 from inferplan.api.deps import PathId, get_store
-from inferplan.api.errors import FieldError, FieldErrors
 from inferplan.api.documents import normalise
+from inferplan.api.errors import FieldError, FieldErrors
 from inferplan.api.schemas import CalibrationIn, CalibrationOut, CalibrationUpdate
 from inferplan.catalog import load_accelerators, load_engines
 from inferplan.errors import UnknownIdError
@@ -24,7 +24,7 @@ from inferplan.store.tables import Calibration
 
 router = APIRouter(prefix="/calibrations", tags=["calibration profiles"])
 StoreDep = Annotated[Store, Depends(get_store)]
-RESPONSES = {404: {"description": "no such profile"},
+RESPONSES: dict[int | str, dict[str, Any]] = {404: {"description": "no such profile"},
              409: {"description": "stale version or name in use"}}
 
 

@@ -68,7 +68,7 @@ def matches(rec: CatalogItem, q: str) -> bool:
 @router.get("", response_model=list[CatalogKindOut], summary="The catalogs")
 def kinds() -> list[CatalogKindOut]:
     return [
-        CatalogKindOut(kind=k, count=len(records(k)), description=d)  # type: ignore[arg-type]
+        CatalogKindOut(kind=k, count=len(records(k)), description=d)
         for k, d in DESCRIPTIONS.items()
     ]
 

@@ -37,7 +37,7 @@ router = APIRouter(tags=["plans"])
 StoreDep = Annotated[Store, Depends(get_store)]
 JobsDep = Annotated[JobManager, Depends(get_jobs)]
 JobId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
-NOT_FOUND = {404: {"description": "no such plan"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such plan"}}
 
 
 def plan_job(store: Store, plan_id: int, document: dict[str, Any]) -> Any:
@@ -162,7 +162,7 @@ def compare_plans(a: QueryId, b: QueryId, store: StoreDep, jobs: JobsDep) -> Pla
         a=PlanSummary(**_summary(pa, jobs)),
         b=PlanSummary(**_summary(pb, jobs)),
         rows=rows,
-        scenario_changes=diff_documents(pa.scenario_document, pb.scenario_document),  # type: ignore[arg-type]
+        scenario_changes=diff_documents(pa.scenario_document, pb.scenario_document),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -32,7 +32,7 @@ from inferplan.store.tables import Scenario
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 StoreDep = Annotated[Store, Depends(get_store)]
-NOT_FOUND = {404: {"description": "no such scenario"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such scenario"}}
 
 
 def _summary(row: Scenario) -> ScenarioSummary:
@@ -91,7 +91,7 @@ def diff_scenarios(
     return ScenarioDiff(
         a=sa,
         b=sb,
-        changes=diff_documents(da, db),  # type: ignore[arg-type]
+        changes=diff_documents(da, db),
         unified=unified_diff(da, db, f"{sa.name} v{sa.version}", f"{sb.name} v{sb.version}"),
     )
 

@@ -129,7 +129,9 @@ class ServiceSettings:
             raise SpecError("port", "allowed: 0-65535")
         for name, tok in ((ENV_TOKEN, self.token), (ENV_READ_TOKEN, self.read_token)):
             if tok is not None and len(tok) < MIN_TOKEN_CHARS:
-                raise SpecError(name, f"too short; use at least {MIN_TOKEN_CHARS} random characters")
+                raise SpecError(
+                    name, f"too short; use at least {MIN_TOKEN_CHARS} random characters"
+                )
         if self.token and self.read_token and self.token == self.read_token:
             raise SpecError(ENV_READ_TOKEN, f"must differ from {ENV_TOKEN}")
         if not self.loopback and not self.auth_required:

@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "inferplan.cli.perf_cmd",
     "inferplan.cli.plan_cmd",
     "inferplan.cli.bench_cmd",
+    "inferplan.cli.serve_cmd",
+    "inferplan.cli.db_cmd",
 )
 
 

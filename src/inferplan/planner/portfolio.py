@@ -34,7 +34,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from inferplan.errors import InferplanError, SpecError
-from inferplan.executor import Executor, InProcessExecutor
+from inferplan.executor import Executor, InProcessExecutor, shippable
 from inferplan.planner.designs import EfficiencyHook
 from inferplan.planner.search import plan
 from inferplan.results.plan import PlanOption, PlanResult, Recommendation
@@ -167,7 +167,9 @@ def plan_portfolio(
     """
     if not items:
         raise SpecError("scenario", "the portfolio holds no scenarios")
-    ex = executor or InProcessExecutor()
+    ex: Executor = executor or InProcessExecutor()
+    if efficiency_for is not None and not shippable(ex, efficiency_for):
+        ex = InProcessExecutor()  # the hook cannot reach the workers: plan here
     results = ex.map(partial(_plan_one, efficiency_for), [s for _, s in items], chunk_size=1)
     keys = _unique_keys(items)
     plans = {k: r for k, (r, _) in zip(keys, results, strict=True) if r is not None}

@@ -171,9 +171,11 @@ def read_run(path: Path) -> tuple[RunMetadata, list[StageMeasurement], list[str]
         if ok == 0:
             notes.append(f"{where}: no successful request, skipped")
             continue
-        if s.concurrency is None and s.rate_req_per_s is None:
+        if s.profile == "trace" or (s.concurrency is None and s.rate_req_per_s is None):
             notes.append(f"{where}: {s.profile} stage (no fixed load), skipped")
             continue
+        if s.concurrency is None and cfg.get("max_concurrency"):
+            notes.append(f"{where}: --max-concurrency is not simulated (open loop assumed)")
         if s.client_health.client_limited:
             notes.append(f"{where}: the client fell behind ({'; '.join(s.client_health.reasons)})")
         stages.append(

@@ -240,7 +240,7 @@ def calibrate(
         raise SpecError("results", "give at least one bench run folder")
     if name is not None:
         profile_path(name)
-    read = [read_run(Path(p)) for p in results]
+    read = [read_run(Path(p).resolve()) for p in results]
     meta = read[0][0]
     engine_id = engine or meta.engine
     if engine is None and engine_id not in load_engines():

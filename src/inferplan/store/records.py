@@ -120,7 +120,7 @@ def interrupt_active_plans(store: Store) -> int:
 
 def get_plan(store: Store, plan_id: int) -> Plan:
     with store.read() as s:
-        return _get(s, Plan, "plan", plan_id)  # type: ignore[no-any-return]
+        return _get(s, Plan, "plan", plan_id)
 
 
 def list_plans(
@@ -175,7 +175,7 @@ def create_bench_run(
 
 def get_bench_run(store: Store, run_id: int) -> BenchRun:
     with store.read() as s:
-        return _get(s, BenchRun, "benchmark run", run_id)  # type: ignore[no-any-return]
+        return _get(s, BenchRun, "benchmark run", run_id)
 
 
 def list_bench_runs(
@@ -220,7 +220,7 @@ def create_calibration(
 
 def get_calibration(store: Store, cal_id: int) -> Calibration:
     with store.read() as s:
-        return _get(s, Calibration, "calibration profile", cal_id)  # type: ignore[no-any-return]
+        return _get(s, Calibration, "calibration profile", cal_id)
 
 
 def list_calibrations(store: Store) -> list[Calibration]:

@@ -101,9 +101,7 @@ def tornado(
     ex = executor or InProcessExecutor()
     swings = ex.map(partial(_swing, scenario, prices, regions), items)
     bars: list[TornadoBar] = []
-    for (name, low, high), (npv_lo, npv_hi, cheap_lo, cheap_hi) in zip(
-        items, swings, strict=True
-    ):
+    for (name, low, high), (npv_lo, npv_hi, cheap_lo, cheap_hi) in zip(items, swings, strict=True):
         bars.append(
             TornadoBar(
                 factor=name,
@@ -162,9 +160,7 @@ def monte_carlo(
         for k, (lo, hi) in ranges.items()
     }
     names = [o.name for o in scenario.options]
-    draws_f = [
-        replace(Factors(), **{k: float(v[d]) for k, v in samples.items()}) for d in range(n)
-    ]
+    draws_f = [replace(Factors(), **{k: float(v[d]) for k, v in samples.items()}) for d in range(n)]
     ex = executor or InProcessExecutor()
     evaluated = ex.map(partial(_draw, scenario, prices, regions, split), draws_f)
     npvs = np.array([e[0] for e in evaluated], dtype=float).reshape(n, len(names))

@@ -11,10 +11,10 @@ import json
 from typing import Annotated, Any
 
 import yaml
-from markupsafe import Markup
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from markupsafe import Markup
 
 from inferplan.api.deps import MAX_ID, PathId
 from inferplan.api.documents import to_yaml

@@ -181,7 +181,10 @@ function collectDocument(form, original) {
       if (value.length === all && getPath(original, path) === undefined) value = undefined;
     } else {
       const raw = (el.value || "").trim();
-      if (raw === "") value = undefined;
+      if (el.validity && el.validity.badInput) {
+        local.push({ field: path, msg: "enter a number" });
+        value = getPath(original, path);
+      } else if (raw === "") value = undefined;
       else if (type === "int" || type === "float") {
         const x = Number(raw);
         if (!Number.isFinite(x)) local.push({ field: path, msg: "enter a number" });

@@ -44,7 +44,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scenario_versions")),
-        sa.UniqueConstraint("scenario_id", "version", name=op.f("uq_scenario_versions_scenario_id")),
+        sa.UniqueConstraint(
+            "scenario_id", "version", name=op.f("uq_scenario_versions_scenario_id")
+        ),
     )
     op.create_index(
         op.f("ix_scenario_versions_scenario_id"), "scenario_versions", ["scenario_id"]
