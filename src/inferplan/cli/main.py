@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "inferplan.cli.bench_cmd",
     "inferplan.cli.serve_cmd",
     "inferplan.cli.db_cmd",
+    "inferplan.cli.calibrate_cmd",
 )
 
 
