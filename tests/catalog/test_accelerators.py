@@ -15,7 +15,7 @@ from inferplan.catalog import load_accelerators
 from inferplan.errors import UnknownIdError
 from inferplan.specs.hardware import AcceleratorSpec, DeviceKind
 
-# Hardware ids used by the validation data (the validation cases README, ../shared/validation/README.md, "hardware:"
+# Hardware ids used by the validation data (../shared/validation/README.md, "hardware:"
 # vocabulary plus the "Further ids" paragraph). Copied here so the test fails if the
 # catalog drops one of them.
 VALIDATION_HARDWARE_IDS = [
