@@ -92,7 +92,9 @@ def render(r: PlanResult) -> None:
         rt = Table(title=f"rejected families ({len(r.rejected)})")
         for col in ("family", "stage", "reason"):
             rt.add_column(col)
-        for x in r.rejected[:15]:
+        order = {"sovereignty": 0, "slo": 1, "capacity": 2, "memory": 3, "price": 4}
+        shown = sorted(r.rejected, key=lambda x: order.get(x.stage, 5))
+        for x in shown[:15]:
             rt.add_row(x.family, x.stage, x.reason)
         console.print(rt)
         if len(r.rejected) > 15:

@@ -15,7 +15,7 @@ from functools import partial
 from inferplan.errors import InferplanError
 from inferplan.executor import Executor, InProcessExecutor, shippable
 from inferplan.memory.fit import check_parallelism
-from inferplan.planner.capacity import Capacity, capacity_at_slo, latency_floor
+from inferplan.planner.capacity import TTFT_TAIL, Capacity, capacity_at_slo, latency_floor
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.service.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
 from inferplan.specs.engine import EngineEfficiency
@@ -191,8 +191,9 @@ def _designs_for(
             tpot, ttft = latency_floor(step, limits, isl, osl, isl_tail)
             reason = (
                 "slo",
-                f"on {tp} x {d.accelerator.id} one request alone takes TTFT "
-                f"{ttft * 1e3:.0f} ms and TPOT {tpot * 1e3:.1f} ms "
+                f"on {tp} x {d.accelerator.id} a long ({isl_tail:,.0f}-token, p95) prompt alone "
+                f"takes TTFT {ttft * 1e3:.0f} ms x {TTFT_TAIL:g} queueing margin; "
+                f"TPOT {tpot * 1e3:.1f} ms "
                 f"(targets {slo.ttft_ms:.0f} / {slo.tpot_ms:.0f} ms)",
             )
             continue

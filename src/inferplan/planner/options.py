@@ -178,8 +178,18 @@ def build_candidates(
                 catalog_id=row.id,
                 **serving,
             )
+            region = None if row.region == "global" else row.region
+            if region is None and policy is not None:
+                rejected.append(
+                    Rejection(
+                        family,
+                        "sovereignty",
+                        "location: the offer names no region, so the data rules cannot be checked",
+                    )
+                )
+                continue
             target = SovereigntyTarget(
-                kind=DeploymentKind.CLOUD, provider_id=row.provider, region_id=row.region
+                kind=DeploymentKind.CLOUD, provider_id=row.provider, region_id=region
             )
             consider(Candidate(opt_c, d, row.provider, row.region, None), target, family)
     if "api" in kinds:
