@@ -27,23 +27,23 @@ from inferplan.specs.engine import EngineEfficiency
 
 # (name, lower, upper, start)
 GLOBAL = [
-    ("gemm_efficiency", 0.3, 1.0, 0.73),
-    ("gemm_half_tokens", 0.0, 512.0, 22.0),
-    ("gemm_half_width", 0.0, 2048.0, 64.0),
-    ("bandwidth_efficiency", 0.5, 0.95, 0.6),
-    ("kv_bandwidth_efficiency", 0.2, 0.95, 0.69),
-    ("attention_efficiency", 0.1, 0.75, 0.6),
-    ("comm_efficiency", 0.2, 1.0, 0.45),
-    ("allreduce_latency_s", 1e-6, 30e-6, 20e-6),
+    ("gemm_efficiency", 0.3, 1.0, 0.744),
+    ("gemm_half_tokens", 0.0, 512.0, 17.6),
+    ("gemm_half_width", 0.0, 2048.0, 32.0),
+    ("bandwidth_efficiency", 0.5, 0.95, 0.797),
+    ("kv_bandwidth_efficiency", 0.2, 0.95, 0.754),
+    ("attention_efficiency", 0.1, 0.75, 0.7),
+    ("comm_efficiency", 0.2, 1.0, 0.42),
+    ("allreduce_latency_s", 1e-6, 30e-6, 25e-6),
 ]
 PER_ENGINE = {
-    "trtllm": [("step_overhead_s", 0.0, 20e-3, 0.5e-3), ("seq_overhead_s", 0.0, 100e-6, 2e-6)],
-    "vllm": [("step_overhead_s", 0.0, 20e-3, 2e-3), ("seq_overhead_s", 0.0, 100e-6, 20e-6)],
-    "nim": [("step_overhead_s", 0.0, 20e-3, 1e-3), ("seq_overhead_s", 0.0, 100e-6, 10e-6)],
+    "trtllm": [("step_overhead_s", 0.0, 20e-3, 3.2e-3), ("seq_overhead_s", 0.0, 100e-6, 6e-6)],
+    "vllm": [("step_overhead_s", 0.0, 20e-3, 3.3e-3), ("seq_overhead_s", 0.0, 100e-6, 22e-6)],
+    "nim": [("step_overhead_s", 0.0, 20e-3, 1e-3), ("seq_overhead_s", 0.0, 100e-6, 5e-6)],
     "llamacpp": [
-        ("step_overhead_s", 0.0, 20e-3, 1e-3),
-        ("layer_overhead_s", 0.0, 200e-6, 40e-6),
-        ("quantized_bandwidth_efficiency", 0.3, 1.0, 0.75),
+        ("step_overhead_s", 0.0, 20e-3, 2.75e-3),
+        ("layer_overhead_s", 0.0, 200e-6, 37e-6),
+        ("quantized_bandwidth_efficiency", 0.3, 1.0, 0.95),
     ],
 }
 TRUST_WEIGHT = {"high": 1.0, "medium": 1.0, "low": 0.5}

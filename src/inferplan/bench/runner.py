@@ -43,6 +43,7 @@ from inferplan.bench.server import (
     IGNORE_EOS_ENGINES,
     Engine,
     MetricsSnapshot,
+    ServerInfo,
     client_metadata,
     derive_server_metrics,
     metrics_delta,
@@ -177,6 +178,39 @@ def _report_progress(
     )
 
 
+async def connect(
+    http: httpx.AsyncClient, config: BenchConfig
+) -> tuple[ServerInfo, str, Engine, ClientSettings]:
+    """Probe the server, pick the model and engine, and build the client settings."""
+    base = config.base_url
+    info = await probe_server(http, base)
+    if not info.reachable:
+        raise BenchmarkError(f"url: no server answers at {base} (connection refused or timed out)")
+    model = config.model or (info.models[0] if info.models else None)
+    if model is None:
+        raise SpecError(
+            "model", "not given and the server lists none at /v1/models; pass --model NAME"
+        )
+    engine = Engine(config.engine) if config.engine else info.engine
+    ignore_eos = config.ignore_eos == "on" or (
+        config.ignore_eos == "auto" and engine in IGNORE_EOS_ENGINES
+    )
+    settings = ClientSettings(
+        base_url=base,
+        model=model,
+        endpoint=config.endpoint,
+        api_key=config.api_key,
+        ignore_eos=ignore_eos,
+        include_usage=config.include_usage,
+        continuous_usage=engine is Engine.VLLM and config.include_usage,
+        temperature=config.temperature,
+        timeout_s=config.timeout_s,
+        connect_timeout_s=config.connect_timeout_s,
+        extra_body=dict(config.extra_body),
+    )
+    return info, model, engine, settings
+
+
 async def _execute(
     run: _Run, progress: ProgressHook | None, transport: httpx.AsyncBaseTransport | None
 ) -> None:
@@ -188,33 +222,7 @@ async def _execute(
     limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
     timeout = httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s)
     async with httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport) as http:
-        info = await probe_server(http, base)
-        if not info.reachable:
-            raise BenchmarkError(
-                f"url: no server answers at {base} (connection refused or timed out)"
-            )
-        model = config.model or (info.models[0] if info.models else None)
-        if model is None:
-            raise SpecError(
-                "model", "not given and the server lists none at /v1/models; pass --model NAME"
-            )
-        engine = Engine(config.engine) if config.engine else info.engine
-        ignore_eos = config.ignore_eos == "on" or (
-            config.ignore_eos == "auto" and engine in IGNORE_EOS_ENGINES
-        )
-        settings = ClientSettings(
-            base_url=base,
-            model=model,
-            endpoint=config.endpoint,
-            api_key=config.api_key,
-            ignore_eos=ignore_eos,
-            include_usage=config.include_usage,
-            continuous_usage=engine is Engine.VLLM and config.include_usage,
-            temperature=config.temperature,
-            timeout_s=config.timeout_s,
-            connect_timeout_s=config.connect_timeout_s,
-            extra_body=dict(config.extra_body),
-        )
+        info, model, engine, settings = await connect(http, config)
         run.metadata = res.RunMetadata(
             started_at=(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=run.clock())).isoformat(),
             url=base,
@@ -227,7 +235,7 @@ async def _execute(
             server_info={
                 "models": info.models,
                 "metrics_available": info.metrics_available,
-                "ignore_eos_sent": ignore_eos,
+                "ignore_eos_sent": settings.ignore_eos,
                 **info.details,
             },
             client=client_metadata(base),

@@ -68,15 +68,13 @@ from inferplan.bench.prompts import (
 )
 from inferplan.bench.report import write_report
 from inferplan.bench.results import Phase, RequestRecord
-from inferplan.bench.runner import RunOutcome, default_output_dir
+from inferplan.bench.runner import RunOutcome, connect, default_output_dir
 from inferplan.bench.server import (
-    IGNORE_EOS_ENGINES,
     Engine,
     MetricsSnapshot,
     client_metadata,
     derive_server_metrics,
     metrics_delta,
-    probe_server,
     scrape_metrics,
 )
 from inferplan.bench.summary import build_summary, summarize_stage
@@ -398,33 +396,7 @@ async def _prepare(config: BenchConfig, clock: Any, t0_wall_s: float) -> _Prepar
     base = config.base_url
     timeout = httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s)
     async with httpx.AsyncClient(timeout=timeout) as http:
-        info = await probe_server(http, base)
-        if not info.reachable:
-            raise BenchmarkError(
-                f"url: no server answers at {base} (connection refused or timed out)"
-            )
-        model = config.model or (info.models[0] if info.models else None)
-        if model is None:
-            raise SpecError(
-                "model", "not given and the server lists none at /v1/models; pass --model NAME"
-            )
-        engine = Engine(config.engine) if config.engine else info.engine
-        ignore_eos = config.ignore_eos == "on" or (
-            config.ignore_eos == "auto" and engine in IGNORE_EOS_ENGINES
-        )
-        settings = ClientSettings(
-            base_url=base,
-            model=model,
-            endpoint=config.endpoint,
-            api_key=config.api_key,
-            ignore_eos=ignore_eos,
-            include_usage=config.include_usage,
-            continuous_usage=engine is Engine.VLLM and config.include_usage,
-            temperature=config.temperature,
-            timeout_s=config.timeout_s,
-            connect_timeout_s=config.connect_timeout_s,
-            extra_body=dict(config.extra_body),
-        )
+        info, model, engine, settings = await connect(http, config)
         metadata = res.RunMetadata(
             started_at=dt.datetime.fromtimestamp(t0_wall_s, dt.UTC).isoformat(),
             url=base,
@@ -437,7 +409,7 @@ async def _prepare(config: BenchConfig, clock: Any, t0_wall_s: float) -> _Prepar
             server_info={
                 "models": info.models,
                 "metrics_available": info.metrics_available,
-                "ignore_eos_sent": ignore_eos,
+                "ignore_eos_sent": settings.ignore_eos,
                 **info.details,
             },
             client=client_metadata(base),
