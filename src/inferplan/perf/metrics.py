@@ -344,6 +344,16 @@ def find_max_rate(
     return RateSearchResult(lo, metrics_lo, calls, False)
 
 
+def steady_window(arrival_s: np.ndarray, clients: int) -> tuple[float, float]:
+    """Window of a closed-loop run in which all ``clients`` are busy: from the arrival
+    of the first request after the opening wave to that of the last full wave."""
+    a = np.sort(np.asarray(arrival_s, dtype=float))
+    n = len(a)
+    lo = a[min(clients, n - 1)]
+    hi = a[max(n - clients - 1, min(clients, n - 1))]
+    return (float(lo), float(hi)) if hi > lo else (float(a[0]), float(a[-1]))
+
+
 __all__ = [
     "METRIC_DEFINITIONS",
     "Distribution",
@@ -352,6 +362,7 @@ __all__ = [
     "ServingMetrics",
     "find_max_rate",
     "slo_check",
+    "steady_window",
     "summarize",
     "weighted_percentile",
 ]

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from inferplan.perf.metrics import find_max_rate, slo_check, summarize
+from inferplan.perf.metrics import find_max_rate, slo_check, steady_window, summarize
 from inferplan.perf.simulate import poisson_rate_evaluator, simulate
 from inferplan.perf.workload import LognormalLength, PoissonArrivals
 from inferplan.planner.capacity import Capacity
@@ -95,16 +95,6 @@ def verify_latency(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> Late
         meets_slo=ttft <= slo.ttft_ms and tpot <= slo.tpot_ms,
         interval_basis=basis,
     )
-
-
-def steady_window(arrival_s: np.ndarray, clients: int) -> tuple[float, float]:
-    """Window of a closed-loop run in which all ``clients`` are busy: from the arrival
-    of the first request after the opening wave to that of the last full wave."""
-    a = np.sort(np.asarray(arrival_s, dtype=float))
-    n = len(a)
-    lo = a[min(clients, n - 1)]
-    hi = a[max(n - clients - 1, min(clients, n - 1))]
-    return (float(lo), float(hi)) if hi > lo else (float(a[0]), float(a[-1]))
 
 
 def latency_curve(

@@ -17,12 +17,12 @@ from inferplan.perf.metrics import (
     ServingMetrics,
     find_max_rate,
     slo_check,
+    steady_window,
     summarize,
 )
 from inferplan.perf.regimes import max_throughput, static_batch
 from inferplan.perf.simulate import poisson_rate_evaluator, simulate
 from inferplan.perf.workload import GammaArrivals, PoissonArrivals
-from inferplan.planner.verify import steady_window
 from inferplan.results.perf import MetricStats, PerfResult
 from inferplan.service.deployment import Deployment, limits_of, memory_of, step_model_of
 from inferplan.service.uncertainty import interval
