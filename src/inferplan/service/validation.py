@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from pydantic import BaseModel
 
+from inferplan.catalog import load_accelerators
 from inferplan.errors import InferplanError
 from inferplan.perf.batch import SchedulerLimits
 from inferplan.perf.metrics import ServingMetrics, summarize
@@ -26,6 +27,7 @@ from inferplan.perf.workload import PoissonArrivals
 from inferplan.service.cases import ValidationCase
 from inferplan.service.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
 from inferplan.specs.engine import EngineEfficiency
+from inferplan.specs.precision import kv_bytes_per_element
 
 GENERATION_ONLY_DEFAULT_OSL = 128
 """Single-stream rows without lengths are read as llama-bench tg128 (generation only)."""
@@ -83,13 +85,21 @@ def _deployment(case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None
             tp, pp = 1, case.num_gpus  # layer split: stages run one after another
         else:
             tp = case.num_gpus
+    node = load_accelerators().get(case.hardware, "hardware").max_devices_per_node
+    if tp > node and tp % node == 0:
+        tp, pp = node, tp // node  # TP inside a node, pipeline stages across nodes
     replicas = max(1, case.num_gpus // (tp * pp))
+    kv = case.kv_dtype
+    try:
+        kv_bytes_per_element(kv or "fp16")
+    except InferplanError:
+        kv = "fp16"  # an unlisted KV format: read as a 16-bit cache
     d = resolve(
         case.model,
         case.hardware,
         engine=case.engine,
         precision=case.weight_dtype,
-        kv_precision=case.kv_dtype,
+        kv_precision=kv,
         tp=tp,
         pp=pp,
         replicas=replicas,
