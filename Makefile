@@ -1,37 +1,12 @@
-# inferplan: the two quick-start commands are `make run` and `make test`.
-PYTHON ?= python3
-VENV ?= .venv
-BIN := $(VENV)/bin
+# Convenience targets; the quick-start commands themselves need only Python 3.11:
+#   python3 scripts/dev.py run    and    python3 scripts/dev.py test
+.PHONY: run test clean
 
-.PHONY: run test lint install install-dev clean
+run:
+	python3 scripts/dev.py run
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
-	touch $@
-
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[dev,ray]'
-	touch $@ $(VENV)/.installed
-
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
-
-## Install and run the main job on the bundled default scenario.
-run: install
-	$(BIN)/inferplan plan --report inferplan-report.html --csv inferplan-options.csv
-
-## Install everything (Python packages; as root also Debian's chromium and a local
-## PostgreSQL for the service tests) and run linters, type checks and the whole test suite.
-test: install-dev lint
-	eval "$$(bash scripts/ci-services.sh || true)"; $(BIN)/python -m pytest -q
-
-lint: install-dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/mypy src
+test:
+	python3 scripts/dev.py test
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
