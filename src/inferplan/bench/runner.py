@@ -211,6 +211,45 @@ async def connect(
     return info, model, engine, settings
 
 
+def run_metadata(
+    config: BenchConfig,
+    info: ServerInfo,
+    model: str,
+    engine: Engine,
+    settings: ClientSettings,
+    started: dt.datetime,
+) -> res.RunMetadata:
+    """What a run records about the server, the client and its own settings."""
+    return res.RunMetadata(
+        started_at=started.isoformat(),
+        url=config.base_url,
+        endpoint=config.endpoint.value,
+        model=model,
+        engine=engine.value,
+        engine_version=info.engine_version,
+        engine_evidence=info.evidence,
+        max_context_tokens=info.max_context_tokens,
+        server_info={
+            "models": info.models,
+            "metrics_available": info.metrics_available,
+            "ignore_eos_sent": settings.ignore_eos,
+            **info.details,
+        },
+        client=client_metadata(config.base_url),
+        config=config.public_dict(),
+    )
+
+
+def prompt_factory(config: BenchConfig) -> PromptFactory:
+    """Synthetic prompts with the run's length distributions and seed."""
+    return PromptFactory(
+        LengthDist.parse("isl", config.isl),
+        LengthDist.parse("osl", config.osl),
+        seed=config.seed,
+        shared_prefix_tokens=config.shared_prefix_tokens,
+    )
+
+
 async def _execute(
     run: _Run, progress: ProgressHook | None, transport: httpx.AsyncBaseTransport | None
 ) -> None:
@@ -223,31 +262,10 @@ async def _execute(
     timeout = httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s)
     async with httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport) as http:
         info, model, engine, settings = await connect(http, config)
-        run.metadata = res.RunMetadata(
-            started_at=(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=run.clock())).isoformat(),
-            url=base,
-            endpoint=config.endpoint.value,
-            model=model,
-            engine=engine.value,
-            engine_version=info.engine_version,
-            engine_evidence=info.evidence,
-            max_context_tokens=info.max_context_tokens,
-            server_info={
-                "models": info.models,
-                "metrics_available": info.metrics_available,
-                "ignore_eos_sent": settings.ignore_eos,
-                **info.details,
-            },
-            client=client_metadata(base),
-            config=config.public_dict(),
-        )
+        run_start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=run.clock())
+        run.metadata = run_metadata(config, info, model, engine, settings, run_start)
         res.write_json(run.metadata, run.out_dir / res.METADATA_FILE)
-        factory = PromptFactory(
-            LengthDist.parse("isl", config.isl),
-            LengthDist.parse("osl", config.osl),
-            seed=config.seed,
-            shared_prefix_tokens=config.shared_prefix_tokens,
-        )
+        factory = prompt_factory(config)
         client = StreamClient(settings, http, run.clock)
         if config.calibrate_prompts:
             run.metadata.prompt_calibration = await calibrate_prompts(

@@ -68,11 +68,16 @@ from inferplan.bench.prompts import (
 )
 from inferplan.bench.report import write_report
 from inferplan.bench.results import Phase, RequestRecord
-from inferplan.bench.runner import RunOutcome, connect, default_output_dir
+from inferplan.bench.runner import (
+    RunOutcome,
+    connect,
+    default_output_dir,
+    prompt_factory,
+    run_metadata,
+)
 from inferplan.bench.server import (
     Engine,
     MetricsSnapshot,
-    client_metadata,
     derive_server_metrics,
     metrics_delta,
     scrape_metrics,
@@ -393,34 +398,12 @@ class _Prepared:
 
 async def _prepare(config: BenchConfig, clock: Any, t0_wall_s: float) -> _Prepared:
     """Probe the server and calibrate prompts once, in the parent (as one client would)."""
-    base = config.base_url
     timeout = httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s)
     async with httpx.AsyncClient(timeout=timeout) as http:
         info, model, engine, settings = await connect(http, config)
-        metadata = res.RunMetadata(
-            started_at=dt.datetime.fromtimestamp(t0_wall_s, dt.UTC).isoformat(),
-            url=base,
-            endpoint=config.endpoint.value,
-            model=model,
-            engine=engine.value,
-            engine_version=info.engine_version,
-            engine_evidence=info.evidence,
-            max_context_tokens=info.max_context_tokens,
-            server_info={
-                "models": info.models,
-                "metrics_available": info.metrics_available,
-                "ignore_eos_sent": settings.ignore_eos,
-                **info.details,
-            },
-            client=client_metadata(base),
-            config=config.public_dict(),
-        )
-        factory = PromptFactory(
-            LengthDist.parse("isl", config.isl),
-            LengthDist.parse("osl", config.osl),
-            seed=config.seed,
-            shared_prefix_tokens=config.shared_prefix_tokens,
-        )
+        started = dt.datetime.fromtimestamp(t0_wall_s, dt.UTC)
+        metadata = run_metadata(config, info, model, engine, settings, started)
+        factory = prompt_factory(config)
         warnings: list[str] = []
         if config.calibrate_prompts:
             metadata.prompt_calibration = await calibrate_prompts(
