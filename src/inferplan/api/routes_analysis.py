@@ -7,7 +7,6 @@ each figure with its interval from the validation residuals.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -19,10 +18,10 @@ from inferplan.api.errors import FieldError, FieldErrors
 from inferplan.api.schemas import FitIn, PerfIn, TcoIn
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.errors import InfeasibleError
-from inferplan.memory.fit import FitRequest, check_parallelism, fit, min_devices
+from inferplan.memory.fit import check_parallelism
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.results.perf import PerfResult
-from inferplan.service.deployment import resolve
+from inferplan.service.deployment import fit_layout, resolve
 from inferplan.service.perf import predict
 from inferplan.store.database import Store
 from inferplan.store.records import json_safe
@@ -38,21 +37,8 @@ SENSITIVITY_MAX_DRAWS = 500
 def fit_model(body: FitIn) -> MemoryBreakdown:
     """Memory per device; without ``tp``/``pp``, on the fewest devices that fit."""
     d = resolve(body.model, body.gpu, body.engine, body.precision, body.kv_precision)
-    req = FitRequest(
-        model=d.model,
-        accelerator=d.accelerator,
-        engine=d.engine,
-        weights=d.weights,
-        kv_precision=d.kv_precision,
-        context_tokens=body.context_tokens,
-        concurrency=body.concurrency,
-    )
-    if body.tp is None and body.pp is None:
-        found = min_devices(req)
-        return found if found is not None else fit(req)
-    tp, pp = body.tp or 1, body.pp or 1
-    check_parallelism(d.model, d.accelerator, tp, pp)
-    return fit(replace(req, tp=tp, pp=pp))
+    layout = None if body.tp is None and body.pp is None else (body.tp or 1, body.pp or 1)
+    return fit_layout(d, body.context_tokens, body.concurrency, layout)
 
 
 @router.post("/perf", response_model=None, summary="Latency and throughput of a deployment",

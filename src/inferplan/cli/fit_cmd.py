@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import typer
 from rich.table import Table
 
 from inferplan.cli.common import console, handle_errors, print_json
 from inferplan.errors import SpecError
-from inferplan.memory.fit import FitRequest, fit, min_devices
 from inferplan.results.memory import MemoryBreakdown
-from inferplan.service.deployment import resolve
+from inferplan.service.deployment import fit_layout, resolve
 
 
 def _layout(count: int | None, tp: int | None, pp: int | None, node: int) -> tuple[int, int] | None:
@@ -76,20 +73,7 @@ def register(app: typer.Typer) -> None:
         """Memory fit of MODEL on --gpu; without --count, the fewest devices that fit."""
         d = resolve(model, gpu, engine, precision, kv_precision)
         layout = _layout(count, tp, pp, d.accelerator.max_devices_per_node)
-        req = FitRequest(
-            model=d.model,
-            accelerator=d.accelerator,
-            engine=d.engine,
-            weights=d.weights,
-            kv_precision=d.kv_precision,
-            context_tokens=context,
-            concurrency=concurrency,
-        )
-        if layout is None:
-            found = min_devices(req)
-            res = found if found is not None else fit(req)
-        else:
-            res = fit(replace(req, tp=layout[0], pp=layout[1]))
+        res = fit_layout(d, context, concurrency, layout)
         if json_out:
             print_json(res)
         else:

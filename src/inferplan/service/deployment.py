@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from inferplan.catalog import load_accelerators, load_engines, load_models
 from inferplan.errors import SpecError
-from inferplan.memory.fit import FitRequest, fit
+from inferplan.memory.fit import FitRequest, fit, min_devices
 from inferplan.perf.batch import SchedulerLimits
 from inferplan.perf.step import StepModel, build_step_model
 from inferplan.results.memory import MemoryBreakdown
@@ -80,6 +80,25 @@ def memory_of(d: Deployment, context_tokens: int = 2048, concurrency: int = 1) -
             max_num_seqs=d.max_num_seqs,
         )
     )
+
+
+def fit_layout(
+    d: Deployment, context_tokens: int, concurrency: int, layout: tuple[int, int] | None
+) -> MemoryBreakdown:
+    """Memory fit of ``d`` on a (tp, pp) layout, or on the fewest devices that fit."""
+    req = FitRequest(
+        model=d.model,
+        accelerator=d.accelerator,
+        engine=d.engine,
+        weights=d.weights,
+        kv_precision=d.kv_precision,
+        context_tokens=context_tokens,
+        concurrency=concurrency,
+    )
+    if layout is None:
+        found = min_devices(req)
+        return found if found is not None else fit(req)
+    return fit(replace(req, tp=layout[0], pp=layout[1]))
 
 
 def step_model_of(d: Deployment) -> StepModel:
