@@ -3,18 +3,13 @@ INFERPLAN_TEST_POSTGRES_URL is set), the app, a client, a live server."""
 
 from __future__ import annotations
 
-import copy
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -23,10 +18,9 @@ from inferplan.api.app import create_app
 from inferplan.api.settings import ServiceSettings
 from inferplan.bench.results import Phase, RequestRecord, RunMetadata
 from inferplan.bench.runner import build_summary
-from inferplan.store.database import Store, open_store, resolve_database_url
+from inferplan.store.database import Store, resolve_database_url
 
 PG_ENV = "INFERPLAN_TEST_POSTGRES_URL"
-EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "inferplan" / "examples" / "default.yaml"
 BASE = "http://127.0.0.1"
 BENCH_SECRET = "sk-live-0123456789abcdef"
 
@@ -53,13 +47,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = open_store(db_url)
-    yield s
-    s.dispose()
-
-
-@pytest.fixture
 def settings() -> ServiceSettings:
     return ServiceSettings()
 
@@ -74,34 +61,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url=BASE) as c:
         yield c
         app.state.jobs.wait_idle(30)
-
-
-@pytest.fixture
-def default_doc() -> dict[str, Any]:
-    """The bundled example scenario (a fresh copy per test)."""
-    return copy.deepcopy(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def live_server(app: FastAPI) -> Iterator[str]:
-    """The app served by uvicorn on 127.0.0.1 in a thread; yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "the test server did not start within 20 s"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
 
 
 def _wait_job(client: TestClient, job_id: str, timeout_s: float = 60) -> dict[str, Any]:

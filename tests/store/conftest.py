@@ -4,13 +4,12 @@ when INFERPLAN_TEST_POSTGRES_URL is set)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from inferplan.store.database import Store, open_store, resolve_database_url
+from inferplan.store.database import resolve_database_url
 
 PG_ENV = "INFERPLAN_TEST_POSTGRES_URL"
 
@@ -35,24 +34,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = open_store(db_url)
-    yield s
-    s.dispose()
-
-
-@pytest.fixture
 def pg_url() -> str:
     """An empty PostgreSQL database (skips when none is configured)."""
     return pg_url_or_skip()
-
-
-@pytest.fixture
-def default_doc() -> dict[str, object]:
-    """The bundled example scenario."""
-    import yaml
-
-    path = Path(__file__).resolve().parents[2] / "src" / "inferplan" / "examples" / "default.yaml"
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert isinstance(doc, dict)
-    return doc
