@@ -117,12 +117,19 @@ class EscalationSpec(FrozenSpec):
 
 
 class FinanceSpec(FrozenSpec):
-    """Horizon, discount rate (effective annual, e.g. your WACC) and escalation."""
+    """Horizon, discount rate (effective annual, e.g. your WACC) and escalation.
+
+    ``unserved_usd_per_million_tokens``: what a million tokens of demand that an
+    option cannot serve costs the business (e.g. the price of an API that would
+    carry them, or a penalty). ``None`` (default): an option must serve all the
+    demand to be ranked.
+    """
 
     horizon_years: int = Field(gt=0, le=15)
     discount_rate: float = Field(ge=0, le=1)
     currency: Literal["USD"] = "USD"
     escalation: EscalationSpec = EscalationSpec()
+    unserved_usd_per_million_tokens: float | None = Field(default=None, ge=0, le=1e4)
 
     @property
     def horizon_months(self) -> int:
