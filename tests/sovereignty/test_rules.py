@@ -25,7 +25,6 @@ from inferplan.sovereignty.rules import (
 from inferplan.specs.policy import (
     EEA_COUNTRIES,
     EU_COUNTRIES,
-    Certification,
     DataClass,
     ForeignAccessLaw,
     SovereigntyPolicy,
@@ -48,7 +47,6 @@ def provider(**kw: Any) -> ProviderSpec:
 US_CLOUD = provider(
     id="us-cloud",
     parent_hq_country="US",
-    foreign_access_laws=["us_cloud_act"],
     regions=[RegionSpec(id="eu-1", country="DE"), RegionSpec(id="us-1", country="US")],
     certifications=["iso27001"],
 )
@@ -64,7 +62,8 @@ EU_ARM_OF_US = provider(
     kind="sovereign_cloud",
     hq_country="DE",
     parent_hq_country="US",
-    foreign_access_unclear=["us_cloud_act"],
+    foreign_access_contested=["us_cloud_act", "us_fisa_702"],
+    jurisdiction_sources=["https://example.org/dispute"],
     regions=[RegionSpec(id="de", country="DE")],
 )
 ON_PREM = provider(id="on-prem", kind="on_prem", air_gap_capable=True)
@@ -105,14 +104,16 @@ def test_defaults_follow_the_data_class() -> None:
     assert conf.api_max_retention_days == 0 and conf.forbid_training_on_data
 
 
-def test_health_defaults_depend_on_home_country() -> None:
+def test_health_defaults_keep_data_in_the_eea_and_leave_law_to_the_rules() -> None:
+    # HDS, HIPAA BAA and the GDPR DPA are country rules and a contract condition,
+    # not default certificates (a DPA is signed, not held)
     fr = SovereigntyPolicy(data_class="health", home_country="FR")
     us = SovereigntyPolicy(data_class="health", home_country="US")
-    assert Certification.HDS in fr.required_certifications
-    assert Certification.HIPAA_BAA not in fr.required_certifications
+    assert fr.required_certifications == () and us.required_certifications == ()
     assert fr.allowed_countries == ("EEA",)
-    assert us.required_certifications == (Certification.HIPAA_BAA,)
     assert us.allowed_countries is None
+    assert fr.processes_personal_data
+    assert not SovereigntyPolicy(data_class="secret").processes_personal_data
 
 
 def test_explicit_fields_override_defaults() -> None:
@@ -122,7 +123,7 @@ def test_explicit_fields_override_defaults() -> None:
 
 def test_us_home_does_not_forbid_its_own_laws_by_default() -> None:
     p = SovereigntyPolicy(data_class="secret", home_country="US")
-    assert p.forbid_foreign_access_laws == ()
+    assert p.forbid_foreign_access_laws == (ForeignAccessLaw.CN_NATIONAL_INTELLIGENCE_LAW,)
 
 
 @pytest.mark.parametrize(
@@ -309,6 +310,8 @@ def test_registry_maps_ids_to_rules_and_every_finding_is_one_line() -> None:
         "jurisdiction",
         "air_gap",
         "certifications",
+        "gdpr_dpa",
+        "country_rules",
         "api_retention",
         "api_training_use",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inferplan.sovereignty.country_rules import COUNTRY_RULES, CountryRule, applicable_rules
 from inferplan.sovereignty.evaluate import (
     ComplianceCost,
     CostDriver,
@@ -11,6 +12,7 @@ from inferplan.sovereignty.evaluate import (
     evaluate,
     legal_sovereignty,
     operational_sovereignty,
+    resolve_hosts,
     resolve_provider,
 )
 from inferplan.sovereignty.rules import (
@@ -23,19 +25,23 @@ from inferplan.sovereignty.rules import (
 )
 
 __all__ = [
+    "COUNTRY_RULES",
     "RULES",
     "ComplianceCost",
     "CostDriver",
+    "CountryRule",
     "Finding",
     "ProviderLookup",
     "Rule",
     "Severity",
     "SovereigntyResult",
     "SovereigntyTarget",
+    "applicable_rules",
     "compliance_overheads",
     "evaluate",
     "legal_sovereignty",
     "operational_sovereignty",
+    "resolve_hosts",
     "resolve_provider",
     "target_location",
 ]

@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from pydantic import Field
@@ -25,9 +25,11 @@ from inferplan.sovereignty.rules import (
     OFFLINE_KINDS,
     RULES,
     Finding,
+    HostFacts,
     Rule,
     Severity,
     SovereigntyTarget,
+    exposure_of,
     target_location,
 )
 from inferplan.specs.base import FrozenSpec
@@ -79,6 +81,30 @@ class SovereigntyResult(FrozenSpec):
 
     def warnings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity == Severity.WARN)
+
+    def conditions(self) -> tuple[str, ...]:
+        """Every contract to sign and attestation to check, ``rule: condition``, in rule
+        order (empty when the option needs none)."""
+        return tuple(f"{f.rule}: {c}" for f in self.findings for c in f.conditions)
+
+
+def resolve_hosts(provider: ProviderSpec, providers: ProviderLookup) -> tuple[HostFacts, ...]:
+    """The provider's sub-processor clouds as :class:`HostFacts` (country and exposure
+    inherited from their catalog records). Unknown ids raise ``UnknownIdError``."""
+    out = []
+    for sub in provider.sub_processors:
+        host = providers.get(sub.provider, "sub_processors.provider")
+        country = host.region(sub.region).country if sub.region is not None else sub.country
+        out.append(
+            HostFacts(
+                provider_id=host.id,
+                country=country,
+                reaches=host.foreign_access_laws,
+                contested=host.foreign_access_unclear,
+                source=sub.source,
+            )
+        )
+    return tuple(out)
 
 
 def resolve_provider(target: SovereigntyTarget, providers: ProviderLookup) -> ProviderSpec:
@@ -134,18 +160,19 @@ def legal_sovereignty(
         residency = 0.8 if loc in COUNTRY_GROUPS else 1.0
     else:
         residency = 0.0
+    reaches, contested = exposure_of(target, provider)
     if target.kind == DeploymentKind.ON_PREM:
         jurisdiction = 1.0
-    elif _any_foreign(provider.foreign_access_laws, policy):
+    elif _any_foreign(reaches, policy):
         jurisdiction = 0.3
-    elif _any_foreign(provider.foreign_access_unclear, policy):
+    elif _any_foreign(contested, policy):
         jurisdiction = 0.6
     else:
         jurisdiction = 0.9
     return round(residency * jurisdiction, 4)
 
 
-def _any_foreign(laws: tuple[ForeignAccessLaw, ...], policy: SovereigntyPolicy) -> bool:
+def _any_foreign(laws: Iterable[ForeignAccessLaw], policy: SovereigntyPolicy) -> bool:
     return any(LAW_COUNTRY[law] != policy.home_country for law in laws)
 
 
@@ -176,8 +203,14 @@ def evaluate(
     providers: ProviderLookup,
     rules: Mapping[str, Rule] | None = None,
 ) -> SovereigntyResult:
-    """Run every rule on one option; ``allowed`` is True when no finding fails."""
+    """Run every rule on one option; ``allowed`` is True when no finding fails.
+
+    The provider's sub-processors are resolved from ``providers`` into
+    ``target.hosts`` first, so residency and jurisdiction see the clouds it runs on.
+    """
     provider = resolve_provider(target, providers)
+    if provider.sub_processors and not target.hosts:
+        target = target.model_copy(update={"hosts": resolve_hosts(provider, providers)})
     findings = tuple(rule(policy, target, provider) for rule in (rules or RULES).values())
     return SovereigntyResult(
         target=target,
@@ -283,5 +316,6 @@ __all__ = [
     "evaluate",
     "legal_sovereignty",
     "operational_sovereignty",
+    "resolve_hosts",
     "resolve_provider",
 ]

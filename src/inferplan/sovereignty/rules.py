@@ -2,9 +2,14 @@
 
 Each rule is a function ``(policy, target, provider) -> Finding`` registered in
 :data:`RULES` under its id. A rule always returns exactly one finding: ``fail``
-(the option is not allowed), ``warn`` (allowed, with something to act on) or
-``info`` (allowed). Unknown or unclear facts fail closed for sensitive data
-(regulated_personal, health, secret) and warn otherwise.
+(the option is not allowed), ``condition`` (allowed once the listed contracts are
+signed or attestations checked: ``Finding.conditions``), ``warn`` (allowed, with
+something to act on) or ``info`` (allowed). Unknown or unclear facts fail closed for
+sensitive data (regulated_personal, health, secret) and warn otherwise.
+
+Sub-processors: an offering served on another company's cloud inherits that cloud's
+location and foreign-access exposure (``SovereigntyTarget.hosts``, filled by
+:func:`~inferplan.sovereignty.evaluate.evaluate` from the providers catalog).
 
 References: US CLOUD Act, 18 U.S.C. 2713 (data in a provider's "possession,
 custody, or control ... regardless of whether ... located within or outside of
@@ -23,10 +28,13 @@ from typing import Any
 
 from pydantic import ValidationError, field_validator, model_validator
 
+from inferplan.sovereignty.country_rules import applicable_rules
 from inferplan.specs.base import FrozenSpec
 from inferplan.specs.policy import (
+    GDPR_COUNTRIES,
     LAW_COUNTRY,
     LAW_SOURCE,
+    Certification,
     DeploymentKind,
     ForeignAccessLaw,
     SovereigntyPolicy,
@@ -34,7 +42,7 @@ from inferplan.specs.policy import (
     normalize_country,
     spec_error_from,
 )
-from inferplan.specs.provider import ProviderSpec
+from inferplan.specs.provider import Availability, ProviderSpec
 
 AIR_GAP_SOURCE = "https://plugsky.com/articles/solutions/air-gapped-llm"
 VPC_NOT_AIR_GAP_SOURCE = "https://discretestack.com/blog/air-gapped-ai-deployment-no-internet-guide"
@@ -45,6 +53,7 @@ GENERIC_COLOCATION_ID = "colocation"
 
 class Severity(StrEnum):
     FAIL = "fail"
+    CONDITION = "condition"
     WARN = "warn"
     INFO = "info"
 
@@ -54,6 +63,8 @@ class Finding(FrozenSpec):
 
     ``passed`` is False exactly when ``severity`` is ``fail``; ``reason`` is one line;
     ``source`` is the catalog record's source URL or the law/regulation reference.
+    ``conditions`` (one line each) are the contracts to sign and attestations to check
+    before the option may be used; a ``condition`` finding has at least one.
     """
 
     rule: str
@@ -61,6 +72,15 @@ class Finding(FrozenSpec):
     severity: Severity
     reason: str
     source: str
+    conditions: tuple[str, ...] = ()
+
+    @field_validator("conditions")
+    @classmethod
+    def _lines(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        out = tuple(c.strip() for c in v)
+        if any(not c or "\n" in c or "\r" in c for c in out):
+            raise ValueError("each condition must be one non-empty line")
+        return out
 
     @field_validator("reason", "source")
     @classmethod
@@ -74,6 +94,8 @@ class Finding(FrozenSpec):
     def _consistent(self) -> Finding:
         if self.passed == (self.severity == Severity.FAIL):
             raise ValueError("passed must be False exactly when severity is 'fail'")
+        if self.severity == Severity.CONDITION and not self.conditions:
+            raise ValueError("a 'condition' finding lists its conditions")
         return self
 
 
@@ -86,11 +108,33 @@ def _fail(rule: str, reason: str, source: str) -> Finding:
     return Finding(rule=rule, passed=False, severity=Severity.FAIL, reason=reason, source=source)
 
 
+def _condition(rule: str, reason: str, source: str, conditions: list[str]) -> Finding:
+    return Finding(
+        rule=rule,
+        passed=True,
+        severity=Severity.CONDITION,
+        reason=reason,
+        source=source,
+        conditions=tuple(conditions),
+    )
+
+
 def _unclear(policy: SovereigntyPolicy, rule: str, reason: str, source: str) -> Finding:
     """Fail closed for sensitive data, warn otherwise."""
     if policy.sensitive:
         return _fail(rule, f"{reason}; failing closed for {policy.data_class.value} data", source)
     return _ok(rule, reason, source, warn=True)
+
+
+class HostFacts(FrozenSpec):
+    """A sub-processor's cloud as the rules see it: where it processes (``country``,
+    ``None`` when the source names no region) and which laws reach it or are contested."""
+
+    provider_id: str
+    country: str | None = None
+    reaches: tuple[ForeignAccessLaw, ...] = ()
+    contested: tuple[ForeignAccessLaw, ...] = ()
+    source: str
 
 
 class SovereigntyTarget(FrozenSpec):
@@ -101,7 +145,8 @@ class SovereigntyTarget(FrozenSpec):
     the country; ``country`` (ISO alpha-2) is used when no region is given and is
     required for on_prem and colocation. air_gapped: operated with no network path,
     models and patches arriving on offline media. zdr_agreement: a zero-data-retention
-    agreement with the API provider is in place. Invalid input raises ``SpecError``.
+    agreement with the API provider is in place. hosts: the provider's sub-processor
+    clouds, resolved from the catalog by ``evaluate``. Invalid input raises ``SpecError``.
     """
 
     kind: DeploymentKind
@@ -110,6 +155,7 @@ class SovereigntyTarget(FrozenSpec):
     country: str | None = None
     air_gapped: bool = False
     zdr_agreement: bool = False
+    hosts: tuple[HostFacts, ...] = ()
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -168,49 +214,115 @@ def check_residency(
             f"{where} has no pinned processing location; allowed only {listed}",
             provider.source,
         )
-    if expand_countries([loc]) <= allowed:
-        by_user = target.kind == DeploymentKind.CLOUD and region_id is None
-        stated = " (country as stated, no catalog region)" if by_user else ""
-        return _ok("residency", f"{where} runs in {loc}, within {listed}{stated}", provider.source)
-    return _fail("residency", f"{where} runs in {loc}, outside {listed}", provider.source)
+    if not expand_countries([loc]) <= allowed:
+        return _fail("residency", f"{where} runs in {loc}, outside {listed}", provider.source)
+    unhosted = _unresolved_hosts(target, provider)
+    if unhosted:
+        return _fail(
+            "residency",
+            f"{where} runs on sub-processor(s) {unhosted} not resolved in the catalog",
+            provider.source,
+        )
+    for host in target.hosts:
+        if host.country is None:
+            return _fail(
+                "residency",
+                f"{where} runs on {host.provider_id}, whose processing region is not "
+                f"published; allowed only {listed}",
+                host.source,
+            )
+        if not expand_countries([host.country]) <= allowed:
+            return _fail(
+                "residency",
+                f"{where} runs on {host.provider_id} in {host.country}, outside {listed}",
+                host.source,
+            )
+    by_user = target.kind == DeploymentKind.CLOUD and region_id is None
+    stated = " (country as stated, no catalog region)" if by_user else ""
+    hosted = "".join(f"; hosted on {h.provider_id} in {h.country}" for h in target.hosts)
+    reason = f"{where} runs in {loc}, within {listed}{stated}{hosted}"
+    return _ok("residency", reason, provider.source)
+
+
+def _unresolved_hosts(target: SovereigntyTarget, provider: ProviderSpec) -> str:
+    """Sub-processors the provider names but the target carries no facts for."""
+    have = {h.provider_id for h in target.hosts}
+    missing = [s.provider for s in provider.sub_processors if s.provider not in have]
+    return ", ".join(missing)
+
+
+def exposure_of(
+    target: SovereigntyTarget, provider: ProviderSpec
+) -> tuple[dict[ForeignAccessLaw, str], dict[ForeignAccessLaw, str]]:
+    """Laws that reach and laws that are contested for this option, each mapped to the
+    entity it comes through (the provider, or a sub-processor it runs on). A law that
+    reaches through any entity is not also listed as contested."""
+    reaches: dict[ForeignAccessLaw, str] = {}
+    contested: dict[ForeignAccessLaw, str] = {}
+    entities = [(provider.id, provider.foreign_access_laws, provider.foreign_access_unclear)]
+    entities += [(h.provider_id, h.reaches, h.contested) for h in target.hosts]
+    for who, hard, soft in entities:
+        for law in hard:
+            reaches.setdefault(law, who)
+        for law in soft:
+            contested.setdefault(law, who)
+    for law in reaches:
+        contested.pop(law, None)
+    return reaches, contested
 
 
 def check_jurisdiction(
     policy: SovereigntyPolicy, target: SovereigntyTarget, provider: ProviderSpec
 ) -> Finding:
-    """No forbidden foreign access law reaches the operator; an EU region of a
-    foreign-controlled provider does not help, because the test is control."""
+    """No forbidden foreign-access law reaches the operator or a sub-processor it runs
+    on. One test for every provider (:meth:`ProviderSpec.foreign_access`): the law
+    reaches through headquarters or controlling parent, and is contested through a
+    presence (subsidiary, branch, region) or where sources disagree. An EU region of a
+    foreign-controlled provider does not help, because the test is control; a
+    contested reach is treated as unclear (fails closed for sensitive data)."""
     rule = "jurisdiction"
     if target.kind == DeploymentKind.ON_PREM:
         reason = "own data centre: only the organisation's own law applies"
         return _ok(rule, reason, provider.source)
     parent = provider.parent_hq_country or "unknown"
+    unhosted = _unresolved_hosts(target, provider)
+    if unhosted:
+        return _unclear(
+            policy, rule, f"sub-processor(s) {unhosted} of {provider.id} not resolved",
+            provider.source,
+        )
+    reaches, contested = exposure_of(target, provider)
     forbidden = set(policy.forbid_foreign_access_laws)
-    exposed = [law for law in provider.foreign_access_laws if law in forbidden]
+
+    def via(law: ForeignAccessLaw, table: dict[ForeignAccessLaw, str]) -> str:
+        who = table[law]
+        return law.value if who == provider.id else f"{law.value} (via sub-processor {who})"
+
+    exposed = [law for law in reaches if law in forbidden]
     if exposed:
-        names = ", ".join(law.value for law in exposed)
+        names = ", ".join(via(law, reaches) for law in exposed)
         return _fail(
             rule,
             f"{provider.id} (parent {parent}) is subject to {names}, forbidden by the policy, "
             "wherever its region is",
             LAW_SOURCE[exposed[0]],
         )
-    unclear = [law for law in provider.foreign_access_unclear if law in forbidden]
+    unclear = [law for law in contested if law in forbidden]
     if unclear:
-        names = ", ".join(law.value for law in unclear)
+        names = ", ".join(via(law, contested) for law in unclear)
         return _unclear(
             policy,
             rule,
-            f"exposure of {provider.id} (parent {parent}) to forbidden {names} is unclear",
-            LAW_SOURCE[unclear[0]],
+            f"reach of forbidden {names} over {provider.id} (parent {parent}) is contested",
+            _jurisdiction_source(provider, unclear[0]),
         )
-    other = [
-        law
-        for law in (*provider.foreign_access_laws, *provider.foreign_access_unclear)
-        if _foreign(law, policy)
-    ]
+    other = [law for law in (*reaches, *contested) if _foreign(law, policy)]
     if other:
-        names = ", ".join(law.value for law in other)
+        names = ", ".join(
+            via(law, reaches) + " (reaches)" if law in reaches else via(law, contested)
+            + " (contested)"
+            for law in other
+        )
         warn = policy.data_class.value not in ("public", "internal")
         return _ok(
             rule,
@@ -222,6 +334,12 @@ def check_jurisdiction(
         reason = "facility operator not named: check its jurisdiction (it has physical access)"
         return _ok(rule, reason, provider.source, warn=True)
     return _ok(rule, f"no known foreign access law reaches {provider.id}", provider.source)
+
+
+def _jurisdiction_source(provider: ProviderSpec, law: ForeignAccessLaw) -> str:
+    if law in provider.foreign_access_contested and provider.jurisdiction_sources:
+        return provider.jurisdiction_sources[0]
+    return LAW_SOURCE[law]
 
 
 def check_air_gap(
@@ -254,9 +372,10 @@ def check_air_gap(
 def check_certifications(
     policy: SovereigntyPolicy, target: SovereigntyTarget, provider: ProviderSpec
 ) -> Finding:
-    """The provider holds every required certification (provider level)."""
+    """The provider holds every required certification (provider level). A required
+    ``gdpr_dpa`` is a contract and is checked by :func:`check_gdpr_dpa` instead."""
     rule = "certifications"
-    required = policy.required_certifications
+    required = tuple(c for c in policy.required_certifications if c != Certification.GDPR_DPA)
     if not required:
         return _ok(rule, "no certification required", POLICY_SOURCE)
     names = ", ".join(c.value for c in required)
@@ -267,7 +386,7 @@ def check_certifications(
             provider.source,
             warn=True,
         )
-    missing = [c for c in required if c not in provider.certifications]
+    missing = [c for c in required if not holds(provider, c)]
     if not missing:
         return _ok(
             rule, f"{provider.id} holds {names} (confirm the service is in scope)", provider.source
@@ -278,6 +397,112 @@ def check_certifications(
             policy, rule, f"facility not named, so {lacking} cannot be checked", provider.source
         )
     return _fail(rule, f"{provider.id} lacks required {lacking}", provider.source)
+
+
+def holds(provider: ProviderSpec, cert: Certification) -> bool:
+    """The provider's record lists ``cert`` (a C5 Type 2 attestation also counts as C5)."""
+    if cert == Certification.BSI_C5 and Certification.BSI_C5_TYPE2 in provider.certifications:
+        return True
+    return cert in provider.certifications
+
+
+GDPR_ART28_SOURCE = "https://eur-lex.europa.eu/eli/reg/2016/679/oj (GDPR Art. 28(3) and 28(4))"
+
+
+def check_gdpr_dpa(
+    policy: SovereigntyPolicy, target: SovereigntyTarget, provider: ProviderSpec
+) -> Finding:
+    """Personal data reaching a processor needs a signed Art. 28 contract.
+
+    GDPR Art. 28(3): processing by a processor "shall be governed by a contract";
+    every processor offers one and the customer signs it, so it is a condition of the
+    recommendation, never a certificate a provider lacks. It applies when the data is
+    personal and the controller's home is in the EEA or the UK (or the policy asks for
+    ``gdpr_dpa``). A provider whose sources say it offers no DPA fails; one with no
+    published DPA stays allowed with the condition to obtain one. Sub-processors must be
+    bound by the same obligations (Art. 28(4)).
+    """
+    rule = "gdpr_dpa"
+    asked = Certification.GDPR_DPA in policy.required_certifications
+    home = policy.home_country
+    in_scope = policy.processes_personal_data and home is not None and home in GDPR_COUNTRIES
+    if not (asked or in_scope):
+        why = "no personal data" if not policy.processes_personal_data else (
+            "home country not in the EEA or UK" if home else "home country not set"
+        )
+        return _ok(rule, f"GDPR processor contract not required ({why})", POLICY_SOURCE)
+    if target.kind == DeploymentKind.ON_PREM:
+        return _ok(rule, "own data centre: no processor, no Art. 28 contract", GDPR_ART28_SOURCE)
+    if target.kind == DeploymentKind.COLOCATION:
+        reason = (
+            "colocation: the facility hosts own hardware and does not process the data; "
+            "a DPA is needed only if its staff get access to data (remote hands)"
+        )
+        return _ok(rule, reason, GDPR_ART28_SOURCE)
+    dpa = provider.gdpr_dpa
+    subs = [s.provider for s in provider.sub_processors]
+    tail = [f"check {provider.id}'s sub-processor list binds {', '.join(subs)} (Art. 28(4))"]
+    if dpa.offered == Availability.NO:
+        return _fail(rule, f"{provider.id} offers no GDPR Art. 28 DPA per its terms", dpa.source)
+    if dpa.offered == Availability.YES:
+        conds = [f"sign {provider.name}'s data-processing agreement (GDPR Art. 28(3))"]
+        reason = f"{provider.id} offers an Art. 28 DPA; sign it before personal data flows"
+        return _condition(rule, reason, dpa.source, conds + (tail if subs else []))
+    conds = [
+        f"obtain and sign a data-processing agreement from {provider.name} "
+        "(GDPR Art. 28(3)); none was found in the sources read"
+    ]
+    reason = f"{provider.id}'s DPA is not on record; every processor must offer one"
+    return _condition(rule, reason, GDPR_ART28_SOURCE, conds + (tail if subs else []))
+
+
+def check_country_rules(
+    policy: SovereigntyPolicy, target: SovereigntyTarget, provider: ProviderSpec
+) -> Finding:
+    """Home-country rules for health and public-sector data
+    (:mod:`~inferplan.sovereignty.country_rules`). Mandatory evidence missing from the
+    provider's record fails closed (unknown is not a yes); the rest become conditions:
+    the contracts to sign and attestations to check."""
+    rule = "country_rules"
+    binding = applicable_rules(policy, target.kind)
+    if not binding:
+        home = policy.home_country or "no home country"
+        reason = f"no health or public-sector country rule for {home}, {target.kind.value}"
+        return _ok(rule, reason, POLICY_SOURCE)
+    if target.kind == DeploymentKind.ON_PREM:
+        checks = [f"{r.check} ({r.basis}) - the organisation's own duty" for r in binding]
+        return _condition(rule, "self-operated: the duties are the organisation's own",
+                          binding[0].source, checks)
+    missing = [
+        r
+        for r in binding
+        if r.mandatory and r.evidence is not None and not holds(provider, r.evidence)
+    ]
+    if provider.id == GENERIC_COLOCATION_ID and missing:
+        lacking = ", ".join(r.evidence.value for r in missing if r.evidence is not None)
+        return _unclear(
+            policy, rule, f"facility not named, so {lacking} cannot be checked", missing[0].source
+        )
+    if missing:
+        why = "; ".join(
+            f"{r.evidence.value if r.evidence else r.id} not on record for {provider.id} "
+            f"({r.basis})"
+            for r in missing
+        )
+        return _fail(rule, f"{why}; failing closed", missing[0].source)
+    conds = []
+    for r in binding:
+        unverified = r.evidence is not None and not holds(provider, r.evidence)
+        note = " - not found in the sources read" if unverified else ""
+        conds.append(f"{r.check} ({r.basis}){note}")
+    held = [
+        r.evidence.value
+        for r in binding
+        if r.evidence is not None and holds(provider, r.evidence)
+    ]
+    shown = f"{provider.id} holds {', '.join(held)} on record; " if held else ""
+    reason = f"{shown}{len(conds)} country requirement(s) to check for {policy.home_country}"
+    return _condition(rule, reason, binding[0].source, conds)
 
 
 def check_api_retention(
@@ -343,6 +568,8 @@ RULES: dict[str, Rule] = {
     "jurisdiction": check_jurisdiction,
     "air_gap": check_air_gap,
     "certifications": check_certifications,
+    "gdpr_dpa": check_gdpr_dpa,
+    "country_rules": check_country_rules,
     "api_retention": check_api_retention,
     "api_training_use": check_api_training_use,
 }
@@ -350,6 +577,7 @@ RULES: dict[str, Rule] = {
 __all__ = [
     "RULES",
     "Finding",
+    "HostFacts",
     "Rule",
     "Severity",
     "SovereigntyTarget",
@@ -357,8 +585,12 @@ __all__ = [
     "check_api_retention",
     "check_api_training_use",
     "check_certifications",
+    "check_country_rules",
     "check_deployment_kind",
+    "check_gdpr_dpa",
     "check_jurisdiction",
     "check_residency",
+    "exposure_of",
+    "holds",
     "target_location",
 ]

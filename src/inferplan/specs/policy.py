@@ -9,20 +9,19 @@ points, not legal advice:
   any country, no certification.
 - internal: as public, but ``forbid_training_on_data``.
 - confidential: as internal, plus ``api_max_retention_days = 0`` (zero data retention).
-- regulated_personal: as confidential; if ``home_country`` is in the EEA, also
-  ``allowed_countries = ('EEA',)`` and ``required_certifications = (gdpr_dpa,)``.
-- health: as regulated_personal, plus ``hds`` when home is FR and ``hipaa_baa`` when
-  home is US.
-- secret: ``air_gapped``, training forbidden, zero retention, forbids ``us_cloud_act``
-  and ``us_fisa_702`` (unless home is US) and, when home is set, allows only home.
+- regulated_personal and health: as confidential; if ``home_country`` is in the EEA,
+  also ``allowed_countries = ('EEA',)``.
+- secret: ``air_gapped``, training forbidden, zero retention, forbids every foreign
+  access law not of the home country and, when home is set, allows only home.
 
-Bases: GDPR Art. 28(3) requires a written processor contract (hence ``gdpr_dpa``);
-French Public Health Code Art. L.1111-8 requires HDS-certified hosts for personal
-health data (hence ``hds`` for a French controller); the HIPAA Privacy Rule requires
-a business associate agreement before ePHI reaches a cloud provider (HHS OCR cloud
-guidance, 2016; hence ``hipaa_baa`` for a US controller). Keeping regulated data in
-the EEA avoids GDPR Chapter V transfer tools; it is a default, not a legal duty.
-``home_country`` is the organisation's (data controller's) country.
+What the law asks of a host is not a default here but a rule of its own
+(:mod:`inferplan.sovereignty`): the GDPR Art. 28 processor contract is a *condition*
+("sign the provider's DPA") wherever personal data reaches a processor, and the
+country rules for health and public-sector data (German Section 393 SGB V, French HDS
+and SecNumCloud, US HIPAA BAA, ...) are applied per home country. Keeping regulated
+data in the EEA avoids GDPR Chapter V transfer tools; it is a default, not a legal
+duty. ``home_country`` is the organisation's (data controller's) country;
+``public_sector`` says the organisation is a public body (public-sector cloud rules).
 
 Conflicting settings raise :class:`~inferplan.errors.SpecError` naming the field.
 
@@ -62,7 +61,14 @@ SENSITIVE_CLASSES: frozenset[DataClass] = frozenset(
 
 
 class Certification(StrEnum):
-    """Certifications, attestations and contract terms a provider can offer."""
+    """Certifications, attestations and contract terms a provider can offer.
+
+    ``bsi_c5`` is a BSI C5 attestation of unstated or Type 1 scope; ``bsi_c5_type2``
+    one that also tested operating effectiveness over a period (C5:2020, section 3.4).
+    ``gdpr_dpa`` is accepted in a policy's ``required_certifications`` for backward
+    compatibility; it is evaluated as the GDPR processor-contract condition, not as a
+    certificate (providers record it under ``gdpr_dpa``).
+    """
 
     ISO27001 = "iso27001"
     ISO27017 = "iso27017"
@@ -78,7 +84,16 @@ class Certification(StrEnum):
     PCI_DSS = "pci_dss"
     GDPR_DPA = "gdpr_dpa"
     ENS = "ens"
+    BSI_C5_TYPE2 = "bsi_c5_type2"
+    NEN7510 = "nen7510"
+    NHS_DSPT = "nhs_dspt"
 
+
+#: Classes whose data is personal data (GDPR Art. 4(1)); health data is a special
+#: category (Art. 9).
+PERSONAL_CLASSES: frozenset[DataClass] = frozenset(
+    {DataClass.REGULATED_PERSONAL, DataClass.HEALTH}
+)
 
 #: Entries that are contracts a host signs, not certificates an organisation holds.
 CONTRACT_TERMS: frozenset[Certification] = frozenset(
@@ -91,18 +106,28 @@ class ForeignAccessLaw(StrEnum):
 
     US_CLOUD_ACT = "us_cloud_act"
     US_FISA_702 = "us_fisa_702"
+    CN_NATIONAL_INTELLIGENCE_LAW = "cn_national_intelligence_law"
 
 
 #: Country whose authorities use each law (it is not foreign to that country's users).
 LAW_COUNTRY: dict[ForeignAccessLaw, str] = {
     ForeignAccessLaw.US_CLOUD_ACT: "US",
     ForeignAccessLaw.US_FISA_702: "US",
+    ForeignAccessLaw.CN_NATIONAL_INTELLIGENCE_LAW: "CN",
 }
 
-#: Reference text of each law.
+#: Reference text of each law. CLOUD Act: data in a provider's "possession, custody,
+#: or control ... regardless of whether ... located within or outside of the United
+#: States"; FISA 702: targeting of non-US persons abroad with the compelled assistance
+#: of electronic communication service providers; PRC National Intelligence Law
+#: (2017) Art. 7: organisations and citizens shall support, assist and cooperate with
+#: national intelligence work.
 LAW_SOURCE: dict[ForeignAccessLaw, str] = {
     ForeignAccessLaw.US_CLOUD_ACT: "https://www.law.cornell.edu/uscode/text/18/2713",
     ForeignAccessLaw.US_FISA_702: "https://www.law.cornell.edu/uscode/text/50/1881a",
+    ForeignAccessLaw.CN_NATIONAL_INTELLIGENCE_LAW: (
+        "https://www.chinalawtranslate.com/en/national-intelligence-law-of-the-p-r-c-2017/"
+    ),
 }
 
 
@@ -138,6 +163,10 @@ EU_COUNTRIES: frozenset[str] = frozenset(_EU_TEXT.split())
 EEA_COUNTRIES: frozenset[str] = EU_COUNTRIES | {"IS", "LI", "NO"}
 
 COUNTRY_GROUPS: dict[str, frozenset[str]] = {"EU": EU_COUNTRIES, "EEA": EEA_COUNTRIES}
+#: Countries where the GDPR's Art. 28 processor contract applies to a controller
+#: established there: the EEA, plus the UK (UK GDPR keeps Art. 28,
+#: https://www.legislation.gov.uk/eur/2016/679/article/28).
+GDPR_COUNTRIES: frozenset[str] = EEA_COUNTRIES | {"GB"}
 
 
 def normalize_country(code: str, field: str = "country", groups: bool = True) -> str:
@@ -181,22 +210,14 @@ def data_class_defaults(data_class: DataClass, home_country: str | None = None) 
     if data_class in (DataClass.PUBLIC, DataClass.INTERNAL):
         return d
     d["api_max_retention_days"] = 0
-    certs: list[Certification] = []
-    if data_class in (DataClass.REGULATED_PERSONAL, DataClass.HEALTH):
-        if in_eea:
-            d["allowed_countries"] = ("EEA",)
-            certs.append(Certification.GDPR_DPA)
-        if data_class == DataClass.HEALTH and home == "FR":
-            certs.append(Certification.HDS)
-        if data_class == DataClass.HEALTH and home == "US":
-            certs.append(Certification.HIPAA_BAA)
+    if data_class in PERSONAL_CLASSES and in_eea:
+        d["allowed_countries"] = ("EEA",)
     if data_class == DataClass.SECRET:
         d["air_gapped"] = True
         d["forbid_foreign_access_laws"] = tuple(
             law for law in ForeignAccessLaw if LAW_COUNTRY[law] != home
         )
         d["allowed_countries"] = (home,) if home else None
-    d["required_certifications"] = tuple(certs)
     return d
 
 
@@ -215,6 +236,10 @@ class SovereigntyPolicy(FrozenSpec):
 
     allowed_countries: ISO 3166-1 alpha-2 codes or 'EU'/'EEA'; ``None`` allows any.
     allowed_deployment_kinds: ``None`` allows every :class:`DeploymentKind`.
+    public_sector: the organisation is a public body (public-sector cloud rules apply).
+    high_risk_ai: the use is a high-risk AI system (EU AI Act Annex III), which adds
+        deployer duties.
+    personal_data: the data is personal data; ``None`` infers it from ``data_class``.
     api_max_retention_days: longest an API may keep prompts/outputs; 0 demands zero
         data retention; ``None`` sets no limit.
     Invalid or conflicting input raises :class:`SpecError` naming the field.
@@ -229,6 +254,9 @@ class SovereigntyPolicy(FrozenSpec):
     required_certifications: tuple[Certification, ...] = ()
     api_max_retention_days: int | None = Field(default=None, ge=0)
     forbid_training_on_data: bool = False
+    public_sector: bool = False
+    high_risk_ai: bool = False
+    personal_data: bool | None = None
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -296,6 +324,14 @@ class SovereigntyPolicy(FrozenSpec):
         return expand_countries(self.allowed_countries)
 
     @property
+    def processes_personal_data(self) -> bool:
+        """True when the data is personal: ``personal_data`` if set, else implied by
+        the class (regulated_personal, health)."""
+        if self.personal_data is not None:
+            return self.personal_data
+        return self.data_class in PERSONAL_CLASSES
+
+    @property
     def sensitive(self) -> bool:
         """True when unclear facts must fail closed (regulated, health, secret data)."""
         return self.data_class in SENSITIVE_CLASSES
@@ -306,8 +342,10 @@ __all__ = [
     "COUNTRY_GROUPS",
     "EEA_COUNTRIES",
     "EU_COUNTRIES",
+    "GDPR_COUNTRIES",
     "LAW_COUNTRY",
     "LAW_SOURCE",
+    "PERSONAL_CLASSES",
     "SENSITIVE_CLASSES",
     "Certification",
     "DataClass",

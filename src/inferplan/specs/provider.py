@@ -5,6 +5,14 @@ is its own record, because its legal entity and exposure differ from its parent'
 Facts come from ``inferplan/catalog/data/providers.yaml``; each record names its
 ``source`` and ``as_of`` date. An empty list or ``None`` means *not found in the
 sources read*, never "no".
+
+Jurisdiction test (one rule for every provider, :meth:`ProviderSpec.foreign_access`):
+a foreign-access law *reaches* a provider whose headquarters or controlling parent is
+in that law's country; it is *contested* when the provider or a company it controls
+only has a presence there (a subsidiary, branch or region: a court there has
+jurisdiction over that entity, but whether data held abroad is in its "possession,
+custody, or control", 18 U.S.C. 2713, is disputed), or when sources disagree about a
+reach (``foreign_access_contested`` with ``jurisdiction_sources``).
 """
 
 from __future__ import annotations
@@ -16,7 +24,12 @@ from pydantic import Field, field_validator, model_validator
 
 from inferplan.errors import UnknownIdError
 from inferplan.specs.base import FrozenSpec, SourcedRecord
-from inferplan.specs.policy import Certification, ForeignAccessLaw, normalize_country
+from inferplan.specs.policy import (
+    LAW_COUNTRY,
+    Certification,
+    ForeignAccessLaw,
+    normalize_country,
+)
 
 
 class ProviderKind(StrEnum):
@@ -49,11 +62,65 @@ class RegionSpec(FrozenSpec):
         return normalize_country(v, "regions.country")
 
 
+class Availability(StrEnum):
+    """Whether a provider offers something, per the sources read."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+class Exposure(StrEnum):
+    """How a foreign-access law bears on a provider (see the module's test)."""
+
+    REACHES = "reaches"
+    CONTESTED = "contested"
+
+
+class DpaTerms(FrozenSpec):
+    """The provider's GDPR Art. 28 data-processing agreement (a contract the customer
+    signs, not a certificate). ``offered`` yes/no needs the ``source`` that says so."""
+
+    offered: Availability = Availability.UNKNOWN
+    source: str = ""
+
+    @field_validator("offered", mode="before")
+    @classmethod
+    def _yaml_bool(cls, v: object) -> object:
+        # YAML 1.1 reads a bare yes/no as a boolean
+        return {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool) else v
+
+    @model_validator(mode="after")
+    def _sourced(self) -> DpaTerms:
+        if self.offered != Availability.UNKNOWN and len(self.source.strip()) < 3:
+            raise ValueError("gdpr_dpa.offered yes/no needs its source")
+        return self
+
+
+class SubProcessor(FrozenSpec):
+    """Another company's infrastructure that serves this offering (GDPR Art. 28(2)/(4)
+    sub-processor). ``provider`` is a providers-catalog id; ``region`` one of its region
+    ids; ``country`` (alpha-2 or 'EU'/'EEA') where the source places the processing when
+    it names no region; neither = location unknown."""
+
+    provider: str = Field(min_length=1)
+    region: str | None = None
+    country: str | None = None
+    role: str = "hosting"
+    source: str = Field(min_length=3)
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        return None if v is None else normalize_country(v, "sub_processors.country")
+
+
 class ApiDataTerms(FrozenSpec):
     """How a hosted model API treats prompts and outputs, by default.
 
-    retention_days: longest default storage of prompts/outputs (abuse monitoring
-        included); 0 = nothing stored; ``None`` = not published or contradictory.
+    retention_days: longest default storage of prompts/outputs, abuse-monitoring and
+        diagnostic logs that may hold content and batch staging included; 0 = nothing
+        stored; ``None`` = not published, open-ended or contradictory.
     zero_retention_available: a zero-data-retention agreement or setting exists.
     trains_on_data_by_default: prompts/outputs are used to train or improve models
         unless the customer opts out; ``None`` = not published.
@@ -67,10 +134,16 @@ class ApiDataTerms(FrozenSpec):
 class ProviderSpec(SourcedRecord):
     """One provider offering and the facts the sovereignty rules need.
 
-    foreign_access_laws: laws that definitely reach the provider (its controlling
-        parent is in that law's country).
-    foreign_access_unclear: laws whose reach is disputed (EU subsidiary of a foreign
-        group, colocation operator whose control over customer data depends on service).
+    hq_country / parent_hq_country: the offering's legal entity and its ultimate
+        controlling parent (ISO alpha-2).
+    presence_countries: countries where the provider or a company it controls operates
+        (subsidiary, branch) beyond its listed regions, per the sources read.
+    foreign_access_contested: laws whose reach sources dispute even though the parent
+        is in that law's country (EU-operated entity of a foreign group; colocation
+        operator without control of customer data); ``jurisdiction_sources`` cite them.
+    gdpr_dpa: the Art. 28 contract offered (yes/no/unknown, with source).
+    sub_processors: other companies' clouds the offering runs on (location and
+        jurisdiction inherited by the sovereignty rules).
     certifications: held at provider level per the source; service scope may be narrower.
     default_region: region used when a target names none (e.g. an API's default hosting).
     air_gap_capable: the option can run with no network path (own or colocated hardware).
@@ -81,8 +154,11 @@ class ProviderSpec(SourcedRecord):
     kind: ProviderKind
     hq_country: str | None = None
     parent_hq_country: str | None = None
-    foreign_access_laws: tuple[ForeignAccessLaw, ...] = ()
-    foreign_access_unclear: tuple[ForeignAccessLaw, ...] = ()
+    presence_countries: tuple[str, ...] = ()
+    foreign_access_contested: tuple[ForeignAccessLaw, ...] = ()
+    jurisdiction_sources: tuple[str, ...] = ()
+    gdpr_dpa: DpaTerms = DpaTerms()
+    sub_processors: tuple[SubProcessor, ...] = ()
     certifications: tuple[Certification, ...] = ()
     regions: tuple[RegionSpec, ...] = ()
     default_region: str | None = None
@@ -96,11 +172,20 @@ class ProviderSpec(SourcedRecord):
     def _hq(cls, v: str | None) -> str | None:
         return None if v is None else normalize_country(v, "hq_country", groups=False)
 
+    @field_validator("presence_countries")
+    @classmethod
+    def _presence(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(normalize_country(c, "presence_countries", groups=False) for c in v)
+
     @model_validator(mode="after")
     def _consistent(self) -> ProviderSpec:
-        both = set(self.foreign_access_laws) & set(self.foreign_access_unclear)
-        if both:
-            raise ValueError(f"law listed as both certain and unclear: {sorted(both)}")
+        if Certification.GDPR_DPA in self.certifications:
+            raise ValueError(
+                "gdpr_dpa is a contract, not a certification: record it as "
+                "gdpr_dpa: {offered: yes, source: ...}"
+            )
+        if self.foreign_access_contested and not self.jurisdiction_sources:
+            raise ValueError("foreign_access_contested needs jurisdiction_sources")
         ids = [r.id for r in self.regions]
         if len(ids) != len(set(ids)):
             raise ValueError("region ids must be unique")
@@ -113,6 +198,36 @@ class ProviderSpec(SourcedRecord):
             raise ValueError("on_prem and colocation providers are air_gap_capable")
         return self
 
+    def foreign_access(self) -> dict[ForeignAccessLaw, Exposure]:
+        """Each foreign-access law that bears on this provider and how (module test).
+
+        >>> p = ProviderSpec(id="x", name="X", kind="gpu_cloud", hq_country="NL",
+        ...     parent_hq_country="NL", presence_countries=["US"], source="s://x",
+        ...     as_of="2026-01-01")
+        >>> {law.value: e.value for law, e in p.foreign_access().items()}
+        {'us_cloud_act': 'contested', 'us_fisa_702': 'contested'}
+        """
+        control = {c for c in (self.hq_country, self.parent_hq_country) if c}
+        presence = set(self.presence_countries) | {r.country for r in self.regions}
+        out: dict[ForeignAccessLaw, Exposure] = {}
+        for law, country in LAW_COUNTRY.items():
+            if country in control:
+                disputed = law in self.foreign_access_contested
+                out[law] = Exposure.CONTESTED if disputed else Exposure.REACHES
+            elif country in presence or law in self.foreign_access_contested:
+                out[law] = Exposure.CONTESTED
+        return out
+
+    @property
+    def foreign_access_laws(self) -> tuple[ForeignAccessLaw, ...]:
+        """Laws that reach the provider (headquarters or parent in the law's country)."""
+        return tuple(k for k, v in self.foreign_access().items() if v == Exposure.REACHES)
+
+    @property
+    def foreign_access_unclear(self) -> tuple[ForeignAccessLaw, ...]:
+        """Laws whose reach is contested (presence only, or sources disagree)."""
+        return tuple(k for k, v in self.foreign_access().items() if v == Exposure.CONTESTED)
+
     def region(self, region_id: str) -> RegionSpec:
         """The region with this id (case-insensitive); unknown ids list the close ones."""
         key = region_id.strip().lower()
@@ -123,4 +238,14 @@ class ProviderSpec(SourcedRecord):
         raise UnknownIdError("region_id", region_id, close)
 
 
-__all__ = ["CLOUD_KINDS", "ApiDataTerms", "ProviderKind", "ProviderSpec", "RegionSpec"]
+__all__ = [
+    "CLOUD_KINDS",
+    "ApiDataTerms",
+    "Availability",
+    "DpaTerms",
+    "Exposure",
+    "ProviderKind",
+    "ProviderSpec",
+    "RegionSpec",
+    "SubProcessor",
+]
