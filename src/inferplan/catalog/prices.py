@@ -4,6 +4,13 @@
 ``prices.yaml`` holds one list per record kind (``servers``, ``gpus``, ``cloud``,
 ``api``, ``rates``, ``uncertainty``); each list is validated like any other
 catalog (every row needs ``source`` and ``as_of``). Nothing is read at import time.
+
+Rows are joined to the other catalogs through canonical ids (:func:`canonicalize`):
+a row may name an accelerator, model or provider by id or alias, and is rewritten to
+the id, so that ``row.accelerator == accelerator.id`` holds for every consumer. An
+accelerator or provider no catalog knows is an error naming the row; a model the model
+catalog does not hold (a closed API model) keeps its name. End-of-life hardware rows
+(``end_of_life: true``) are left out unless asked for.
 """
 
 from __future__ import annotations
@@ -11,10 +18,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, replace
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from inferplan.catalog import load_accelerators, load_models
 from inferplan.catalog.loader import (
     Catalog,
     cached_catalog,
@@ -22,7 +30,10 @@ from inferplan.catalog.loader import (
     parse_records,
     read_yaml,
 )
+from inferplan.catalog.providers import load_providers
 from inferplan.errors import CatalogError, SpecError
+from inferplan.specs.hardware import AcceleratorSpec
+from inferplan.specs.model import ModelSpec
 from inferplan.specs.prices import (
     ApiPriceRecord,
     CloudPriceRecord,
@@ -72,6 +83,14 @@ class PriceCatalog:
         """The ``value`` of a rates row (raises if the shipped row is missing)."""
         return self.rates.get(record_id).value
 
+    def without_end_of_life(self) -> PriceCatalog:
+        """The catalog with end-of-life server and GPU purchase rows left out."""
+        return replace(
+            self,
+            servers=Catalog(self.servers.kind, [r for r in self.servers if not r.end_of_life]),
+            gpus=Catalog(self.gpus.kind, [r for r in self.gpus if not r.end_of_life]),
+        )
+
 
 _SECTIONS: dict[str, type[BaseModel]] = {
     "servers": ServerPriceRecord,
@@ -98,13 +117,80 @@ def parse_prices(raw: Any, origin: str = PRICES_FILE) -> PriceCatalog:
     return PriceCatalog(**cats)
 
 
+class _Lookup(Protocol):
+    def __contains__(self, key: object) -> bool: ...
+
+    def get(self, key: str, field: str | None = None) -> Any: ...
+
+
+def _canonical(cat: _Lookup, key: str, what: str, row: str, origin: str) -> str:
+    if key not in cat:
+        raise CatalogError(f"{origin}: {row}: {what} '{key}' is not in the {what} catalog")
+    return str(cat.get(key).id)
+
+
+def canonicalize(
+    prices: PriceCatalog,
+    accelerators: Catalog[AcceleratorSpec],
+    models: Catalog[ModelSpec],
+    providers: _Lookup,
+    origin: str = PRICES_FILE,
+) -> PriceCatalog:
+    """Rewrite every row's ``accelerator``, ``model`` and ``provider`` to catalog ids.
+
+    Aliases resolve to ids (``b200`` -> ``b200-180gb``, ``mistral`` -> ``mistral-api``);
+    an unknown accelerator or provider raises :class:`CatalogError` naming the row; a
+    model not in ``models`` (a closed API model such as ``gpt-4o``) keeps its name.
+
+    >>> p = canonicalize(load_prices(), load_accelerators(), load_models(), load_providers())
+    >>> p.cloud.get("lambda-8x-b200").accelerator
+    'b200-180gb'
+    """
+
+    def acc(kind: str, rows: Catalog[T]) -> Catalog[T]:
+        out = []
+        for r in rows:
+            name = f"{kind} '{getattr(r, 'id')}'"  # noqa: B009
+            changes: dict[str, str] = {
+                "accelerator": _canonical(
+                    accelerators, getattr(r, "accelerator"), "accelerator", name, origin  # noqa: B009
+                )
+            }
+            if hasattr(r, "provider"):
+                changes["provider"] = _canonical(
+                    providers, getattr(r, "provider"), "provider", name, origin  # noqa: B009
+                )
+            out.append(r.model_copy(update=changes))
+        return Catalog(rows.kind, out)
+
+    api = []
+    for r in prices.api:
+        name = f"api '{r.id}'"
+        model = models.get(r.model).id if r.model in models else r.model
+        provider = _canonical(providers, r.provider, "provider", name, origin)
+        api.append(r.model_copy(update={"model": model, "provider": provider}))
+    return replace(
+        prices,
+        servers=acc("servers", prices.servers),
+        gpus=acc("gpus", prices.gpus),
+        cloud=acc("cloud", prices.cloud),
+        api=Catalog(prices.api.kind, api),
+    )
+
+
 @functools.cache
-def load_prices() -> PriceCatalog:
-    """The shipped price catalog, read once per process."""
+def _shipped_prices() -> PriceCatalog:
     ref = resources.files("inferplan.catalog") / "data" / PRICES_FILE
     with resources.as_file(ref) as path:
         raw = read_yaml(path)
-    return parse_prices(raw)
+    return canonicalize(parse_prices(raw), load_accelerators(), load_models(), load_providers())
+
+
+def load_prices(include_end_of_life: bool = False) -> PriceCatalog:
+    """The shipped price catalog (read once per process), rows joined to catalog ids;
+    end-of-life server and GPU purchase rows only when ``include_end_of_life``."""
+    prices = _shipped_prices()
+    return prices if include_end_of_life else prices.without_end_of_life()
 
 
 def load_regions() -> Catalog[RegionRecord]:
@@ -179,6 +265,7 @@ def apply_price_overrides(
 __all__ = [
     "PriceCatalog",
     "apply_price_overrides",
+    "canonicalize",
     "load_prices",
     "load_regions",
     "parse_prices",

@@ -39,6 +39,8 @@ class ServerPriceRecord(SourcedRecord):
 
     ``max_power_w`` is the server's maximum input power (PSU rating or vendor
     "max"), used for contracted colocation kW and as the full-load draw.
+    ``end_of_life``: the vendor no longer sells it (the notes cite the notice); such
+    rows are kept for reference and not offered by default.
     """
 
     name: str
@@ -49,10 +51,12 @@ class ServerPriceRecord(SourcedRecord):
     commitment: Commitment = Commitment.PURCHASE
     region: str = "global"
     max_power_w: float | None = Field(default=None, gt=0)
+    end_of_life: bool = False
 
 
 class GpuPriceRecord(SourcedRecord):
-    """Street (or used-market) price of one accelerator card, in USD."""
+    """Street (or used-market) price of one accelerator card, in USD;
+    ``end_of_life`` as for servers."""
 
     name: str
     accelerator: str
@@ -60,6 +64,7 @@ class GpuPriceRecord(SourcedRecord):
     unit: PriceUnit = PriceUnit.PER_GPU
     commitment: Commitment = Commitment.PURCHASE
     region: str = "global"
+    end_of_life: bool = False
 
 
 class CloudPriceRecord(SourcedRecord):
