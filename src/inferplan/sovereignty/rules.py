@@ -485,11 +485,12 @@ def check_country_rules(
         )
     if missing:
         why = "; ".join(
-            f"{r.evidence.value if r.evidence else r.id} not on record for {provider.id} "
-            f"({r.basis})"
+            f"{r.evidence.value if r.evidence else r.id} required by {r.basis} is not on "
+            f"record for {provider.id}"
             for r in missing
         )
-        return _fail(rule, f"{why}; failing closed", missing[0].source)
+        reason = f"{why}; failing closed (add it to the catalog once you hold the evidence)"
+        return _fail(rule, reason, missing[0].source)
     conds = []
     for r in binding:
         unverified = r.evidence is not None and not holds(provider, r.evidence)
