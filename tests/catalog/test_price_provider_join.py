@@ -161,3 +161,50 @@ def test_aws_stockholm_p5_per_gpu_price() -> None:
     assert row.node_usd_per_hour(row.on_demand_usd_per_hour) / row.gpus_per_node == (
         pytest.approx(7.3616)
     )
+
+
+# Closed models priced by their vendor's API; they have no open config for models.yaml.
+CLOSED_API_MODELS = frozenset({
+    "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano",
+    "claude-sonnet-4", "claude-haiku-3.5", "claude-opus-4.5",
+})
+# Families served by at least two providers, one of them in the EU, in the catalog.
+MULTI_PROVIDER_WITH_EU = (
+    "llama-3.1-8b", "llama-3.3-70b", "gpt-oss-120b", "mistral-nemo-12b",
+    "mistral-small-24b", "qwen3-32b",
+)
+# Families priced by only one provider so far (a second public price was not found);
+# checked to be still single, so the list cannot outlive the gap it records.
+SINGLE_PROVIDER = frozenset({
+    "llama-3.1-405b", "deepseek-v3", "deepseek-r1", "qwen3-235b-a22b", "gpt-oss-20b",
+})
+
+
+def test_every_api_offer_names_a_known_or_declared_closed_model() -> None:
+    for row in PRICES.api:
+        known = row.model in MODELS
+        assert known or row.model in CLOSED_API_MODELS | OPEN_NOT_IN_MODEL_CATALOG, row.id
+    for model_id in CLOSED_API_MODELS:
+        assert model_id not in MODELS, model_id
+
+
+def _providers_of(model_id: str) -> set[str]:
+    return {r.provider for r in PRICES.api if r.model == model_id}
+
+
+@pytest.mark.parametrize("model_id", MULTI_PROVIDER_WITH_EU)
+def test_families_have_two_providers_including_an_eu_one(model_id: str) -> None:
+    rows = [r for r in PRICES.api if r.model == model_id]
+    assert len({r.provider for r in rows}) >= 2, model_id
+    assert any(_in_eu(_country(r.provider, r.region)) for r in rows), model_id
+
+
+def test_single_provider_families_are_still_single() -> None:
+    for model_id in SINGLE_PROVIDER:
+        assert len(_providers_of(model_id)) == 1, f"{model_id} now has more providers"
+
+
+def test_deepseek_qwen3_and_llama_405b_have_api_offers() -> None:
+    for model_id in ("deepseek-v3", "deepseek-r1", "qwen3-235b-a22b", "qwen3-32b",
+                     "llama-3.1-405b", "llama-3.1-8b"):
+        assert _providers_of(model_id), model_id

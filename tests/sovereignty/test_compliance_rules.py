@@ -255,3 +255,43 @@ def test_retention_agrees_with_cited_notes() -> None:
             notes = p.notes.lower()
             for hint in ("24 h", "14 days", "30 days", "30-day"):
                 assert hint not in notes, (p.id, hint)
+
+
+# --- The property a compliance officer checks ---
+
+
+def test_german_hospital_keeps_qualifying_eu_providers_and_lists_what_to_check() -> None:
+    """Health data, home DE: an EU cloud with a C5 Type 2 report on record is allowed,
+    with the DPA to sign, the C5 report to check and the NIS2 supplier assessment listed;
+    the same provider without the attestation on record fails closed, naming the law;
+    a US hyperscaler's Frankfurt region is never preferred on GDPR grounds."""
+    policy = SovereigntyPolicy(data_class="health", home_country="DE")
+    stackit = PROVIDERS.get("stackit")
+    attested = stackit.model_copy(update={"certifications": ("bsi_c5_type2",)})
+
+    class Lookup:
+        def get(self, key: str, field: str | None = None) -> ProviderSpec:
+            return attested if key == "stackit" else PROVIDERS.get(key, field)
+
+    t = SovereigntyTarget(kind="cloud", provider_id="stackit", region_id="de")
+    ok = evaluate(policy, t, Lookup())
+    assert ok.allowed
+    conds = " | ".join(ok.conditions())
+    assert "data-processing agreement" in conds and "C5 Type 2" in conds and "NIS2" in conds
+    assert ok.legal_sovereignty > 0.8  # DE region, no foreign-access law reaches STACKIT
+    unattested = evaluate(policy, t, PROVIDERS)
+    assert not unattested.allowed
+    assert any("393" in f.reason for f in unattested.failures())
+    aws = SovereigntyTarget(kind="cloud", provider_id="aws", region_id="eu-central-1")
+    aws_res = evaluate(policy, aws, PROVIDERS)
+    assert aws_res.legal_sovereignty < ok.legal_sovereignty
+
+
+def test_personal_data_in_an_eu_country_keeps_every_eu_cloud_with_a_dpa_condition() -> None:
+    policy = SovereigntyPolicy(data_class="regulated_personal", home_country="FR")
+    for pid, region in (("ovhcloud", "gra"), ("scaleway", "fr-par"), ("ionos", "de/fra"),
+                        ("stackit", "de"), ("hetzner", "nbg1"), ("t-systems", "eu-de")):
+        res = evaluate(policy, SovereigntyTarget(kind="cloud", provider_id=pid,
+                                                 region_id=region), PROVIDERS)
+        assert res.allowed, (pid, [f.reason for f in res.failures()])
+        assert any(c.startswith("gdpr_dpa:") for c in res.conditions()), pid
