@@ -8,9 +8,7 @@ catalog (every row needs ``source`` and ``as_of``). Nothing is read at import ti
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
-from importlib import resources
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -18,9 +16,9 @@ from pydantic import BaseModel, ValidationError
 from inferplan.catalog.loader import (
     Catalog,
     cached_catalog,
+    cached_parsed,
     format_validation_error,
     parse_records,
-    read_yaml,
 )
 from inferplan.errors import CatalogError, SpecError
 from inferplan.specs.prices import (
@@ -98,13 +96,9 @@ def parse_prices(raw: Any, origin: str = PRICES_FILE) -> PriceCatalog:
     return PriceCatalog(**cats)
 
 
-@functools.cache
 def load_prices() -> PriceCatalog:
-    """The shipped price catalog, read once per process."""
-    ref = resources.files("inferplan.catalog") / "data" / PRICES_FILE
-    with resources.as_file(ref) as path:
-        raw = read_yaml(path)
-    return parse_prices(raw)
+    """The shipped price catalog merged with the user's ``prices.yaml``, read once."""
+    return cached_parsed(PRICES_FILE, parse_prices)
 
 
 def load_regions() -> Catalog[RegionRecord]:
