@@ -28,6 +28,21 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise SystemExit(code)
 
 
+SERVICE_MODULES = ("fastapi", "uvicorn", "sqlalchemy", "alembic")
+
+
+def require_extra(extra: str, modules: tuple[str, ...], command: str) -> None:
+    """Fail with one line naming the extra to install when ``modules`` are missing."""
+    from importlib.util import find_spec
+
+    missing = [m for m in modules if find_spec(m) is None]
+    if missing:
+        fail(
+            f"{command} needs the '{extra}' extra ({', '.join(missing)} not installed); "
+            f"install it with: pip install 'inferplan[{extra}]'"
+        )
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn inferplan and validation errors into one-line messages, exit code 2."""
 
