@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -44,7 +46,11 @@ def require_extra(extra: str, modules: tuple[str, ...], command: str) -> None:
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn inferplan and validation errors into one-line messages, exit code 2."""
+    """Turn inferplan and validation errors into one-line messages, exit code 2.
+
+    Anything else is a bug: one line naming it, exit code 1 (``INFERPLAN_DEBUG=1``
+    lets the traceback through).
+    """
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -54,6 +60,22 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             fail(str(exc))
         except ValidationError as exc:
             fail(format_validation_error(exc))
+        except UnicodeDecodeError as exc:
+            fail(f"an input file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                 f"offset {exc.start}); save it as UTF-8")
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("INFERPLAN_DEBUG"):
+                raise
+            where = exc.__traceback__
+            while where is not None and where.tb_next is not None:
+                where = where.tb_next
+            at = (f" at {Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno}"
+                  if where is not None else "")
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            fail(f"internal error{at}: {type(exc).__name__}: {first} (a bug in inferplan; "
+                 "INFERPLAN_DEBUG=1 shows the traceback)", code=1)
 
     return wrapper
 

@@ -21,6 +21,9 @@ METRICS = (
     "request_throughput_rps",
 )
 
+STATISTICS = ("value", "mean", "median", "p99")
+"""What ``value`` is: a single figure or a mean (predicted as the mean), the median or p99."""
+
 
 class ValidationCase(BaseModel):
     """One published measurement. Empty CSV cells become None."""
@@ -69,6 +72,16 @@ class ValidationCase(BaseModel):
         if v not in METRICS:
             raise ValueError(f"must be one of {', '.join(METRICS)}")
         return v
+
+    @field_validator("statistic", mode="before")  # runs before _empty_is_none
+    @classmethod
+    def _statistic(cls, v: object) -> object:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return "value"
+        if isinstance(v, str) and v.strip() not in STATISTICS:
+            raise ValueError(f"'{v}' is not a statistic the predictor gives; allowed: "
+                             f"{', '.join(STATISTICS)}")
+        return v.strip() if isinstance(v, str) else v
 
     @field_validator("value")
     @classmethod
