@@ -32,6 +32,15 @@ _OPTION_TAGS = {"on_prem", "colocation", "cloud", "api", "hybrid", "metered"}
 _RELATIVE = re.compile(r"^([A-Za-z_][\w\[\]\.]*): (.*)$", re.DOTALL)
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+
+
+def _key(part: Any) -> str:
+    """A key as written in a field path; odd keys (spaces, newlines, empty) quoted."""
+    text = str(part)
+    return text if _PLAIN_KEY.match(text) else repr(text)
+
+
 def _path(loc: tuple[Any, ...]) -> str:
     out = ""
     prev: Any = None
@@ -43,7 +52,7 @@ def _path(loc: tuple[Any, ...]) -> str:
         elif isinstance(part, str) and (part.startswith("function-") or part == "[key]"):
             pass
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{_key(part)}" if out else _key(part)
         prev = part
     return out
 
@@ -76,7 +85,7 @@ def check_numbers(raw: Any, path: str = "") -> None:
     """
     if isinstance(raw, dict):
         for key, value in raw.items():
-            check_numbers(value, f"{path}.{key}" if path else str(key))
+            check_numbers(value, f"{path}.{_key(key)}" if path else _key(key))
     elif isinstance(raw, list):
         for i, value in enumerate(raw):
             check_numbers(value, f"{path}[{i}]")
@@ -85,7 +94,9 @@ def check_numbers(raw: Any, path: str = "") -> None:
         if isinstance(raw, float) and not math.isfinite(raw):
             raise SpecError(field, f"must be a finite number, not {raw}")
         if abs(raw) > MAX_ABS_NUMBER:
-            shown = f"{float(raw):g}" if abs(raw) < 1e308 else "a number over 1e308"
+            shown = repr(raw) if isinstance(raw, float) or len(str(raw)) <= 30 else (
+                f"a number of {len(str(abs(raw)))} digits"
+            )
             raise SpecError(
                 field, f"{shown} is out of range; numbers in a scenario are at most "
                 f"{MAX_ABS_NUMBER:g} in magnitude (check the unit)"

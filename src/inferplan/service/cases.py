@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -86,8 +87,16 @@ class ValidationCase(BaseModel):
     @field_validator("value")
     @classmethod
     def _positive(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be > 0")
+        if not math.isfinite(v) or v <= 0:
+            raise ValueError("must be a finite number > 0")
+        return v
+
+    @field_validator("isl", "osl", "request_rate", "slo_percentile", "slo_ttft_ms",
+                     "slo_tpot_ms")
+    @classmethod
+    def _finite(cls, v: float | None) -> float | None:
+        if v is not None and not math.isfinite(v):
+            raise ValueError("must be a finite number")
         return v
 
 
