@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The two quick-start commands, with nothing but Python 3.11 needed to start them.
 
-    python3 scripts/dev.py run    # install inferplan in .venv, plan the default scenario
-    python3 scripts/dev.py test   # install test extras, run ruff, mypy and every test
+    python3 scripts/dev.py run          # install inferplan in .venv, plan the default scenario
+    python3 scripts/dev.py test         # install every extra, run ruff, mypy, tests, doctests
+    python3 scripts/dev.py test --fast  # the same without the slow tests (for development)
 
 ``test`` also runs ``scripts/ci-services.sh`` when it can (root with bash and apt):
 it installs Debian's chromium and a local PostgreSQL for the browser and database
@@ -60,6 +61,13 @@ def services_env() -> dict[str, str]:
     return env
 
 
+def pytest_args(fast: bool) -> list[str]:
+    """Every test under tests/ plus the docstring examples of src/inferplan."""
+    args = ["-q", "tests", "--doctest-modules", "src/inferplan",
+            "--ignore=src/inferplan/store/migrations"]
+    return [*args, "-m", "not slow"] if fast else args
+
+
 def main() -> None:
     task = sys.argv[1] if len(sys.argv) > 1 else ""
     if task == "run":
@@ -73,12 +81,13 @@ def main() -> None:
             "inferplan-options.csv",
         )
     elif task == "test":
-        install("dev,ray")
+        fast = "--fast" in sys.argv[2:]
+        install("dev,service,ray")
         sh(BIN / "ruff", "check", "src", "tests", "benchmarks", "scripts")
         sh(BIN / "mypy", "src")
-        sh(PY, "-m", "pytest", "-q", env=services_env())
+        sh(PY, "-m", "pytest", *pytest_args(fast), env=services_env())
     else:
-        sys.exit("usage: python3 scripts/dev.py run|test")
+        sys.exit("usage: python3 scripts/dev.py run | test [--fast]")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,17 @@
 
 Every failure becomes one :class:`~inferplan.errors.SpecError` whose field is the
 path inside the file, written as ``options[1].capex.gpu_price_usd``.
+
+Before the schema, the document itself is checked: UTF-8 text of at most
+:data:`MAX_SCENARIO_BYTES`, no duplicate keys (see
+:mod:`inferplan.catalog.loader`), and every number finite and within
+``|x| <= MAX_ABS_NUMBER``: no quantity of a scenario (requests, tokens, dollars,
+months) comes near 1e15, so a larger one is a typo or a unit mistake.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -16,8 +23,22 @@ from inferplan.catalog.loader import read_yaml
 from inferplan.errors import CatalogError, SpecError
 from inferplan.specs.scenario import ScenarioSpec
 
+MAX_SCENARIO_BYTES = 4 * 2**20
+"""Largest scenario file read (4 MiB; the bundled examples are under 10 kB)."""
+MAX_ABS_NUMBER = 1e15
+"""Largest magnitude of any number in a scenario document."""
+
 _OPTION_TAGS = {"on_prem", "colocation", "cloud", "api", "hybrid", "metered"}
 _RELATIVE = re.compile(r"^([A-Za-z_][\w\[\]\.]*): (.*)$", re.DOTALL)
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+
+
+def _key(part: Any) -> str:
+    """A key as written in a field path; odd keys (spaces, newlines, empty) quoted."""
+    text = str(part)
+    return text if _PLAIN_KEY.match(text) else repr(text)
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -31,7 +52,7 @@ def _path(loc: tuple[Any, ...]) -> str:
         elif isinstance(part, str) and (part.startswith("function-") or part == "[key]"):
             pass
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{_key(part)}" if out else _key(part)
         prev = part
     return out
 
@@ -54,10 +75,39 @@ def validation_error_to_spec_error(exc: ValidationError, prefix: str = "") -> Sp
     return SpecError(field or "scenario", msg)
 
 
+def check_numbers(raw: Any, path: str = "") -> None:
+    """Raise :class:`SpecError` at the first non-finite or absurdly large number in ``raw``.
+
+    >>> check_numbers({"workload": {"requests_per_day": 1e300}})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    inferplan.errors.SpecError: workload.requests_per_day: 1e+300 is out of range; ...
+    """
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            check_numbers(value, f"{path}.{_key(key)}" if path else _key(key))
+    elif isinstance(raw, list):
+        for i, value in enumerate(raw):
+            check_numbers(value, f"{path}[{i}]")
+    elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        field = path or "scenario"
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise SpecError(field, f"must be a finite number, not {raw}")
+        if abs(raw) > MAX_ABS_NUMBER:
+            shown = repr(raw) if isinstance(raw, float) or len(str(raw)) <= 30 else (
+                f"a number of {len(str(abs(raw)))} digits"
+            )
+            raise SpecError(
+                field, f"{shown} is out of range; numbers in a scenario are at most "
+                f"{MAX_ABS_NUMBER:g} in magnitude (check the unit)"
+            )
+
+
 def parse_scenario(raw: Any) -> ScenarioSpec:
     """Validate already-parsed YAML content; errors name the field path."""
     if not isinstance(raw, dict):
         raise SpecError("scenario", "expected a mapping with workload, finance and options")
+    check_numbers(raw)
     try:
         return ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
@@ -74,10 +124,16 @@ def load_scenario(path: Path | str) -> ScenarioSpec:
     if not p.is_file():
         raise SpecError("scenario", f"file not found: {p}")
     try:
-        raw = read_yaml(p)
+        raw = read_yaml(p, MAX_SCENARIO_BYTES)
     except CatalogError as exc:
         raise SpecError("scenario", str(exc)) from None
     return parse_scenario(raw)
 
 
-__all__ = ["load_scenario", "parse_scenario", "validation_error_to_spec_error"]
+__all__ = [
+    "MAX_SCENARIO_BYTES",
+    "check_numbers",
+    "load_scenario",
+    "parse_scenario",
+    "validation_error_to_spec_error",
+]

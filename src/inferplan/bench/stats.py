@@ -32,19 +32,14 @@ PERCENTILES = (50, 90, 99)
 
 
 def binomial_cdf(n: int, p: float) -> np.ndarray:
-    """``F[k] = P(B <= k)`` for ``B ~ Binomial(n, p)``, k = 0..n (log-space pmf)."""
-    if p <= 0.0:
-        return np.ones(n + 1)
-    if p >= 1.0:
-        out = np.zeros(n + 1)
-        out[-1] = 1.0
-        return out
-    # log pmf by the recurrence pmf(k+1) = pmf(k) * (n-k)/(k+1) * p/(1-p), vectorised
-    j = np.arange(n, dtype=float)
-    steps = np.log(n - j) - np.log(j + 1.0) + (math.log(p) - math.log1p(-p))
-    log_pmf = n * math.log1p(-p) + np.concatenate(([0.0], np.cumsum(steps)))
-    cdf = np.cumsum(np.exp(log_pmf))
-    return np.minimum(cdf, 1.0)
+    """``F[k] = P(B <= k)`` for ``B ~ Binomial(n, p)``, k = 0..n (``scipy.stats.binom``).
+
+    >>> binomial_cdf(2, 0.5).round(3).tolist()
+    [0.25, 0.75, 1.0]
+    """
+    from scipy.stats import binom
+
+    return np.asarray(binom.cdf(np.arange(n + 1), n, p), dtype=float)
 
 
 def quantile_ci_ranks(n: int, p: float, confidence: float = CONFIDENCE) -> tuple[int, int] | None:

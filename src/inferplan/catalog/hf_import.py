@@ -32,11 +32,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from inferplan.errors import SpecError
+from inferplan.catalog.loader import decode_text
+from inferplan.errors import CatalogError, SpecError
 from inferplan.specs.model import ModelSpec
 
 __all__ = ["import_hf_config", "model_from_hf_config"]
 
+MAX_CONFIG_BYTES = 2**20
+"""Largest config.json read (1 MiB; real ones are a few kB)."""
 _MISSING = "missing; the Hugging Face config.json must give it to describe the architecture"
 
 # ``tie_word_embeddings`` when the key is absent: each transformers config class's default.
@@ -366,9 +369,17 @@ def import_hf_config(path: Path, model_id: str | None = None) -> ModelSpec:
     if file.is_dir():
         file = file / "config.json"
     try:
-        text = file.read_text(encoding="utf-8")
+        size = file.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise SpecError("path", f"{file}: {size:,} bytes is over the limit of "
+                            f"{MAX_CONFIG_BYTES:,} bytes for a config.json")
+        data = file.read_bytes()
     except OSError as exc:
         raise SpecError("path", f"cannot read {file} ({exc.strerror or exc})") from None
+    try:
+        text = decode_text(data, str(file), MAX_CONFIG_BYTES)
+    except CatalogError as exc:
+        raise SpecError("path", str(exc)) from None
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:

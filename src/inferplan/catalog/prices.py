@@ -15,9 +15,7 @@ catalog does not hold (a closed API model) keeps its name. End-of-life hardware 
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
-from importlib import resources
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -26,9 +24,9 @@ from inferplan.catalog import load_accelerators, load_models
 from inferplan.catalog.loader import (
     Catalog,
     cached_catalog,
+    cached_parsed,
     format_validation_error,
     parse_records,
-    read_yaml,
 )
 from inferplan.catalog.providers import load_providers
 from inferplan.errors import CatalogError, SpecError
@@ -178,18 +176,17 @@ def canonicalize(
     )
 
 
-@functools.cache
-def _shipped_prices() -> PriceCatalog:
-    ref = resources.files("inferplan.catalog") / "data" / PRICES_FILE
-    with resources.as_file(ref) as path:
-        raw = read_yaml(path)
-    return canonicalize(parse_prices(raw), load_accelerators(), load_models(), load_providers())
+def _parse_canonical(raw: Any, origin: str) -> PriceCatalog:
+    return canonicalize(
+        parse_prices(raw, origin), load_accelerators(), load_models(), load_providers(), origin
+    )
 
 
 def load_prices(include_end_of_life: bool = False) -> PriceCatalog:
-    """The shipped price catalog (read once per process), rows joined to catalog ids;
-    end-of-life server and GPU purchase rows only when ``include_end_of_life``."""
-    prices = _shipped_prices()
+    """The shipped price catalog merged with the user's ``prices.yaml`` (read once per
+    content), rows joined to catalog ids; end-of-life server and GPU purchase rows only
+    when ``include_end_of_life``."""
+    prices = cached_parsed(PRICES_FILE, _parse_canonical)
     return prices if include_end_of_life else prices.without_end_of_life()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from inferplan.cli.common import console, handle_errors
+from inferplan.cli.common import SERVICE_MODULES, console, handle_errors, require_extra
 
 DB_URL_HELP = ("sqlite:///PATH or postgresql://USER:PASS@HOST/DB (default: "
                "$INFERPLAN_DATABASE_URL, else inferplan.db in the user data folder)")
@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         database_url: str = typer.Option(None, "--database-url", help=DB_URL_HELP),
     ) -> None:
         """Write every scenario, version, plan, benchmark run and profile to PATH."""
+        require_extra("service", SERVICE_MODULES, "inferplan db")
         from inferplan.store.backup import backup
         from inferplan.store.database import open_store
 
@@ -48,6 +49,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Replace the store's content by a backup (one transaction: all or nothing)."""
+        require_extra("service", SERVICE_MODULES, "inferplan db")
         from inferplan.store.backup import read_backup, restore
         from inferplan.store.database import open_store
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from inferplan.cli.common import console, handle_errors, print_json
+from inferplan.cli.common import console, err_console, handle_errors, print_json
 from inferplan.errors import SpecError
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.service.deployment import fit_layout, resolve
+
+DEFAULT_CONTEXT = 4096
+"""Tokens of context per sequence when --context is not given."""
 
 
 def _layout(count: int | None, tp: int | None, pp: int | None, node: int) -> tuple[int, int] | None:
@@ -63,7 +66,11 @@ def register(app: typer.Typer) -> None:
         count: int = typer.Option(None, "--count", help="devices in the replica"),
         precision: str = typer.Option("bf16", "--precision", help="weight precision or GGUF type"),
         kv_precision: str = typer.Option(None, "--kv-precision", help="KV-cache precision"),
-        context: int = typer.Option(4096, "--context", help="tokens of context per sequence"),
+        context: int = typer.Option(
+            None, "--context",
+            help=f"tokens of context per sequence (default {DEFAULT_CONTEXT}, or the model's "
+            "window when shorter)",
+        ),
         concurrency: int = typer.Option(1, "--concurrency", help="sequences held at once"),
         tp: int = typer.Option(None, "--tp", help="tensor-parallel degree"),
         pp: int = typer.Option(None, "--pp", help="pipeline-parallel degree"),
@@ -72,6 +79,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Memory fit of MODEL on --gpu; without --count, the fewest devices that fit."""
         d = resolve(model, gpu, engine, precision, kv_precision)
+        if context is None:
+            context = min(DEFAULT_CONTEXT, d.model.max_context)
+            if context < DEFAULT_CONTEXT:
+                err_console.print(
+                    f"note: --context not given; using {d.model.id}'s whole window of "
+                    f"{context:,} tokens (the default {DEFAULT_CONTEXT:,} is longer)",
+                    highlight=False, soft_wrap=True,
+                )
         layout = _layout(count, tp, pp, d.accelerator.max_devices_per_node)
         res = fit_layout(d, context, concurrency, layout)
         if json_out:

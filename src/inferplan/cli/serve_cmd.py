@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from inferplan.cli.common import console, handle_errors
+from inferplan.cli.common import SERVICE_MODULES, console, handle_errors, require_extra
 
 
 def serve(
@@ -68,6 +68,7 @@ def register(app: typer.Typer) -> None:
         log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
     ) -> None:
         """Serve the REST API (/api/v1) and the web UI (/ui) for a team."""
+        require_extra("service", SERVICE_MODULES, "inferplan serve")
         serve(host, port, database_url, cors_origin or None, bench_allow or None, log_level)
 
 

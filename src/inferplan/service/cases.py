@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -20,6 +21,9 @@ METRICS = (
     "e2e_latency_s",
     "request_throughput_rps",
 )
+
+STATISTICS = ("value", "mean", "median", "p99")
+"""What ``value`` is: a single figure or a mean (predicted as the mean), the median or p99."""
 
 
 class ValidationCase(BaseModel):
@@ -70,11 +74,29 @@ class ValidationCase(BaseModel):
             raise ValueError(f"must be one of {', '.join(METRICS)}")
         return v
 
+    @field_validator("statistic", mode="before")  # runs before _empty_is_none
+    @classmethod
+    def _statistic(cls, v: object) -> object:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return "value"
+        if isinstance(v, str) and v.strip() not in STATISTICS:
+            raise ValueError(f"'{v}' is not a statistic the predictor gives; allowed: "
+                             f"{', '.join(STATISTICS)}")
+        return v.strip() if isinstance(v, str) else v
+
     @field_validator("value")
     @classmethod
     def _positive(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be > 0")
+        if not math.isfinite(v) or v <= 0:
+            raise ValueError("must be a finite number > 0")
+        return v
+
+    @field_validator("isl", "osl", "request_rate", "slo_percentile", "slo_ttft_ms",
+                     "slo_tpot_ms")
+    @classmethod
+    def _finite(cls, v: float | None) -> float | None:
+        if v is not None and not math.isfinite(v):
+            raise ValueError("must be a finite number")
         return v
 
 

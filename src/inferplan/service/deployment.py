@@ -13,7 +13,12 @@ from inferplan.results.memory import MemoryBreakdown
 from inferplan.specs.engine import EngineEfficiency, EngineSpec
 from inferplan.specs.hardware import AcceleratorSpec
 from inferplan.specs.model import ModelSpec
-from inferplan.specs.precision import PrecisionInfo, parse_precision
+from inferplan.specs.precision import (
+    KV_PRECISIONS,
+    PrecisionInfo,
+    kv_bytes_per_element,
+    parse_precision,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +59,19 @@ def resolve(
     w = parse_precision(precision, "precision")
     if w.gguf and not e.supports_gguf:
         raise SpecError("precision", f"GGUF format {w.precision.value} needs engine llamacpp")
-    kv = kv_precision or ("fp16" if w.bits_per_weight < 16 or w.gguf else w.precision.value)
-    if kv not in ("fp32", "bf16", "fp16", "fp8", "int8"):
-        kv = "fp16"
-    parse_precision(kv, "kv_precision")
+    if kv_precision is None:  # derived from the weights: a KV format engines offer
+        kv = "fp16" if w.bits_per_weight < 16 or w.gguf else w.precision.value
+        if kv not in ("fp32", "bf16", "fp16", "fp8", "int8"):
+            kv = "fp16"
+    else:  # the user's value: checked, never replaced
+        try:
+            kv_bytes_per_element(kv_precision, "kv_precision")
+        except SpecError:
+            allowed = ", ".join(p.value for p in KV_PRECISIONS)
+            raise SpecError(
+                "kv_precision", f"'{kv_precision}' is not a KV-cache precision; allowed: {allowed}"
+            ) from None
+        kv = parse_precision(kv_precision, "kv_precision").precision.value
     if replicas < 1:
         raise SpecError("count", "must be >= 1")
     return Deployment(m, a, e, w, kv, tp, pp, replicas)
