@@ -6,7 +6,8 @@ Catalogs are arguments (the core reads no files): pass ``load_prices()`` and
 Lead time and shortfalls: an on-prem option whose ``bridge`` names a cloud or API
 option sends every request it cannot serve (all of them before service starts,
 and any hour above its capacity) to that option, whose costs are added under
-``bridge.*``. Without a bridge those requests are unserved: they are reported as
+``bridge.*``; the bridge bills only what it bridges (see
+:mod:`inferplan.tco.rented`, overflow role). Without a bridge those requests are unserved: they are reported as
 ``unserved_share`` with a warning, and cost per token counts served tokens only.
 """
 
@@ -48,10 +49,12 @@ def build_context(
     )
 
 
-def _rented(spec: CloudSpec | ApiSpec, ctx: EvalContext, demand: np.ndarray, at: str) -> Flows:
+def _rented(
+    spec: CloudSpec | ApiSpec, ctx: EvalContext, demand: np.ndarray, at: str, overflow: bool
+) -> Flows:
     if isinstance(spec, ApiSpec):
         return evaluate_api(spec, ctx, demand, at)
-    return evaluate_cloud(spec, ctx, demand, at)
+    return evaluate_cloud(spec, ctx, demand, at, overflow=overflow)
 
 
 def evaluate_options(
@@ -70,12 +73,14 @@ def evaluate_options(
             if opt.bridge is not None:
                 bridge = scenario.options[index[opt.bridge]]
                 assert isinstance(bridge, CloudSpec | ApiSpec) and flows.overflow_rps is not None
-                b = _rented(bridge, ctx, flows.overflow_rps, f"options[{index[opt.bridge]}]")
+                b = _rented(
+                    bridge, ctx, flows.overflow_rps, f"options[{index[opt.bridge]}]", True
+                )
                 flows.merge(b, "bridge.")
                 flows.overflow_rps = b.overflow_rps
                 flows.info["bridge"] = opt.bridge
         elif isinstance(opt, CloudSpec | ApiSpec):
-            flows = _rented(opt, ctx, demand, at)
+            flows = _rented(opt, ctx, demand, at, False)
         else:
             assert isinstance(opt, HybridSpec)
             base = scenario.options[index[opt.base]]
