@@ -19,13 +19,24 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from inferplan.specs.base import FrozenSpec
 from inferplan.specs.prices import PriceUnit
 
 
-class ServingSpec(FrozenSpec):
+MAX_USD = 1e9
+"""Upper limit of any single money input (USD): far above any real purchase, far below
+the float range, so that totals stay finite."""
+
+
+class FiniteSpec(FrozenSpec):
+    """A spec whose numbers must be finite: ``inf``, ``.inf``, ``nan`` and ``1e400`` are refused."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+class ServingSpec(FiniteSpec):
     """Throughput of one model replica at the SLO, until the performance model predicts it.
 
     output_tokens_per_s_per_replica: output tokens/s one replica sustains at the SLO.
@@ -34,12 +45,12 @@ class ServingSpec(FrozenSpec):
         policy, not a price); replicas(hour) = ceil(peak tok/s / (throughput x target)).
     """
 
-    output_tokens_per_s_per_replica: float | None = Field(default=None, gt=0)
+    output_tokens_per_s_per_replica: float | None = Field(default=None, gt=0, le=1e7)
     gpus_per_replica: int = Field(default=1, ge=1, le=576)
     target_utilisation: float = Field(default=0.8, gt=0, le=1)
 
 
-class ServerCapexSpec(FrozenSpec):
+class ServerCapexSpec(FiniteSpec):
     """What one server costs to buy and install, USD, and what it draws, W.
 
     Price: ``server_price_usd`` if given; else ``gpus_per_server x gpu_price_usd +
@@ -51,16 +62,16 @@ class ServerCapexSpec(FrozenSpec):
 
     catalog_id: str | None = None
     gpus_per_server: int | None = Field(default=None, ge=1, le=72)
-    server_price_usd: float | None = Field(default=None, ge=0)
-    gpu_price_usd: float | None = Field(default=None, ge=0)
-    chassis_usd: float = Field(default=0.0, ge=0)
-    cpus_usd: float = Field(default=0.0, ge=0)
-    memory_usd: float = Field(default=0.0, ge=0)
-    nics_usd: float = Field(default=0.0, ge=0)
-    networking_usd_per_server: float = Field(default=0.0, ge=0)
-    storage_usd_per_server: float = Field(default=0.0, ge=0)
-    installation_usd_per_server: float = Field(default=0.0, ge=0)
-    max_power_w: float | None = Field(default=None, gt=0)
+    server_price_usd: float | None = Field(default=None, ge=0, le=1e8)
+    gpu_price_usd: float | None = Field(default=None, ge=0, le=1e7)
+    chassis_usd: float = Field(default=0.0, ge=0, le=1e7)
+    cpus_usd: float = Field(default=0.0, ge=0, le=1e7)
+    memory_usd: float = Field(default=0.0, ge=0, le=1e7)
+    nics_usd: float = Field(default=0.0, ge=0, le=1e7)
+    networking_usd_per_server: float = Field(default=0.0, ge=0, le=1e7)
+    storage_usd_per_server: float = Field(default=0.0, ge=0, le=1e7)
+    installation_usd_per_server: float = Field(default=0.0, ge=0, le=1e7)
+    max_power_w: float | None = Field(default=None, gt=0, le=1e6)
     idle_power_share: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
@@ -75,7 +86,7 @@ class ServerCapexSpec(FrozenSpec):
         return self
 
 
-class MeteredFacilitySpec(FrozenSpec):
+class MeteredFacilitySpec(FiniteSpec):
     """Own data centre: electricity = IT kWh x PUE x USD/kWh, plus fixed costs.
 
     ``pue`` defaults to the region's ``default_pue``; ``electricity_usd_per_kwh`` to the
@@ -84,11 +95,11 @@ class MeteredFacilitySpec(FrozenSpec):
 
     kind: Literal["metered"] = "metered"
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
-    electricity_usd_per_kwh: float | None = Field(default=None, ge=0)
-    fixed_usd_per_month: float = Field(default=0.0, ge=0)
+    electricity_usd_per_kwh: float | None = Field(default=None, ge=0, le=10)
+    fixed_usd_per_month: float = Field(default=0.0, ge=0, le=MAX_USD)
 
 
-class ColocationFacilitySpec(FrozenSpec):
+class ColocationFacilitySpec(FiniteSpec):
     """Colocation: contracted kW (servers x max power) x USD per kW-month.
 
     With ``power_included`` true the rent covers electricity and none is charged
@@ -99,10 +110,10 @@ class ColocationFacilitySpec(FrozenSpec):
 
     kind: Literal["colocation"] = "colocation"
     power_included: bool
-    usd_per_kw_month: float | None = Field(default=None, ge=0)
+    usd_per_kw_month: float | None = Field(default=None, ge=0, le=1e5)
     catalog_id: str = "colocation-wholesale-na"
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
-    electricity_usd_per_kwh: float | None = Field(default=None, ge=0)
+    electricity_usd_per_kwh: float | None = Field(default=None, ge=0, le=10)
 
 
 class Financing(StrEnum):
@@ -111,7 +122,7 @@ class Financing(StrEnum):
     LEASE = "lease"
 
 
-class FinancingSpec(FrozenSpec):
+class FinancingSpec(FiniteSpec):
     """How hardware is paid for.
 
     cash: the price at purchase. loan: ``down_payment_share`` at purchase, the rest
@@ -148,23 +159,23 @@ class OnPremSpec(ServingSpec):
     name: str = Field(min_length=1)
     region: str | None = None
     capex: ServerCapexSpec
-    servers: int | None = Field(default=None, ge=1)
+    servers: int | None = Field(default=None, ge=1, le=1_000_000)
     facility: MeteredFacilitySpec | ColocationFacilitySpec | None = Field(
         default=None, discriminator="kind"
     )
     support_share_per_year: float | None = Field(default=None, ge=0, le=1)
-    licence_usd_per_gpu_year: float | None = Field(default=None, ge=0)
+    licence_usd_per_gpu_year: float | None = Field(default=None, ge=0, le=1e6)
     licence_id: str | None = None
-    staff_fte: float | None = Field(default=None, ge=0)
-    staff_usd_per_fte_year: float | None = Field(default=None, ge=0)
+    staff_fte: float | None = Field(default=None, ge=0, le=1e5)
+    staff_usd_per_fte_year: float | None = Field(default=None, ge=0, le=1e7)
     depreciation_years: float = Field(default=5.0, gt=0, le=15)
     residual_value_share: float | None = Field(default=None, ge=0, le=1)
     financing: FinancingSpec = FinancingSpec()
     lead_time_months: int = Field(default=0, ge=0, le=60)
     bridge: str | None = None
     refresh_after_years: int | None = Field(default=None, ge=1, le=14)
-    refresh_price_factor: float = Field(default=1.0, gt=0)
-    refresh_throughput_factor: float = Field(default=1.0, gt=0)
+    refresh_price_factor: float = Field(default=1.0, gt=0, le=10)
+    refresh_throughput_factor: float = Field(default=1.0, gt=0, le=100)
 
     @model_validator(mode="after")
     def _facility_matches(self) -> OnPremSpec:
@@ -209,21 +220,21 @@ class CloudSpec(ServingSpec):
     provider: str | None = None
     instance: str | None = None
     cloud_region: str | None = None
-    price_usd_per_hour: float | None = Field(default=None, ge=0)
+    price_usd_per_hour: float | None = Field(default=None, ge=0, le=1e5)
     price_unit: PriceUnit | None = None
     gpus_per_node: int | None = Field(default=None, ge=1, le=72)
     commitment: CloudCommitment = CloudCommitment.ON_DEMAND
     reserved_discount: float | None = Field(default=None, ge=0, lt=1)
-    spot_price_usd_per_hour: float | None = Field(default=None, ge=0)
+    spot_price_usd_per_hour: float | None = Field(default=None, ge=0, le=1e5)
     spot_interruption_overhead: float = Field(default=0.1, ge=0, le=1)
     autoscaling: bool = True
-    min_nodes: int = Field(default=1, ge=0)
-    nodes: int | None = Field(default=None, ge=1)
-    storage_usd_per_month: float = Field(default=0.0, ge=0)
-    egress_usd_per_gb: float = Field(default=0.0, ge=0)
-    egress_bytes_per_output_token: float = Field(default=4.0, gt=0)
+    min_nodes: int = Field(default=1, ge=0, le=1_000_000)
+    nodes: int | None = Field(default=None, ge=1, le=1_000_000)
+    storage_usd_per_month: float = Field(default=0.0, ge=0, le=MAX_USD)
+    egress_usd_per_gb: float = Field(default=0.0, ge=0, le=100)
+    egress_bytes_per_output_token: float = Field(default=4.0, gt=0, le=1e6)
     grid_region: str | None = None
-    node_max_power_w: float | None = Field(default=None, gt=0)
+    node_max_power_w: float | None = Field(default=None, gt=0, le=1e7)
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
 
     @model_validator(mode="after")
@@ -236,7 +247,7 @@ class CloudSpec(ServingSpec):
         return self
 
 
-class ApiSpec(FrozenSpec):
+class ApiSpec(FiniteSpec):
     """A hosted model API billed per token, USD per 1M tokens.
 
     Cost per request = (input x (1 - cached share) x input price + input x cached share
@@ -248,9 +259,9 @@ class ApiSpec(FrozenSpec):
     kind: Literal["api"] = "api"
     name: str = Field(min_length=1)
     catalog_id: str | None = None
-    input_usd_per_million: float | None = Field(default=None, ge=0)
-    output_usd_per_million: float | None = Field(default=None, ge=0)
-    cached_input_usd_per_million: float | None = Field(default=None, ge=0)
+    input_usd_per_million: float | None = Field(default=None, ge=0, le=1e4)
+    output_usd_per_million: float | None = Field(default=None, ge=0, le=1e4)
+    cached_input_usd_per_million: float | None = Field(default=None, ge=0, le=1e4)
     batch_share: float = Field(default=0.0, ge=0, le=1)
     batch_discount: float | None = Field(default=None, ge=0, lt=1)
     max_requests_per_minute: float | None = Field(default=None, gt=0)
@@ -267,7 +278,7 @@ class ApiSpec(FrozenSpec):
         return self
 
 
-class HybridSpec(FrozenSpec):
+class HybridSpec(FiniteSpec):
     """Base option sized for part of the load, overflow to a burst option.
 
     ``base`` names an on_prem, colocation or cloud option; ``burst`` a cloud or api
@@ -279,7 +290,7 @@ class HybridSpec(FrozenSpec):
     name: str = Field(min_length=1)
     base: str
     burst: str
-    base_servers: int | None = Field(default=None, ge=0)
+    base_servers: int | None = Field(default=None, ge=0, le=1_000_000)
     objective: Literal["npv", "nominal"] = "npv"
 
 
@@ -288,12 +299,14 @@ DeploymentOption = Annotated[
 ]
 
 __all__ = [
+    "MAX_USD",
     "RESERVED_TERM_MONTHS",
     "ApiSpec",
     "CloudCommitment",
     "CloudSpec",
     "ColocationFacilitySpec",
     "DeploymentOption",
+    "FiniteSpec",
     "Financing",
     "FinancingSpec",
     "HybridSpec",

@@ -7,7 +7,8 @@ Lead time and shortfalls: an on-prem option whose ``bridge`` names a cloud or AP
 option sends every request it cannot serve (all of them before service starts,
 and any hour above its capacity) to that option, whose costs are added under
 ``bridge.*``; the bridge bills only what it bridges (see
-:mod:`inferplan.tco.rented`, overflow role). Without a bridge those requests are unserved: they are reported as
+:mod:`inferplan.tco.rented`, overflow role). Without a bridge those requests are
+unserved: they are reported as
 ``unserved_share`` with a warning, and cost per token counts served tokens only.
 """
 
@@ -17,12 +18,14 @@ import numpy as np
 
 from inferplan.catalog.loader import Catalog
 from inferplan.catalog.prices import PriceCatalog, apply_price_overrides
+from inferplan.errors import SpecError
 from inferplan.specs.economics import ApiSpec, CloudSpec, HybridSpec, OnPremSpec
 from inferplan.specs.prices import RegionRecord
 from inferplan.specs.scenario import ScenarioSpec
 from inferplan.tco.cashflow import break_even_month, discount_factors, npv
 from inferplan.tco.context import EvalContext, Factors, Flows
 from inferplan.tco.hybrid import evaluate_hybrid
+from inferplan.tco.limits import check_finite, check_price_overrides
 from inferplan.tco.onprem import evaluate_on_prem
 from inferplan.tco.rented import evaluate_api, evaluate_cloud
 from inferplan.tco.results import OptionResult, TcoComparison
@@ -35,7 +38,8 @@ def build_context(
     regions: Catalog[RegionRecord],
     factors: Factors | None = None,
 ) -> EvalContext:
-    """Apply the scenario's price overrides and check its default region."""
+    """Apply the scenario's price overrides (within field limits) and check its region."""
+    check_price_overrides(scenario.price_overrides, {r.id: r.unit for r in prices.rates})
     prices, regions = apply_price_overrides(prices, regions, scenario.price_overrides)
     regions.get(scenario.region, "region")
     return EvalContext(
@@ -168,9 +172,20 @@ def compare_tco(
     >>> round(compare_tco(s, load_prices(), load_regions()).options[0].usd_per_million_tokens, 6)
     1.0
     """
+    if not scenario.options:
+        raise SpecError(
+            "options",
+            "tco needs deployment options (on_prem, colocation, cloud, api, hybrid); "
+            "this scenario lists only models: use `inferplan plan`, or add options",
+        )
     ctx = build_context(scenario, prices, regions, factors)
     flows = evaluate_options(scenario, ctx, hybrid_base)
     results = [summarise(o.name, o.kind, flows[o.name], ctx) for o in scenario.options]
+    for i, r in enumerate(results):
+        check_finite(
+            {"tco_nominal_usd": r.tco_nominal_usd, "npv_usd": r.npv_usd, **r.breakdown_usd},
+            f"options[{i}]",
+        )
     rate = ctx.finance.discount_rate * ctx.factors.discount_rate
     totals = {n: f.total for n, f in flows.items()}
     for r in results:
