@@ -8,8 +8,11 @@ option sends every request it cannot serve (all of them before service starts,
 and any hour above its capacity) to that option, whose costs are added under
 ``bridge.*``; the bridge bills only what it bridges (see
 :mod:`inferplan.tco.rented`, overflow role). Without a bridge those requests are
-unserved: they are reported as
-``unserved_share`` with a warning, and cost per token counts served tokens only.
+unserved (``unserved_share``). With ``finance.unserved_usd_per_million_tokens``
+set, their tokens are priced at that figure (category ``unserved``) and cost per
+token counts all demanded tokens; without it the option is reported but not
+ranked (``ranked: false``; never "cheapest"), and cost per token counts served
+tokens only.
 """
 
 from __future__ import annotations
@@ -61,6 +64,39 @@ def _rented(
     return evaluate_cloud(spec, ctx, demand, at, overflow=overflow)
 
 
+UNSERVED_TOLERANCE = 1e-9
+"""Unserved share below which an option counts as serving all the demand (float noise)."""
+
+
+def price_unserved(flows: Flows, demand: np.ndarray, ctx: EvalContext) -> None:
+    """Record the unserved share and, when the scenario prices it, its cost.
+
+    Cost of month m = unserved requests x (input + output tokens) / 1e6 x
+    ``finance.unserved_usd_per_million_tokens`` (today's value, not escalated),
+    booked under ``unserved``. Unpriced shortfalls leave the option unranked.
+    """
+    demand_req = float(requests_per_month(demand).sum())
+    over = flows.overflow_rps
+    lost = requests_per_month(over) if over is not None else flows.zeros()
+    unserved = float(lost.sum()) / demand_req if demand_req > 0 else 0.0
+    flows.info["unserved_share"] = unserved
+    price = ctx.finance.unserved_usd_per_million_tokens
+    flows.info["unserved_priced"] = price is not None
+    if unserved <= UNSERVED_TOLERANCE:
+        return
+    if price is not None:
+        flows.add("unserved", lost * ctx.tokens_per_request / 1e6 * price)
+        flows.warnings.append(
+            f"{unserved:.1%} of requests are not served (lead time or capacity); priced at "
+            f"{price:g} USD per 1M tokens (finance.unserved_usd_per_million_tokens)"
+        )
+    else:
+        flows.warnings.append(
+            f"{unserved:.1%} of requests are not served (lead time or capacity): not ranked; "
+            "set a bridge option, more capacity, or finance.unserved_usd_per_million_tokens"
+        )
+
+
 def evaluate_options(
     scenario: ScenarioSpec,
     ctx: EvalContext,
@@ -94,18 +130,7 @@ def evaluate_options(
             ats = (f"options[{index[opt.base]}]", f"options[{index[opt.burst]}]")
             fixed = (hybrid_base or {}).get(opt.name)
             flows = evaluate_hybrid(opt, base, burst, ctx, demand, ats, fixed)
-        demand_req = float(requests_per_month(demand).sum())
-        unserved = (
-            float(requests_per_month(flows.overflow_rps).sum()) / demand_req
-            if flows.overflow_rps is not None and demand_req > 0
-            else 0.0
-        )
-        flows.info["unserved_share"] = unserved
-        if unserved > 1e-9:
-            flows.warnings.append(
-                f"{unserved:.1%} of requests are not served (lead time or capacity); "
-                "set a bridge option or more capacity"
-            )
+        price_unserved(flows, demand, ctx)
         out[opt.name] = flows
     return out
 
@@ -122,19 +147,32 @@ def summarise(name: str, kind: str, flows: Flows, ctx: EvalContext) -> OptionRes
     total = flows.total
     req = flows.served_requests if flows.served_requests is not None else flows.zeros()
     tokens = float(req.sum()) * ctx.tokens_per_request
-    out_tokens = float(req.sum()) * ctx.out_tokens
-    disc_tokens = float(np.dot(req * ctx.tokens_per_request, discount_factors(ctx.months, rate)))
+    unserved_share = float(flows.info.get("unserved_share", 0.0))
+    priced = bool(flows.info.get("unserved_priced", False))
+    # per-token costs: over served tokens, or over all demanded tokens when the
+    # shortfall is priced (its cost is then part of the total)
+    per_req = req
+    if priced and flows.overflow_rps is not None:
+        per_req = req + requests_per_month(flows.overflow_rps)
+    per_tokens = float(per_req.sum()) * ctx.tokens_per_request
+    out_tokens = float(per_req.sum()) * ctx.out_tokens
+    disc_tokens = float(
+        np.dot(per_req * ctx.tokens_per_request, discount_factors(ctx.months, rate))
+    )
     nominal = float(total.sum())
     present = npv(total, rate)
     energy = float(flows.energy_kwh.sum()) if flows.energy_kwh is not None else None
     co2 = float(flows.co2_kg.sum()) if flows.co2_kg is not None else None
-    details = {k: v for k, v in flows.info.items() if k != "unserved_share"}
+    details = {
+        k: v for k, v in flows.info.items() if k not in ("unserved_share", "unserved_priced")
+    }
+    unserved_cost = flows.categories.get("unserved")
     return OptionResult(
         name=name,
         kind=kind,
         tco_nominal_usd=nominal,
         npv_usd=present,
-        usd_per_million_tokens=_per_million(nominal, tokens),
+        usd_per_million_tokens=_per_million(nominal, per_tokens),
         usd_per_million_output_tokens=_per_million(nominal, out_tokens),
         levelised_usd_per_million_tokens=_per_million(present, disc_tokens),
         monthly_cash_flows_usd=[float(x) for x in total],
@@ -143,7 +181,10 @@ def summarise(name: str, kind: str, flows: Flows, ctx: EvalContext) -> OptionRes
         },
         requests_served=float(req.sum()),
         tokens_served=tokens,
-        unserved_share=float(flows.info.get("unserved_share", 0.0)),
+        unserved_share=unserved_share,
+        served_share=1.0 - unserved_share,
+        unserved_cost_usd=float(unserved_cost.sum()) if unserved_cost is not None else 0.0,
+        ranked=unserved_share <= UNSERVED_TOLERANCE or priced,
         energy_kwh=energy,
         kwh_per_million_tokens=_per_million(energy, tokens),
         co2_kg=co2,
@@ -151,6 +192,12 @@ def summarise(name: str, kind: str, flows: Flows, ctx: EvalContext) -> OptionRes
         details=details,
         warnings=list(dict.fromkeys(flows.warnings)),
     )
+
+
+def _cheapest(results: list[OptionResult], key: str) -> str | None:
+    """Cheapest ranked option (one that serves all demand, or prices its shortfall)."""
+    ranked = [r for r in results if r.ranked]
+    return min(ranked, key=lambda r: float(getattr(r, key))).name if ranked else None
 
 
 def compare_tco(
@@ -199,9 +246,16 @@ def compare_tco(
         horizon_months=ctx.months,
         discount_rate=rate,
         options=results,
-        cheapest_by_npv=min(results, key=lambda r: r.npv_usd).name,
-        cheapest_by_nominal=min(results, key=lambda r: r.tco_nominal_usd).name,
+        cheapest_by_npv=_cheapest(results, "npv_usd"),
+        cheapest_by_nominal=_cheapest(results, "tco_nominal_usd"),
     )
 
 
-__all__ = ["build_context", "compare_tco", "evaluate_options", "summarise"]
+__all__ = [
+    "UNSERVED_TOLERANCE",
+    "build_context",
+    "compare_tco",
+    "evaluate_options",
+    "price_unserved",
+    "summarise",
+]

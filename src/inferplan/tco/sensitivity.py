@@ -125,10 +125,15 @@ def _draw(
     regions: Catalog[RegionRecord],
     split: dict[str, int],
     factors: Factors,
-) -> tuple[list[float], list[float]]:
-    """NPV and nominal TCO of every option (scenario order) under one draw of factors."""
+) -> tuple[list[float], list[float], list[float]]:
+    """Ranking NPV (inf when unranked), nominal TCO and NPV of every option (scenario order) under one draw of factors."""
     r = compare_tco(scenario, prices, regions, factors, hybrid_base=split)
-    return [o.npv_usd for o in r.options], [o.tco_nominal_usd for o in r.options]
+    # an unranked option (unpriced shortfall) cannot be the cheapest: +inf for argmin
+    return (
+        [o.npv_usd if o.ranked else np.inf for o in r.options],
+        [o.tco_nominal_usd for o in r.options],
+        [o.npv_usd for o in r.options],
+    )
 
 
 def monte_carlo(
@@ -163,9 +168,11 @@ def monte_carlo(
     draws_f = [replace(Factors(), **{k: float(v[d]) for k, v in samples.items()}) for d in range(n)]
     ex = executor or InProcessExecutor()
     evaluated = ex.map(partial(_draw, scenario, prices, regions, split), draws_f)
-    npvs = np.array([e[0] for e in evaluated], dtype=float).reshape(n, len(names))
+    ranking = np.array([e[0] for e in evaluated], dtype=float).reshape(n, len(names))
     nominals = np.array([e[1] for e in evaluated], dtype=float).reshape(n, len(names))
-    wins = np.bincount(npvs.argmin(axis=1), minlength=len(names)) / n
+    npvs = np.array([e[2] for e in evaluated], dtype=float).reshape(n, len(names))
+    some = np.isfinite(ranking).any(axis=1)
+    wins = np.bincount(ranking[some].argmin(axis=1), minlength=len(names)) / n
     dist = {}
     for j, name in enumerate(names):
         p = np.percentile(npvs[:, j], [10, 50, 90])
