@@ -126,7 +126,8 @@ def _draw(
     split: dict[str, int],
     factors: Factors,
 ) -> tuple[list[float], list[float], list[float]]:
-    """Ranking NPV (inf when unranked), nominal TCO and NPV of every option (scenario order) under one draw of factors."""
+    """Ranking NPV (inf when unranked), nominal TCO and NPV of every option
+    (scenario order) under one draw of factors."""
     r = compare_tco(scenario, prices, regions, factors, hybrid_base=split)
     # an unranked option (unpriced shortfall) cannot be the cheapest: +inf for argmin
     return (
