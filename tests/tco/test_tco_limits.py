@@ -14,7 +14,6 @@ from inferplan.errors import SpecError
 from inferplan.scenario_io import parse_scenario
 from inferplan.tco import compare_tco
 
-
 CAPEX = "options[0].capex"
 ELEC = "price_overrides.us-avg.electricity_usd_per_kwh"
 

@@ -24,7 +24,6 @@ from pydantic import ConfigDict, Field, model_validator
 from inferplan.specs.base import FrozenSpec
 from inferplan.specs.prices import PriceUnit
 
-
 MAX_USD = 1e9
 """Upper limit of any single money input (USD): far above any real purchase, far below
 the float range, so that totals stay finite."""
@@ -58,6 +57,10 @@ class ServerCapexSpec(FiniteSpec):
     the ``catalog_id`` server row. Networking and storage shares are added per
     server; installation is a one-off per server, paid in cash and never resold.
     ``idle_power_share`` defaults to the ``server-idle-power-share`` rates row.
+    ``load_power_w`` is the server's draw at full serving load (measured or the vendor's
+    typical figure); it defaults to the finance row ``load-power-<catalog_id>``, else
+    ``max_power_w``. Draw at load L = load_power x (idle share + (1 - idle share) x L);
+    ``max_power_w`` (PSU rating) sizes contracted facility kW.
     """
 
     catalog_id: str | None = None
@@ -73,6 +76,7 @@ class ServerCapexSpec(FiniteSpec):
     installation_usd_per_server: float = Field(default=0.0, ge=0, le=1e7)
     max_power_w: float | None = Field(default=None, gt=0, le=1e6)
     idle_power_share: float | None = Field(default=None, ge=0, le=1)
+    load_power_w: float | None = Field(default=None, gt=0, le=1e6)
 
     @model_validator(mode="after")
     def _priced(self) -> ServerCapexSpec:
@@ -87,13 +91,27 @@ class ServerCapexSpec(FiniteSpec):
 
 
 class MeteredFacilitySpec(FiniteSpec):
-    """Own data centre: electricity = IT kWh x PUE x USD/kWh, plus fixed costs.
+    """Own data centre: electricity = IT kWh x PUE x USD/kWh, plus the facility's capacity.
 
     ``pue`` defaults to the region's ``default_pue``; ``electricity_usd_per_kwh`` to the
-    region's price (regions catalog).
+    region's price (regions catalog). Space, power and cooling capacity for the
+    servers' contracted kW (servers x ``max_power_w``), per ``capacity_cost``:
+
+    * ``rent`` (default): ``usd_per_kw_month`` per installed kW, default the
+      ``colocation-wholesale-na`` rates row -- what the same capacity rents for, the
+      opportunity cost of space you own;
+    * ``capex``: build ``capex_usd_per_kw`` (default finance row
+      ``dc-construction-usd-per-kw``) for the horizon's peak kW at month 0; its
+      straight-line book value over ``life_years`` (default ``dc-facility-life-years``)
+      comes back at the end of the horizon;
+    * ``sunk``: capacity already paid for and otherwise idle: no charge.
     """
 
     kind: Literal["metered"] = "metered"
+    capacity_cost: Literal["rent", "capex", "sunk"] = "rent"
+    usd_per_kw_month: float | None = Field(default=None, ge=0, le=1e5)
+    capex_usd_per_kw: float | None = Field(default=None, ge=0, le=1e6)
+    life_years: float | None = Field(default=None, gt=0, le=100)
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
     electricity_usd_per_kwh: float | None = Field(default=None, ge=0, le=10)
     fixed_usd_per_month: float = Field(default=0.0, ge=0, le=MAX_USD)
@@ -146,8 +164,17 @@ class OnPremSpec(ServingSpec):
     opex (power, facility, support, licences, staff) start after
     ``lead_time_months``; traffic in the lead months (and any hour the fleet is
     short) goes to ``bridge`` (a cloud or api option by name) or is unserved.
-    Residual: at each sale, ``residual_value_share`` x purchase price if given,
-    else the straight-line book value over ``depreciation_years``.
+    Residual: at each sale, ``residual_value_share`` x purchase price if given; else
+    (1 - ``residual_decline_per_year``)^(age in years) if given (market value by
+    age); else the straight-line book value over ``depreciation_years``.
+    ``purchase``: ``upfront`` buys the fleet for the horizon's peak at month 0;
+    ``staged`` buys each year's extra servers as growth needs them, ordered
+    ``lead_time_months`` ahead (never before month 0), all sold at the end.
+    Staff: ``staff_fte`` (fixed) + servers in service / ``staff_servers_per_fte``.
+    ``spare_share``: spare servers ceil(n x share) bought with each purchase (no
+    power or capacity; supported, insured, resold). ``insurance_share_per_year`` and
+    ``failure_replacement_share_per_year``: shares of the hardware value a year;
+    ``decommissioning_usd_per_server``: paid at each sale per server.
     ``refresh_after_years``: sell and re-buy at that anniversary; the new fleet
     costs ``refresh_price_factor`` x the escalated price and delivers
     ``refresh_throughput_factor`` x the throughput per replica.
@@ -168,8 +195,15 @@ class OnPremSpec(ServingSpec):
     licence_id: str | None = None
     staff_fte: float | None = Field(default=None, ge=0, le=1e5)
     staff_usd_per_fte_year: float | None = Field(default=None, ge=0, le=1e7)
+    staff_servers_per_fte: float | None = Field(default=None, gt=0, le=1e6)
+    spare_share: float = Field(default=0.0, ge=0, le=1)
+    insurance_share_per_year: float = Field(default=0.0, ge=0, le=1)
+    failure_replacement_share_per_year: float = Field(default=0.0, ge=0, le=1)
+    decommissioning_usd_per_server: float = Field(default=0.0, ge=0, le=1e6)
     depreciation_years: float = Field(default=5.0, gt=0, le=15)
     residual_value_share: float | None = Field(default=None, ge=0, le=1)
+    residual_decline_per_year: float | None = Field(default=None, ge=0, lt=1)
+    purchase: Literal["upfront", "staged"] = "upfront"
     financing: FinancingSpec = FinancingSpec()
     lead_time_months: int = Field(default=0, ge=0, le=60)
     bridge: str | None = None
@@ -179,6 +213,10 @@ class OnPremSpec(ServingSpec):
 
     @model_validator(mode="after")
     def _facility_matches(self) -> OnPremSpec:
+        if self.purchase == "staged" and self.refresh_after_years is not None:
+            raise ValueError("purchase: staged purchases cannot be combined with a refresh")
+        if self.purchase == "staged" and self.servers is not None:
+            raise ValueError("purchase: staged purchases size the fleet; leave servers unset")
         if self.kind == "colocation" and not isinstance(self.facility, ColocationFacilitySpec):
             raise ValueError(
                 "facility: a colocation option needs facility: {kind: colocation, "
@@ -212,6 +250,9 @@ class CloudSpec(ServingSpec):
     Autoscaling (on demand and spot): nodes(hour) = max(min_nodes, needed).
     Energy is estimated when a node power is known (``node_max_power_w`` or the
     row's ``power_reference``), with ``pue`` (default ``pue-hyperscale``).
+    Staff: ``staff_fte`` (default finance row ``mlops-fte-rented``) x
+    ``staff_usd_per_fte_year`` (default ``staff-loaded-cost``) run the serving stack;
+    not charged when the option only carries another option's overflow.
     """
 
     kind: Literal["cloud"] = "cloud"
@@ -236,6 +277,8 @@ class CloudSpec(ServingSpec):
     grid_region: str | None = None
     node_max_power_w: float | None = Field(default=None, gt=0, le=1e7)
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
+    staff_fte: float | None = Field(default=None, ge=0, le=1e5)
+    staff_usd_per_fte_year: float | None = Field(default=None, ge=0, le=1e7)
 
     @model_validator(mode="after")
     def _priced(self) -> CloudSpec:
@@ -306,9 +349,9 @@ __all__ = [
     "CloudSpec",
     "ColocationFacilitySpec",
     "DeploymentOption",
-    "FiniteSpec",
     "Financing",
     "FinancingSpec",
+    "FiniteSpec",
     "HybridSpec",
     "MeteredFacilitySpec",
     "OnPremSpec",

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from inferplan.catalog.finance import load_finance
 from inferplan.catalog.loader import Catalog
 from inferplan.catalog.prices import PriceCatalog, apply_price_overrides
 from inferplan.errors import SpecError
 from inferplan.specs.economics import ApiSpec, CloudSpec, HybridSpec, OnPremSpec
-from inferplan.specs.prices import RegionRecord
+from inferplan.specs.prices import RateRecord, RegionRecord
 from inferplan.specs.scenario import ScenarioSpec
 from inferplan.tco.cashflow import break_even_month, discount_factors, npv
 from inferplan.tco.context import EvalContext, Factors, Flows
@@ -40,8 +41,13 @@ def build_context(
     prices: PriceCatalog,
     regions: Catalog[RegionRecord],
     factors: Factors | None = None,
+    finance_rates: Catalog[RateRecord] | None = None,
 ) -> EvalContext:
-    """Apply the scenario's price overrides (within field limits) and check its region."""
+    """Apply the scenario's price overrides (within field limits) and check its region.
+
+    ``finance_rates``: the finance defaults (:func:`inferplan.catalog.finance.load_finance`);
+    None takes the shipped ones.
+    """
     check_price_overrides(scenario.price_overrides, {r.id: r.unit for r in prices.rates})
     prices, regions = apply_price_overrides(prices, regions, scenario.price_overrides)
     regions.get(scenario.region, "region")
@@ -53,6 +59,7 @@ def build_context(
         regions=regions,
         default_region=scenario.region,
         factors=factors or Factors(),
+        finance_rates=finance_rates if finance_rates is not None else load_finance(),
     )
 
 
@@ -113,9 +120,7 @@ def evaluate_options(
             if opt.bridge is not None:
                 bridge = scenario.options[index[opt.bridge]]
                 assert isinstance(bridge, CloudSpec | ApiSpec) and flows.overflow_rps is not None
-                b = _rented(
-                    bridge, ctx, flows.overflow_rps, f"options[{index[opt.bridge]}]", True
-                )
+                b = _rented(bridge, ctx, flows.overflow_rps, f"options[{index[opt.bridge]}]", True)
                 flows.merge(b, "bridge.")
                 flows.overflow_rps = b.overflow_rps
                 flows.info["bridge"] = opt.bridge

@@ -54,7 +54,7 @@ def full_base_size(
     """Servers (or nodes) the base needs to serve the whole peak alone."""
     flows = _base(spec, ctx, demand, at, None)
     if isinstance(spec, OnPremSpec):
-        return int(max(flows.info["servers"]))
+        return int(flows.info["peak_servers"])
     return int(flows.info["peak_nodes"])
 
 

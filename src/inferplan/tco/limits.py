@@ -76,9 +76,7 @@ def check_finite(values: dict[str, float], where: str) -> None:
     """Raise if any reported figure is NaN or infinite (inputs too large for float maths)."""
     for name, v in values.items():
         if not math.isfinite(v):
-            raise SpecError(
-                where, f"{name} is not a finite number: a price or volume is too large"
-            )
+            raise SpecError(where, f"{name} is not a finite number: a price or volume is too large")
 
 
 __all__ = ["RATE_LIMITS_BY_UNIT", "check_finite", "check_price_overrides"]

@@ -7,6 +7,8 @@ spot autoscale to max(min_nodes, needed); a fixed ``nodes`` (or autoscaling off)
 keeps the peak fleet all month. Reserved terms are billed 24/7 for the fleet
 sized to the peak of the term; months after the last whole term are on demand.
 Storage is a monthly fee; egress = output tokens x bytes per token / 1e9 x USD/GB.
+Staff running the serving stack on rented nodes: ``staff_fte`` x loaded cost / 12
+a month (default finance row ``mlops-fte-rented``), escalated with ``staff``.
 
 Overflow role (a bridge behind an on-prem option, or the burst part of a hybrid):
 the option bills only what it carries. Autoscaled nodes follow the overflow with
@@ -199,6 +201,16 @@ def evaluate_cloud(
     on = active.astype(float)
     if spec.storage_usd_per_month:
         flows.add("storage", on * spec.storage_usd_per_month * cloud_idx)
+    if not overflow:
+        fte = spec.staff_fte
+        if fte is None:
+            fte = ctx.finance_rate("mlops-fte-rented", f"{at}.staff_fte")
+        salary = spec.staff_usd_per_fte_year
+        if salary is None:
+            salary = ctx.prices.rate("staff-loaded-cost")
+        if fte:
+            staff = on * fte * salary * f.staff_cost / 12.0 * ctx.index("staff")
+            flows.add("staff", staff)
     served_req = requests_per_month(served)
     if spec.egress_usd_per_gb:
         gb = served_req * out_mean * spec.egress_bytes_per_output_token / 1e9
