@@ -7,9 +7,10 @@ source and date. Nothing is read at import time.
 from __future__ import annotations
 
 from inferplan.catalog.loader import Catalog, cached_catalog
-from inferplan.specs.prices import RateRecord
+from inferplan.specs.prices import RateRecord, UncertaintyRecord
 
 FINANCE_FILE = "finance.yaml"
+FINANCE_UNCERTAINTY_FILE = "finance_uncertainty.yaml"
 
 
 def load_finance() -> Catalog[RateRecord]:
@@ -17,4 +18,9 @@ def load_finance() -> Catalog[RateRecord]:
     return cached_catalog("finance", FINANCE_FILE, RateRecord)
 
 
-__all__ = ["FINANCE_FILE", "load_finance"]
+def load_finance_uncertainty() -> Catalog[UncertaintyRecord]:
+    """Monte Carlo ranges that take precedence over the price catalog's own rows."""
+    return cached_catalog("finance-uncertainty", FINANCE_UNCERTAINTY_FILE, UncertaintyRecord)
+
+
+__all__ = ["FINANCE_FILE", "FINANCE_UNCERTAINTY_FILE", "load_finance", "load_finance_uncertainty"]

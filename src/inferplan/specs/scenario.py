@@ -165,17 +165,47 @@ class RangeSpec(FiniteSpec):
         return self
 
 
+class CorrelationSpec(FiniteSpec):
+    """Factors whose draws move together: every pair among ``factors`` has rank
+    correlation about ``rho`` (Gaussian copula correlation)."""
+
+    factors: list[FactorName] = Field(min_length=2)
+    rho: float = Field(ge=-0.99, le=0.99)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CorrelationSpec:
+        if len(set(self.factors)) != len(self.factors):
+            raise ValueError("factors: each factor once")
+        return self
+
+
 class UncertaintySpec(FiniteSpec):
     """Ranges for the tornado and the Monte Carlo (seeded, triangular with mode 1).
 
-    A factor without a range here takes the catalog ``uncertainty`` row for it, or
-    +/- ``tornado_step`` in the tornado and stays at 1.0 in the Monte Carlo.
+    A factor without a range here takes the finance or price catalog ``uncertainty``
+    row for it, or +/- ``tornado_step`` (the tornado and the Monte Carlo use the same
+    ranges; the discount rate is drawn only when given a range). ``correlations``
+    make prices that move together draw together.
     """
 
     draws: int = Field(default=500, ge=1, le=100_000)
     seed: int = 0
     tornado_step: float = Field(default=0.2, gt=0, lt=1)
     ranges: dict[FactorName, RangeSpec] = Field(default_factory=dict)
+    correlations: list[CorrelationSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _pairs_once(self) -> UncertaintySpec:
+        seen: set[frozenset[str]] = set()
+        for i, c in enumerate(self.correlations):
+            for a in c.factors:
+                for b in c.factors:
+                    pair = frozenset((a, b))
+                    if a < b and pair in seen:
+                        raise ValueError(f"correlations[{i}]: pair {a}/{b} is given twice")
+                    if a < b:
+                        seen.add(pair)
+        return self
 
 
 class ScenarioSpec(FiniteSpec):
@@ -239,6 +269,7 @@ class ScenarioSpec(FiniteSpec):
 
 
 __all__ = [
+    "CorrelationSpec",
     "EscalationSpec",
     "FactorName",
     "FinanceSpec",

@@ -96,11 +96,14 @@ class OptionDistribution(BaseModel):
 
 
 class MonteCarloResult(BaseModel):
-    """Seeded Monte Carlo over the factor ranges (triangular, mode 1.0)."""
+    """Seeded Monte Carlo over the factor ranges (triangular, mode 1.0, Gaussian copula
+    for correlated factors)."""
 
     draws: int
     seed: int
     ranges: dict[str, tuple[float, float]]
+    range_sources: dict[str, str] = Field(default_factory=dict)
+    correlations: list[dict[str, Any]] = Field(default_factory=list)
     options: dict[str, OptionDistribution]
 
 
