@@ -107,3 +107,30 @@ def test_errors_are_one_line_exit_2(
     out = res.output.strip()
     assert needle in out
     assert "Traceback" not in out and len(out.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("mutate", "needle"),
+    [
+        (lambda r: r["options"][0]["capex"].update(server_price_usd=".inf"), "server_price_usd"),
+        (lambda r: r["workload"].update(requests_per_day=1e300), "workload.requests_per_day"),
+        (
+            lambda r: r.update(price_overrides={"support-share": {"value": 50}}),
+            "price_overrides.support-share.value",
+        ),
+        (lambda r: (r.pop("options"), r.update(models=["llama-3.1-8b"])), "inferplan plan"),
+    ],
+)
+def test_absurd_money_and_missing_options_exit_2(
+    app: typer.Typer, tmp_path: Path, mutate, needle: str
+) -> None:
+    raw = make_raw([dict(ON_PREM, support_share_per_year=None), CLOUD, API])
+    mutate(raw)
+    p = tmp_path / "bad.yaml"
+    p.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    res = runner.invoke(app, ["tco", str(p), "--json"])
+    assert res.exit_code == 2, res.output
+    out = res.output.strip()
+    assert needle in out
+    assert "Traceback" not in out and len(out.splitlines()) == 1
+    assert "NaN" not in out and "Infinity" not in out

@@ -26,7 +26,13 @@ ON_PREM: dict[str, Any] = {
         "max_power_w": 10_000,
         "idle_power_share": 0.5,
     },
-    "facility": {"kind": "metered", "pue": 1.5, "electricity_usd_per_kwh": 0.10},
+    # capacity already paid for: no facility charge (priced in test_tco_costs.py)
+    "facility": {
+        "kind": "metered",
+        "pue": 1.5,
+        "electricity_usd_per_kwh": 0.10,
+        "capacity_cost": "sunk",
+    },
     "support_share_per_year": 0.12,
     "staff_fte": 0.5,
     "staff_usd_per_fte_year": 120_000,
@@ -42,6 +48,7 @@ CLOUD: dict[str, Any] = {
     "output_tokens_per_s_per_replica": 1000,
     "gpus_per_replica": 2,
     "target_utilisation": 0.625,
+    "staff_fte": 0,  # no MLOps staff (priced in test_tco_costs.py)
 }
 
 API: dict[str, Any] = {

@@ -37,11 +37,11 @@ def _summary_table(res: TcoComparison) -> Table:
         "levelised $/1M",
         "kWh/1M tok",
         "kg CO2/1M tok",
-        "unserved",
+        "served",
     ):
         t.add_column(col, justify="left" if col in ("option", "kind") else "right")
     for o in res.options:
-        mark = " *" if o.name == res.cheapest_by_npv else ""
+        mark = " *" if o.name == res.cheapest_by_npv else ("" if o.ranked else " (not ranked)")
         t.add_row(
             o.name + mark,
             o.kind,
@@ -51,7 +51,7 @@ def _summary_table(res: TcoComparison) -> Table:
             _num(o.levelised_usd_per_million_tokens),
             _num(o.kwh_per_million_tokens),
             _num(o.kg_co2_per_million_tokens),
-            f"{o.unserved_share:.1%}",
+            f"{o.served_share:.1%}",
         )
     return t
 
@@ -114,8 +114,8 @@ def _tornado_table(bars: list[TornadoBar], limit: int = 8) -> Table:
             f"x{b.low:g}..x{b.high:g}",
             b.range_source,
             _usd(b.swing_usd),
-            b.cheapest_low,
-            b.cheapest_high,
+            b.cheapest_low or "-",
+            b.cheapest_high or "-",
         )
     return t
 
@@ -169,8 +169,8 @@ def register(app: typer.Typer) -> None:
         console.print(f"[bold]{res.scenario}[/]  {spec.description}".rstrip())
         console.print(_summary_table(res))
         console.print(
-            f"Cheapest by NPV: [bold]{res.cheapest_by_npv}[/]; "
-            f"by nominal TCO: [bold]{res.cheapest_by_nominal}[/]"
+            f"Cheapest by NPV: [bold]{escape(res.cheapest_by_npv or 'none ranked')}[/]; "
+            f"by nominal TCO: [bold]{escape(res.cheapest_by_nominal or 'none ranked')}[/]"
         )
         console.print(_breakdown_table(res))
         console.print(_cashflow_table(res, monthly))

@@ -19,13 +19,23 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from inferplan.specs.base import FrozenSpec
 from inferplan.specs.prices import PriceUnit
 
+MAX_USD = 1e9
+"""Upper limit of any single money input (USD): far above any real purchase, far below
+the float range, so that totals stay finite."""
 
-class ServingSpec(FrozenSpec):
+
+class FiniteSpec(FrozenSpec):
+    """A spec whose numbers must be finite: ``inf``, ``.inf``, ``nan`` and ``1e400`` are refused."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+class ServingSpec(FiniteSpec):
     """Throughput of one model replica at the SLO, until the performance model predicts it.
 
     output_tokens_per_s_per_replica: output tokens/s one replica sustains at the SLO.
@@ -34,12 +44,12 @@ class ServingSpec(FrozenSpec):
         policy, not a price); replicas(hour) = ceil(peak tok/s / (throughput x target)).
     """
 
-    output_tokens_per_s_per_replica: float | None = Field(default=None, gt=0)
+    output_tokens_per_s_per_replica: float | None = Field(default=None, gt=0, le=1e7)
     gpus_per_replica: int = Field(default=1, ge=1, le=576)
     target_utilisation: float = Field(default=0.8, gt=0, le=1)
 
 
-class ServerCapexSpec(FrozenSpec):
+class ServerCapexSpec(FiniteSpec):
     """What one server costs to buy and install, USD, and what it draws, W.
 
     Price: ``server_price_usd`` if given; else ``gpus_per_server x gpu_price_usd +
@@ -47,21 +57,26 @@ class ServerCapexSpec(FrozenSpec):
     the ``catalog_id`` server row. Networking and storage shares are added per
     server; installation is a one-off per server, paid in cash and never resold.
     ``idle_power_share`` defaults to the ``server-idle-power-share`` rates row.
+    ``load_power_w`` is the server's draw at full serving load (measured or the vendor's
+    typical figure); it defaults to the finance row ``load-power-<catalog_id>``, else
+    ``max_power_w``. Draw at load L = load_power x (idle share + (1 - idle share) x L);
+    ``max_power_w`` (PSU rating) sizes contracted facility kW.
     """
 
     catalog_id: str | None = None
     gpus_per_server: int | None = Field(default=None, ge=1, le=72)
-    server_price_usd: float | None = Field(default=None, ge=0)
-    gpu_price_usd: float | None = Field(default=None, ge=0)
-    chassis_usd: float = Field(default=0.0, ge=0)
-    cpus_usd: float = Field(default=0.0, ge=0)
-    memory_usd: float = Field(default=0.0, ge=0)
-    nics_usd: float = Field(default=0.0, ge=0)
-    networking_usd_per_server: float = Field(default=0.0, ge=0)
-    storage_usd_per_server: float = Field(default=0.0, ge=0)
-    installation_usd_per_server: float = Field(default=0.0, ge=0)
-    max_power_w: float | None = Field(default=None, gt=0)
+    server_price_usd: float | None = Field(default=None, ge=0, le=1e8)
+    gpu_price_usd: float | None = Field(default=None, ge=0, le=1e7)
+    chassis_usd: float = Field(default=0.0, ge=0, le=1e7)
+    cpus_usd: float = Field(default=0.0, ge=0, le=1e7)
+    memory_usd: float = Field(default=0.0, ge=0, le=1e7)
+    nics_usd: float = Field(default=0.0, ge=0, le=1e7)
+    networking_usd_per_server: float = Field(default=0.0, ge=0, le=1e7)
+    storage_usd_per_server: float = Field(default=0.0, ge=0, le=1e7)
+    installation_usd_per_server: float = Field(default=0.0, ge=0, le=1e7)
+    max_power_w: float | None = Field(default=None, gt=0, le=1e6)
     idle_power_share: float | None = Field(default=None, ge=0, le=1)
+    load_power_w: float | None = Field(default=None, gt=0, le=1e6)
 
     @model_validator(mode="after")
     def _priced(self) -> ServerCapexSpec:
@@ -75,20 +90,34 @@ class ServerCapexSpec(FrozenSpec):
         return self
 
 
-class MeteredFacilitySpec(FrozenSpec):
-    """Own data centre: electricity = IT kWh x PUE x USD/kWh, plus fixed costs.
+class MeteredFacilitySpec(FiniteSpec):
+    """Own data centre: electricity = IT kWh x PUE x USD/kWh, plus the facility's capacity.
 
     ``pue`` defaults to the region's ``default_pue``; ``electricity_usd_per_kwh`` to the
-    region's price (regions catalog).
+    region's price (regions catalog). Space, power and cooling capacity for the
+    servers' contracted kW (servers x ``max_power_w``), per ``capacity_cost``:
+
+    * ``rent`` (default): ``usd_per_kw_month`` per installed kW, default the
+      ``colocation-wholesale-na`` rates row -- what the same capacity rents for, the
+      opportunity cost of space you own;
+    * ``capex``: build ``capex_usd_per_kw`` (default finance row
+      ``dc-construction-usd-per-kw``) for the horizon's peak kW at month 0; its
+      straight-line book value over ``life_years`` (default ``dc-facility-life-years``)
+      comes back at the end of the horizon;
+    * ``sunk``: capacity already paid for and otherwise idle: no charge.
     """
 
     kind: Literal["metered"] = "metered"
+    capacity_cost: Literal["rent", "capex", "sunk"] = "rent"
+    usd_per_kw_month: float | None = Field(default=None, ge=0, le=1e5)
+    capex_usd_per_kw: float | None = Field(default=None, ge=0, le=1e6)
+    life_years: float | None = Field(default=None, gt=0, le=100)
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
-    electricity_usd_per_kwh: float | None = Field(default=None, ge=0)
-    fixed_usd_per_month: float = Field(default=0.0, ge=0)
+    electricity_usd_per_kwh: float | None = Field(default=None, ge=0, le=10)
+    fixed_usd_per_month: float = Field(default=0.0, ge=0, le=MAX_USD)
 
 
-class ColocationFacilitySpec(FrozenSpec):
+class ColocationFacilitySpec(FiniteSpec):
     """Colocation: contracted kW (servers x max power) x USD per kW-month.
 
     With ``power_included`` true the rent covers electricity and none is charged
@@ -99,10 +128,10 @@ class ColocationFacilitySpec(FrozenSpec):
 
     kind: Literal["colocation"] = "colocation"
     power_included: bool
-    usd_per_kw_month: float | None = Field(default=None, ge=0)
+    usd_per_kw_month: float | None = Field(default=None, ge=0, le=1e5)
     catalog_id: str = "colocation-wholesale-na"
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
-    electricity_usd_per_kwh: float | None = Field(default=None, ge=0)
+    electricity_usd_per_kwh: float | None = Field(default=None, ge=0, le=10)
 
 
 class Financing(StrEnum):
@@ -111,7 +140,7 @@ class Financing(StrEnum):
     LEASE = "lease"
 
 
-class FinancingSpec(FrozenSpec):
+class FinancingSpec(FiniteSpec):
     """How hardware is paid for.
 
     cash: the price at purchase. loan: ``down_payment_share`` at purchase, the rest
@@ -135,8 +164,17 @@ class OnPremSpec(ServingSpec):
     opex (power, facility, support, licences, staff) start after
     ``lead_time_months``; traffic in the lead months (and any hour the fleet is
     short) goes to ``bridge`` (a cloud or api option by name) or is unserved.
-    Residual: at each sale, ``residual_value_share`` x purchase price if given,
-    else the straight-line book value over ``depreciation_years``.
+    Residual: at each sale, ``residual_value_share`` x purchase price if given; else
+    (1 - ``residual_decline_per_year``)^(age in years) if given (market value by
+    age); else the straight-line book value over ``depreciation_years``.
+    ``purchase``: ``upfront`` buys the fleet for the horizon's peak at month 0;
+    ``staged`` buys each year's extra servers as growth needs them, ordered
+    ``lead_time_months`` ahead (never before month 0), all sold at the end.
+    Staff: ``staff_fte`` (fixed) + servers in service / ``staff_servers_per_fte``.
+    ``spare_share``: spare servers ceil(n x share) bought with each purchase (no
+    power or capacity; supported, insured, resold). ``insurance_share_per_year`` and
+    ``failure_replacement_share_per_year``: shares of the hardware value a year;
+    ``decommissioning_usd_per_server``: paid at each sale per server.
     ``refresh_after_years``: sell and re-buy at that anniversary; the new fleet
     costs ``refresh_price_factor`` x the escalated price and delivers
     ``refresh_throughput_factor`` x the throughput per replica.
@@ -148,26 +186,37 @@ class OnPremSpec(ServingSpec):
     name: str = Field(min_length=1)
     region: str | None = None
     capex: ServerCapexSpec
-    servers: int | None = Field(default=None, ge=1)
+    servers: int | None = Field(default=None, ge=1, le=1_000_000)
     facility: MeteredFacilitySpec | ColocationFacilitySpec | None = Field(
         default=None, discriminator="kind"
     )
     support_share_per_year: float | None = Field(default=None, ge=0, le=1)
-    licence_usd_per_gpu_year: float | None = Field(default=None, ge=0)
+    licence_usd_per_gpu_year: float | None = Field(default=None, ge=0, le=1e6)
     licence_id: str | None = None
-    staff_fte: float | None = Field(default=None, ge=0)
-    staff_usd_per_fte_year: float | None = Field(default=None, ge=0)
+    staff_fte: float | None = Field(default=None, ge=0, le=1e5)
+    staff_usd_per_fte_year: float | None = Field(default=None, ge=0, le=1e7)
+    staff_servers_per_fte: float | None = Field(default=None, gt=0, le=1e6)
+    spare_share: float = Field(default=0.0, ge=0, le=1)
+    insurance_share_per_year: float = Field(default=0.0, ge=0, le=1)
+    failure_replacement_share_per_year: float = Field(default=0.0, ge=0, le=1)
+    decommissioning_usd_per_server: float = Field(default=0.0, ge=0, le=1e6)
     depreciation_years: float = Field(default=5.0, gt=0, le=15)
     residual_value_share: float | None = Field(default=None, ge=0, le=1)
+    residual_decline_per_year: float | None = Field(default=None, ge=0, lt=1)
+    purchase: Literal["upfront", "staged"] = "upfront"
     financing: FinancingSpec = FinancingSpec()
     lead_time_months: int = Field(default=0, ge=0, le=60)
     bridge: str | None = None
     refresh_after_years: int | None = Field(default=None, ge=1, le=14)
-    refresh_price_factor: float = Field(default=1.0, gt=0)
-    refresh_throughput_factor: float = Field(default=1.0, gt=0)
+    refresh_price_factor: float = Field(default=1.0, gt=0, le=10)
+    refresh_throughput_factor: float = Field(default=1.0, gt=0, le=100)
 
     @model_validator(mode="after")
     def _facility_matches(self) -> OnPremSpec:
+        if self.purchase == "staged" and self.refresh_after_years is not None:
+            raise ValueError("purchase: staged purchases cannot be combined with a refresh")
+        if self.purchase == "staged" and self.servers is not None:
+            raise ValueError("purchase: staged purchases size the fleet; leave servers unset")
         if self.kind == "colocation" and not isinstance(self.facility, ColocationFacilitySpec):
             raise ValueError(
                 "facility: a colocation option needs facility: {kind: colocation, "
@@ -201,6 +250,9 @@ class CloudSpec(ServingSpec):
     Autoscaling (on demand and spot): nodes(hour) = max(min_nodes, needed).
     Energy is estimated when a node power is known (``node_max_power_w`` or the
     row's ``power_reference``), with ``pue`` (default ``pue-hyperscale``).
+    Staff: ``staff_fte`` (default finance row ``mlops-fte-rented``) x
+    ``staff_usd_per_fte_year`` (default ``staff-loaded-cost``) run the serving stack;
+    not charged when the option only carries another option's overflow.
     """
 
     kind: Literal["cloud"] = "cloud"
@@ -209,22 +261,24 @@ class CloudSpec(ServingSpec):
     provider: str | None = None
     instance: str | None = None
     cloud_region: str | None = None
-    price_usd_per_hour: float | None = Field(default=None, ge=0)
+    price_usd_per_hour: float | None = Field(default=None, ge=0, le=1e5)
     price_unit: PriceUnit | None = None
     gpus_per_node: int | None = Field(default=None, ge=1, le=72)
     commitment: CloudCommitment = CloudCommitment.ON_DEMAND
     reserved_discount: float | None = Field(default=None, ge=0, lt=1)
-    spot_price_usd_per_hour: float | None = Field(default=None, ge=0)
+    spot_price_usd_per_hour: float | None = Field(default=None, ge=0, le=1e5)
     spot_interruption_overhead: float = Field(default=0.1, ge=0, le=1)
     autoscaling: bool = True
-    min_nodes: int = Field(default=1, ge=0)
-    nodes: int | None = Field(default=None, ge=1)
-    storage_usd_per_month: float = Field(default=0.0, ge=0)
-    egress_usd_per_gb: float = Field(default=0.0, ge=0)
-    egress_bytes_per_output_token: float = Field(default=4.0, gt=0)
+    min_nodes: int = Field(default=1, ge=0, le=1_000_000)
+    nodes: int | None = Field(default=None, ge=1, le=1_000_000)
+    storage_usd_per_month: float = Field(default=0.0, ge=0, le=MAX_USD)
+    egress_usd_per_gb: float = Field(default=0.0, ge=0, le=100)
+    egress_bytes_per_output_token: float = Field(default=4.0, gt=0, le=1e6)
     grid_region: str | None = None
-    node_max_power_w: float | None = Field(default=None, gt=0)
+    node_max_power_w: float | None = Field(default=None, gt=0, le=1e7)
     pue: float | None = Field(default=None, ge=1.0, le=3.0)
+    staff_fte: float | None = Field(default=None, ge=0, le=1e5)
+    staff_usd_per_fte_year: float | None = Field(default=None, ge=0, le=1e7)
 
     @model_validator(mode="after")
     def _priced(self) -> CloudSpec:
@@ -236,7 +290,7 @@ class CloudSpec(ServingSpec):
         return self
 
 
-class ApiSpec(FrozenSpec):
+class ApiSpec(FiniteSpec):
     """A hosted model API billed per token, USD per 1M tokens.
 
     Cost per request = (input x (1 - cached share) x input price + input x cached share
@@ -248,9 +302,9 @@ class ApiSpec(FrozenSpec):
     kind: Literal["api"] = "api"
     name: str = Field(min_length=1)
     catalog_id: str | None = None
-    input_usd_per_million: float | None = Field(default=None, ge=0)
-    output_usd_per_million: float | None = Field(default=None, ge=0)
-    cached_input_usd_per_million: float | None = Field(default=None, ge=0)
+    input_usd_per_million: float | None = Field(default=None, ge=0, le=1e4)
+    output_usd_per_million: float | None = Field(default=None, ge=0, le=1e4)
+    cached_input_usd_per_million: float | None = Field(default=None, ge=0, le=1e4)
     batch_share: float = Field(default=0.0, ge=0, le=1)
     batch_discount: float | None = Field(default=None, ge=0, lt=1)
     max_requests_per_minute: float | None = Field(default=None, gt=0)
@@ -267,7 +321,7 @@ class ApiSpec(FrozenSpec):
         return self
 
 
-class HybridSpec(FrozenSpec):
+class HybridSpec(FiniteSpec):
     """Base option sized for part of the load, overflow to a burst option.
 
     ``base`` names an on_prem, colocation or cloud option; ``burst`` a cloud or api
@@ -279,7 +333,7 @@ class HybridSpec(FrozenSpec):
     name: str = Field(min_length=1)
     base: str
     burst: str
-    base_servers: int | None = Field(default=None, ge=0)
+    base_servers: int | None = Field(default=None, ge=0, le=1_000_000)
     objective: Literal["npv", "nominal"] = "npv"
 
 
@@ -288,6 +342,7 @@ DeploymentOption = Annotated[
 ]
 
 __all__ = [
+    "MAX_USD",
     "RESERVED_TERM_MONTHS",
     "ApiSpec",
     "CloudCommitment",
@@ -296,6 +351,7 @@ __all__ = [
     "DeploymentOption",
     "Financing",
     "FinancingSpec",
+    "FiniteSpec",
     "HybridSpec",
     "MeteredFacilitySpec",
     "OnPremSpec",

@@ -17,12 +17,12 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from inferplan.specs.base import FrozenSpec
 from inferplan.specs.economics import (
     RESERVED_TERM_MONTHS,
     ApiSpec,
     CloudSpec,
     DeploymentOption,
+    FiniteSpec,
     HybridSpec,
     OnPremSpec,
 )
@@ -45,7 +45,7 @@ class ProfilePreset(StrEnum):
     FLAT = "flat"
 
 
-class TrafficSpec(FrozenSpec):
+class TrafficSpec(FiniteSpec):
     """Demand: volume, weekly shape, growth and token lengths.
 
     Volume is ``requests_per_day`` (mean over the 7 days of a week) or ``users`` x
@@ -58,17 +58,17 @@ class TrafficSpec(FrozenSpec):
     kept for the performance model.
     """
 
-    requests_per_day: float | None = Field(default=None, gt=0)
-    users: int | None = Field(default=None, ge=1)
-    requests_per_user_per_day: float | None = Field(default=None, gt=0)
+    requests_per_day: float | None = Field(default=None, gt=0, le=1e12)
+    users: int | None = Field(default=None, ge=1, le=10_000_000_000)
+    requests_per_user_per_day: float | None = Field(default=None, gt=0, le=1e5)
     profile: ProfilePreset | list[float] = ProfilePreset.ALWAYS_ON
-    weekend_factor: float | None = Field(default=None, ge=0)
+    weekend_factor: float | None = Field(default=None, ge=0, le=100)
     peak_to_mean_within_hour: float = Field(default=1.0, ge=1.0, le=20.0)
     growth_per_year: float = Field(default=0.0, gt=-1.0, le=10.0)
-    input_tokens_mean: float = Field(gt=0)
-    output_tokens_mean: float = Field(gt=0)
-    input_tokens_p90: float | None = Field(default=None, gt=0)
-    output_tokens_p90: float | None = Field(default=None, gt=0)
+    input_tokens_mean: float = Field(gt=0, le=1e7)
+    output_tokens_mean: float = Field(gt=0, le=1e7)
+    input_tokens_p90: float | None = Field(default=None, gt=0, le=1e7)
+    output_tokens_p90: float | None = Field(default=None, gt=0, le=1e7)
     cached_input_share: float = Field(default=0.0, ge=0, le=1)
 
     @model_validator(mode="after")
@@ -100,7 +100,7 @@ class TrafficSpec(FrozenSpec):
         return self.users * self.requests_per_user_per_day
 
 
-class EscalationSpec(FrozenSpec):
+class EscalationSpec(FiniteSpec):
     """Price change per year per price kind (0.05 = +5 %/year, -0.2 = -20 %/year).
 
     Prices step once a year: a cash flow in month m (m >= 1) uses
@@ -116,7 +116,7 @@ class EscalationSpec(FrozenSpec):
     software: float = Field(default=0.0, gt=-1, le=1)
 
 
-class FinanceSpec(FrozenSpec):
+class FinanceSpec(FiniteSpec):
     """Horizon, discount rate (effective annual, e.g. your WACC) and escalation.
 
     ``unserved_usd_per_million_tokens``: what a million tokens of demand that an
@@ -152,11 +152,11 @@ FactorName = Literal[
 ]
 
 
-class RangeSpec(FrozenSpec):
+class RangeSpec(FiniteSpec):
     """A multiplicative range around the base case (1.0), e.g. low 0.8, high 1.3."""
 
-    low: float = Field(gt=0)
-    high: float = Field(gt=0)
+    low: float = Field(gt=0, le=1)
+    high: float = Field(ge=1, le=100)
 
     @model_validator(mode="after")
     def _ordered(self) -> RangeSpec:
@@ -165,20 +165,50 @@ class RangeSpec(FrozenSpec):
         return self
 
 
-class UncertaintySpec(FrozenSpec):
+class CorrelationSpec(FiniteSpec):
+    """Factors whose draws move together: every pair among ``factors`` has rank
+    correlation about ``rho`` (Gaussian copula correlation)."""
+
+    factors: list[FactorName] = Field(min_length=2)
+    rho: float = Field(ge=-0.99, le=0.99)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CorrelationSpec:
+        if len(set(self.factors)) != len(self.factors):
+            raise ValueError("factors: each factor once")
+        return self
+
+
+class UncertaintySpec(FiniteSpec):
     """Ranges for the tornado and the Monte Carlo (seeded, triangular with mode 1).
 
-    A factor without a range here takes the catalog ``uncertainty`` row for it, or
-    +/- ``tornado_step`` in the tornado and stays at 1.0 in the Monte Carlo.
+    A factor without a range here takes the finance or price catalog ``uncertainty``
+    row for it, or +/- ``tornado_step`` (the tornado and the Monte Carlo use the same
+    ranges; the discount rate is drawn only when given a range). ``correlations``
+    make prices that move together draw together.
     """
 
     draws: int = Field(default=500, ge=1, le=100_000)
     seed: int = 0
     tornado_step: float = Field(default=0.2, gt=0, lt=1)
     ranges: dict[FactorName, RangeSpec] = Field(default_factory=dict)
+    correlations: list[CorrelationSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _pairs_once(self) -> UncertaintySpec:
+        seen: set[frozenset[str]] = set()
+        for i, c in enumerate(self.correlations):
+            for a in c.factors:
+                for b in c.factors:
+                    pair = frozenset((a, b))
+                    if a < b and pair in seen:
+                        raise ValueError(f"correlations[{i}]: pair {a}/{b} is given twice")
+                    if a < b:
+                        seen.add(pair)
+        return self
 
 
-class ScenarioSpec(FrozenSpec):
+class ScenarioSpec(FiniteSpec):
     """A whole scenario. See the module docstring for the sections."""
 
     name: str = Field(min_length=1)
@@ -239,6 +269,7 @@ class ScenarioSpec(FrozenSpec):
 
 
 __all__ = [
+    "CorrelationSpec",
     "EscalationSpec",
     "FactorName",
     "FinanceSpec",

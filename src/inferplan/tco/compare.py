@@ -6,22 +6,30 @@ Catalogs are arguments (the core reads no files): pass ``load_prices()`` and
 Lead time and shortfalls: an on-prem option whose ``bridge`` names a cloud or API
 option sends every request it cannot serve (all of them before service starts,
 and any hour above its capacity) to that option, whose costs are added under
-``bridge.*``. Without a bridge those requests are unserved: they are reported as
-``unserved_share`` with a warning, and cost per token counts served tokens only.
+``bridge.*``; the bridge bills only what it bridges (see
+:mod:`inferplan.tco.rented`, overflow role). Without a bridge those requests are
+unserved (``unserved_share``). With ``finance.unserved_usd_per_million_tokens``
+set, their tokens are priced at that figure (category ``unserved``) and cost per
+token counts all demanded tokens; without it the option is reported but not
+ranked (``ranked: false``; never "cheapest"), and cost per token counts served
+tokens only.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from inferplan.catalog.finance import load_finance
 from inferplan.catalog.loader import Catalog
 from inferplan.catalog.prices import PriceCatalog, apply_price_overrides
+from inferplan.errors import SpecError
 from inferplan.specs.economics import ApiSpec, CloudSpec, HybridSpec, OnPremSpec
-from inferplan.specs.prices import RegionRecord
+from inferplan.specs.prices import RateRecord, RegionRecord
 from inferplan.specs.scenario import ScenarioSpec
 from inferplan.tco.cashflow import break_even_month, discount_factors, npv
 from inferplan.tco.context import EvalContext, Factors, Flows
 from inferplan.tco.hybrid import evaluate_hybrid
+from inferplan.tco.limits import check_finite, check_price_overrides
 from inferplan.tco.onprem import evaluate_on_prem
 from inferplan.tco.rented import evaluate_api, evaluate_cloud
 from inferplan.tco.results import OptionResult, TcoComparison
@@ -33,8 +41,14 @@ def build_context(
     prices: PriceCatalog,
     regions: Catalog[RegionRecord],
     factors: Factors | None = None,
+    finance_rates: Catalog[RateRecord] | None = None,
 ) -> EvalContext:
-    """Apply the scenario's price overrides and check its default region."""
+    """Apply the scenario's price overrides (within field limits) and check its region.
+
+    ``finance_rates``: the finance defaults (:func:`inferplan.catalog.finance.load_finance`);
+    None takes the shipped ones.
+    """
+    check_price_overrides(scenario.price_overrides, {r.id: r.unit for r in prices.rates})
     prices, regions = apply_price_overrides(prices, regions, scenario.price_overrides)
     regions.get(scenario.region, "region")
     return EvalContext(
@@ -45,13 +59,49 @@ def build_context(
         regions=regions,
         default_region=scenario.region,
         factors=factors or Factors(),
+        finance_rates=finance_rates if finance_rates is not None else load_finance(),
     )
 
 
-def _rented(spec: CloudSpec | ApiSpec, ctx: EvalContext, demand: np.ndarray, at: str) -> Flows:
+def _rented(
+    spec: CloudSpec | ApiSpec, ctx: EvalContext, demand: np.ndarray, at: str, overflow: bool
+) -> Flows:
     if isinstance(spec, ApiSpec):
         return evaluate_api(spec, ctx, demand, at)
-    return evaluate_cloud(spec, ctx, demand, at)
+    return evaluate_cloud(spec, ctx, demand, at, overflow=overflow)
+
+
+UNSERVED_TOLERANCE = 1e-9
+"""Unserved share below which an option counts as serving all the demand (float noise)."""
+
+
+def price_unserved(flows: Flows, demand: np.ndarray, ctx: EvalContext) -> None:
+    """Record the unserved share and, when the scenario prices it, its cost.
+
+    Cost of month m = unserved requests x (input + output tokens) / 1e6 x
+    ``finance.unserved_usd_per_million_tokens`` (today's value, not escalated),
+    booked under ``unserved``. Unpriced shortfalls leave the option unranked.
+    """
+    demand_req = float(requests_per_month(demand).sum())
+    over = flows.overflow_rps
+    lost = requests_per_month(over) if over is not None else flows.zeros()
+    unserved = float(lost.sum()) / demand_req if demand_req > 0 else 0.0
+    flows.info["unserved_share"] = unserved
+    price = ctx.finance.unserved_usd_per_million_tokens
+    flows.info["unserved_priced"] = price is not None
+    if unserved <= UNSERVED_TOLERANCE:
+        return
+    if price is not None:
+        flows.add("unserved", lost * ctx.tokens_per_request / 1e6 * price)
+        flows.warnings.append(
+            f"{unserved:.1%} of requests are not served (lead time or capacity); priced at "
+            f"{price:g} USD per 1M tokens (finance.unserved_usd_per_million_tokens)"
+        )
+    else:
+        flows.warnings.append(
+            f"{unserved:.1%} of requests are not served (lead time or capacity): not ranked; "
+            "set a bridge option, more capacity, or finance.unserved_usd_per_million_tokens"
+        )
 
 
 def evaluate_options(
@@ -70,12 +120,12 @@ def evaluate_options(
             if opt.bridge is not None:
                 bridge = scenario.options[index[opt.bridge]]
                 assert isinstance(bridge, CloudSpec | ApiSpec) and flows.overflow_rps is not None
-                b = _rented(bridge, ctx, flows.overflow_rps, f"options[{index[opt.bridge]}]")
+                b = _rented(bridge, ctx, flows.overflow_rps, f"options[{index[opt.bridge]}]", True)
                 flows.merge(b, "bridge.")
                 flows.overflow_rps = b.overflow_rps
                 flows.info["bridge"] = opt.bridge
         elif isinstance(opt, CloudSpec | ApiSpec):
-            flows = _rented(opt, ctx, demand, at)
+            flows = _rented(opt, ctx, demand, at, False)
         else:
             assert isinstance(opt, HybridSpec)
             base = scenario.options[index[opt.base]]
@@ -85,18 +135,7 @@ def evaluate_options(
             ats = (f"options[{index[opt.base]}]", f"options[{index[opt.burst]}]")
             fixed = (hybrid_base or {}).get(opt.name)
             flows = evaluate_hybrid(opt, base, burst, ctx, demand, ats, fixed)
-        demand_req = float(requests_per_month(demand).sum())
-        unserved = (
-            float(requests_per_month(flows.overflow_rps).sum()) / demand_req
-            if flows.overflow_rps is not None and demand_req > 0
-            else 0.0
-        )
-        flows.info["unserved_share"] = unserved
-        if unserved > 1e-9:
-            flows.warnings.append(
-                f"{unserved:.1%} of requests are not served (lead time or capacity); "
-                "set a bridge option or more capacity"
-            )
+        price_unserved(flows, demand, ctx)
         out[opt.name] = flows
     return out
 
@@ -113,19 +152,32 @@ def summarise(name: str, kind: str, flows: Flows, ctx: EvalContext) -> OptionRes
     total = flows.total
     req = flows.served_requests if flows.served_requests is not None else flows.zeros()
     tokens = float(req.sum()) * ctx.tokens_per_request
-    out_tokens = float(req.sum()) * ctx.out_tokens
-    disc_tokens = float(np.dot(req * ctx.tokens_per_request, discount_factors(ctx.months, rate)))
+    unserved_share = float(flows.info.get("unserved_share", 0.0))
+    priced = bool(flows.info.get("unserved_priced", False))
+    # per-token costs: over served tokens, or over all demanded tokens when the
+    # shortfall is priced (its cost is then part of the total)
+    per_req = req
+    if priced and flows.overflow_rps is not None:
+        per_req = req + requests_per_month(flows.overflow_rps)
+    per_tokens = float(per_req.sum()) * ctx.tokens_per_request
+    out_tokens = float(per_req.sum()) * ctx.out_tokens
+    disc_tokens = float(
+        np.dot(per_req * ctx.tokens_per_request, discount_factors(ctx.months, rate))
+    )
     nominal = float(total.sum())
     present = npv(total, rate)
     energy = float(flows.energy_kwh.sum()) if flows.energy_kwh is not None else None
     co2 = float(flows.co2_kg.sum()) if flows.co2_kg is not None else None
-    details = {k: v for k, v in flows.info.items() if k != "unserved_share"}
+    details = {
+        k: v for k, v in flows.info.items() if k not in ("unserved_share", "unserved_priced")
+    }
+    unserved_cost = flows.categories.get("unserved")
     return OptionResult(
         name=name,
         kind=kind,
         tco_nominal_usd=nominal,
         npv_usd=present,
-        usd_per_million_tokens=_per_million(nominal, tokens),
+        usd_per_million_tokens=_per_million(nominal, per_tokens),
         usd_per_million_output_tokens=_per_million(nominal, out_tokens),
         levelised_usd_per_million_tokens=_per_million(present, disc_tokens),
         monthly_cash_flows_usd=[float(x) for x in total],
@@ -134,7 +186,10 @@ def summarise(name: str, kind: str, flows: Flows, ctx: EvalContext) -> OptionRes
         },
         requests_served=float(req.sum()),
         tokens_served=tokens,
-        unserved_share=float(flows.info.get("unserved_share", 0.0)),
+        unserved_share=unserved_share,
+        served_share=1.0 - unserved_share,
+        unserved_cost_usd=float(unserved_cost.sum()) if unserved_cost is not None else 0.0,
+        ranked=unserved_share <= UNSERVED_TOLERANCE or priced,
         energy_kwh=energy,
         kwh_per_million_tokens=_per_million(energy, tokens),
         co2_kg=co2,
@@ -142,6 +197,12 @@ def summarise(name: str, kind: str, flows: Flows, ctx: EvalContext) -> OptionRes
         details=details,
         warnings=list(dict.fromkeys(flows.warnings)),
     )
+
+
+def _cheapest(results: list[OptionResult], key: str) -> str | None:
+    """Cheapest ranked option (one that serves all demand, or prices its shortfall)."""
+    ranked = [r for r in results if r.ranked]
+    return min(ranked, key=lambda r: float(getattr(r, key))).name if ranked else None
 
 
 def compare_tco(
@@ -163,9 +224,20 @@ def compare_tco(
     >>> round(compare_tco(s, load_prices(), load_regions()).options[0].usd_per_million_tokens, 6)
     1.0
     """
+    if not scenario.options:
+        raise SpecError(
+            "options",
+            "tco needs deployment options (on_prem, colocation, cloud, api, hybrid); "
+            "this scenario lists only models: use `inferplan plan`, or add options",
+        )
     ctx = build_context(scenario, prices, regions, factors)
     flows = evaluate_options(scenario, ctx, hybrid_base)
     results = [summarise(o.name, o.kind, flows[o.name], ctx) for o in scenario.options]
+    for i, r in enumerate(results):
+        check_finite(
+            {"tco_nominal_usd": r.tco_nominal_usd, "npv_usd": r.npv_usd, **r.breakdown_usd},
+            f"options[{i}]",
+        )
     rate = ctx.finance.discount_rate * ctx.factors.discount_rate
     totals = {n: f.total for n, f in flows.items()}
     for r in results:
@@ -179,9 +251,16 @@ def compare_tco(
         horizon_months=ctx.months,
         discount_rate=rate,
         options=results,
-        cheapest_by_npv=min(results, key=lambda r: r.npv_usd).name,
-        cheapest_by_nominal=min(results, key=lambda r: r.tco_nominal_usd).name,
+        cheapest_by_npv=_cheapest(results, "npv_usd"),
+        cheapest_by_nominal=_cheapest(results, "tco_nominal_usd"),
     )
 
 
-__all__ = ["build_context", "compare_tco", "evaluate_options", "summarise"]
+__all__ = [
+    "UNSERVED_TOLERANCE",
+    "build_context",
+    "compare_tco",
+    "evaluate_options",
+    "price_unserved",
+    "summarise",
+]

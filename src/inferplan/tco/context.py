@@ -17,7 +17,7 @@ import numpy as np
 from inferplan.catalog.loader import Catalog
 from inferplan.catalog.prices import PriceCatalog
 from inferplan.errors import SpecError
-from inferplan.specs.prices import RegionRecord
+from inferplan.specs.prices import RateRecord, RegionRecord
 from inferplan.specs.scenario import FinanceSpec, TrafficSpec
 from inferplan.tco.cashflow import FloatArray, escalation_index
 
@@ -55,6 +55,7 @@ class EvalContext:
     regions: Catalog[RegionRecord]
     default_region: str
     factors: Factors = Factors()
+    finance_rates: Catalog[RateRecord] = field(default_factory=lambda: Catalog("finance", []))
 
     def index(self, kind: str) -> FloatArray:
         """Escalation index 0..N for a price kind named in ``EscalationSpec``."""
@@ -66,6 +67,12 @@ class EvalContext:
         if region_id is None:
             return self.regions.get(self.default_region, "region")
         return self.regions.get(region_id, field_name)
+
+    def finance_rate(self, record_id: str, field_name: str) -> float:
+        """``value`` of a finance-catalog row; a missing row raises naming ``field_name``."""
+        if record_id not in self.finance_rates:
+            raise SpecError(field_name, f"required: no '{record_id}' row in the finance catalog")
+        return self.finance_rates.get(record_id).value
 
     @property
     def out_tokens(self) -> float:

@@ -6,7 +6,10 @@ rest goes to the burst option (cloud, autoscaled, or an API). With no fixed
 ``base_servers`` inferplan evaluates every k from 0 (all burst) to the size that
 serves the peak alone (in at most :data:`MAX_CANDIDATES` even steps) under the
 daily and weekly traffic curve and keeps the cheapest by NPV (or nominal TCO).
-Category names are prefixed ``base.`` and ``burst.``.
+Category names are prefixed ``base.`` and ``burst.``. The burst bills only the
+overflow it carries (no ``min_nodes`` floor, storage only in months it serves), so
+a hybrid at the full base size costs exactly what its base costs alone; a cloud
+base autoscales under its size ``k`` unless its commitment is reserved.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def _base(
 def _burst(spec: CloudSpec | ApiSpec, ctx: EvalContext, demand: FloatArray, at: str) -> Flows:
     if isinstance(spec, ApiSpec):
         return evaluate_api(spec, ctx, demand, at)
-    return evaluate_cloud(spec, ctx, demand, at)
+    return evaluate_cloud(spec, ctx, demand, at, overflow=True)
 
 
 def full_base_size(
@@ -51,7 +54,7 @@ def full_base_size(
     """Servers (or nodes) the base needs to serve the whole peak alone."""
     flows = _base(spec, ctx, demand, at, None)
     if isinstance(spec, OnPremSpec):
-        return int(max(flows.info["servers"]))
+        return int(flows.info["peak_servers"])
     return int(flows.info["peak_nodes"])
 
 

@@ -1,27 +1,37 @@
 """Monthly cash flows of owned servers (own data centre or colocation).
 
-Per fleet (the first one, and the refresh fleet if any), with ``n`` servers:
+The fleet is bought in tranches: one at month 0 (``purchase: upfront``, optionally
+sold and re-bought at ``refresh_after_years``), or one per year of growth
+(``purchase: staged``: year k's extra servers ordered ``lead_time_months`` before
+month 12k + 1, never before month 0, all sold at the end of the horizon). Per
+tranche of ``n`` servers and ``s = ceil(n x spare_share)`` spares:
 
-* hardware H = n x (server + networking + storage share) x hardware escalation at
-  purchase; paid per ``financing`` (cash at purchase, loan, or lease).
-  Installation n x installation per server, cash at purchase.
-* service months: after ``lead_time_months`` from the order; the refresh fleet
-  serves from the month after the refresh purchase.
-* residual value -H x share at the sale (end of horizon or refresh); share =
-  ``residual_value_share`` or straight-line book value over ``depreciation_years``
-  of the months since purchase. None for leases (the lessor keeps the hardware).
-* support = support share x H / 12, licences = USD/GPU-year x GPUs / 12, staff =
-  FTE x loaded cost / 12, per service month.
-* power: IT kW(hour) = n x max power x (idle share + (1 - idle share) x load),
-  load = served output tokens/s / (installed replicas x throughput). Facility kWh
-  = IT kWh x PUE. Metered: electricity = facility kWh x USD/kWh. Colocation: n x
-  max kW x USD/kW-month, plus electricity only if ``power_included`` is false.
+* hardware H = (n + s) x (server + networking + storage share) x hardware
+  escalation at purchase; paid per ``financing`` (cash at purchase, loan, or
+  lease). Installation n x installation per server, cash at purchase.
+* residual value -H x share at the sale; share = ``residual_value_share``, else
+  (1 - ``residual_decline_per_year``)^(age/12 years), else straight-line book value
+  over ``depreciation_years``. None for leases (the lessor keeps the hardware).
+  Decommissioning (n + s) x USD per server at the sale.
+* per service month: support = support share x H / 12, insurance and failure
+  replacement = their shares x H / 12, licences = USD/GPU-year x n x GPUs / 12.
+* staff per month with servers in service: (``staff_fte`` + servers /
+  ``staff_servers_per_fte``) x loaded cost / 12.
+* power: IT kW(hour) = servers x load power x (idle share + (1 - idle share) x
+  load), load = served output tokens/s / (installed replicas x throughput), load
+  power = the server's draw at full serving load (``load_power_w``, default the
+  finance row, else ``max_power_w``). Facility kWh = IT kWh x PUE; metered:
+  electricity = facility kWh x USD/kWh. Colocation: servers x max kW x
+  USD/kW-month, plus electricity only if ``power_included`` is false. Own data
+  centre capacity: rent per kW-month, or build capex per kW with its book value
+  back at the end, or sunk (see :class:`~inferplan.specs.economics.MeteredFacilitySpec`).
 * capacity: installed replicas x throughput x target utilisation; demand above it
   (and all demand before service starts) is returned as overflow.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +54,6 @@ from inferplan.tco.cashflow import (
 from inferplan.tco.context import EvalContext, Flows, require_throughput
 from inferplan.tco.traffic import (
     WEEKS_PER_MONTH,
-    replicas_in_units,
     replicas_needed,
     requests_per_month,
     sizing_output_tokens_per_s,
@@ -61,11 +70,17 @@ class ServerParams:
     installation_usd: float
     max_power_w: float
     idle_power_share: float
+    load_power_w: float = 0.0
+    load_power_source: str = "max_power_w"
 
 
 @dataclass(frozen=True)
-class Fleet:
+class Tranche:
+    """Servers bought at ``buy``, in service ``start``..``end``, sold at ``end``."""
+
     buy: int
+    n: int
+    spares: int
     start: int
     end: int
     throughput: float
@@ -97,25 +112,69 @@ def resolve_server(spec: OnPremSpec, ctx: EvalContext, at: str) -> ServerParams:
     idle = cap.idle_power_share
     if idle is None:
         idle = ctx.prices.rate("server-idle-power-share")
+    load_w, load_src = max_w, "max_power_w"
+    if cap.load_power_w is not None:
+        load_w, load_src = cap.load_power_w, "load_power_w"
+    elif rec is not None and f"load-power-{rec.id}" in ctx.finance_rates:
+        load_w, load_src = (
+            ctx.finance_rates.get(f"load-power-{rec.id}").value,
+            (f"finance:load-power-{rec.id}"),
+        )
     return ServerParams(
         gpus=gpus,
         hardware_usd=base + cap.networking_usd_per_server + cap.storage_usd_per_server,
         installation_usd=cap.installation_usd_per_server,
         max_power_w=max_w,
         idle_power_share=idle,
+        load_power_w=load_w,
+        load_power_source=load_src,
     )
 
 
-def _fleets(spec: OnPremSpec, months: int, throughput: float) -> list[Fleet]:
-    start = spec.lead_time_months + 1
+def _tranches(
+    spec: OnPremSpec,
+    ctx: EvalContext,
+    demand: FloatArray,
+    srv: ServerParams,
+    thr0: float,
+    servers_override: int | None,
+) -> list[Tranche]:
+    months = ctx.months
+    start0 = spec.lead_time_months + 1
+    util, g = spec.target_utilisation, spec.gpus_per_replica
+    fixed = servers_override if servers_override is not None else spec.servers
+
+    def size(first: int, last: int, thr: float) -> int:
+        if fixed is not None:
+            return fixed
+        peak = float(sizing_output_tokens_per_s(demand[first : last + 1], ctx.traffic).max())
+        return int(units_for_replicas(replicas_needed(peak, thr, util), g, srv.gpus))
+
+    def spares(n: int) -> int:
+        return math.ceil(n * spec.spare_share - 1e-9)
+
+    if spec.purchase == "staged" and servers_override is None:
+        out: list[Tranche] = []
+        have = 0
+        for k in range((months + 11) // 12):
+            first, last = max(12 * k + 1, start0), min(12 * k + 12, months)
+            if first > last:
+                continue
+            add = max(0, size(first, last, thr0) - have)
+            if add > 0:
+                buy = max(0, first - 1 - spec.lead_time_months)
+                out.append(Tranche(buy, add, spares(add), first, months, thr0, 1.0))
+                have += add
+        return out
     if spec.refresh_after_years is None:
-        return [Fleet(0, start, months, throughput, 1.0)]
+        n = size(start0, months, thr0)
+        return [Tranche(0, n, spares(n), start0, months, thr0, 1.0)]
     r = 12 * spec.refresh_after_years
+    thr1 = thr0 * spec.refresh_throughput_factor
+    n0, n1 = size(start0, r, thr0), size(r + 1, months, thr1)
     return [
-        Fleet(0, start, r, throughput, 1.0),
-        Fleet(
-            r, r + 1, months, throughput * spec.refresh_throughput_factor, spec.refresh_price_factor
-        ),
+        Tranche(0, n0, spares(n0), start0, r, thr0, 1.0),
+        Tranche(r, n1, spares(n1), r + 1, months, thr1, spec.refresh_price_factor),
     ]
 
 
@@ -144,6 +203,57 @@ def pay_for_hardware(flows: Flows, fin: FinancingSpec, price: float, buy: int, s
         flows.add("lease", v)
 
 
+def residual_share(spec: OnPremSpec, age_months: int) -> float:
+    """Share of the purchase price a server fetches at ``age_months`` (see the module doc)."""
+    if spec.residual_value_share is not None:
+        return spec.residual_value_share
+    if spec.residual_decline_per_year is not None:
+        return float((1.0 - spec.residual_decline_per_year) ** (age_months / 12.0))
+    return straight_line_book_share(age_months, spec.depreciation_years)
+
+
+def _facility(
+    spec: OnPremSpec,
+    ctx: EvalContext,
+    flows: Flows,
+    installed: FloatArray,
+    srv: ServerParams,
+    at: str,
+) -> None:
+    """Facility capacity costs: colocation rent, own-DC rent or capex, fixed fees."""
+    facility = spec.facility or MeteredFacilitySpec()
+    kw = installed * srv.max_power_w / 1000.0
+    on = (installed > 0).astype(float)
+    colo_idx, f = ctx.index("colocation"), ctx.factors
+    if isinstance(facility, ColocationFacilitySpec):
+        rate = facility.usd_per_kw_month
+        if rate is None:
+            rate = ctx.prices.rates.get(facility.catalog_id, f"{at}.facility.catalog_id").value
+        flows.add("colocation", kw * rate * colo_idx * f.colocation_price)
+        return
+    if facility.fixed_usd_per_month:
+        flows.add("facility", on * facility.fixed_usd_per_month * colo_idx)
+    if facility.capacity_cost == "rent":
+        rate = facility.usd_per_kw_month
+        if rate is None:
+            rate = ctx.prices.rate("colocation-wholesale-na")
+        flows.add("facility_rent", kw * rate * colo_idx * f.colocation_price)
+    elif facility.capacity_cost == "capex":
+        per_kw = facility.capex_usd_per_kw
+        if per_kw is None:
+            per_kw = ctx.finance_rate(
+                "dc-construction-usd-per-kw", f"{at}.facility.capex_usd_per_kw"
+            )
+        life = facility.life_years
+        if life is None:
+            life = ctx.finance_rate("dc-facility-life-years", f"{at}.facility.life_years")
+        capex = float(kw.max()) * per_kw
+        flows.add_at("facility_capex", 0, capex)
+        flows.add_at(
+            "facility_residual", ctx.months, -capex * straight_line_book_share(ctx.months, life)
+        )
+
+
 def evaluate_on_prem(
     spec: OnPremSpec,
     ctx: EvalContext,
@@ -164,9 +274,6 @@ def evaluate_on_prem(
     g, util = spec.gpus_per_replica, spec.target_utilisation
     out_mean, burst = ctx.out_tokens, ctx.traffic.peak_to_mean_within_hour
     flows = Flows(n_months)
-    served = np.zeros_like(demand)
-    it_kw = np.zeros_like(demand)
-    servers: list[int] = []
     support_share = spec.support_share_per_year
     if support_share is None:
         support_share = ctx.prices.rate("support-share")
@@ -177,55 +284,57 @@ def evaluate_on_prem(
             if spec.licence_id
             else 0.0
         )
+    sw_idx = ctx.index("software")
+    tranches = _tranches(spec, ctx, demand, srv, thr0, servers_override)
+    installed = flows.zeros()
+    thr = flows.zeros()
+    for t in tranches:
+        units = t.n + t.spares
+        installed[t.start : t.end + 1] += t.n
+        thr[t.start : t.end + 1] = t.throughput
+        if units == 0:
+            continue
+        price_idx = purchase_index(t.buy, esc.hardware) * t.price_factor * f.hardware_price
+        hw = units * srv.hardware_usd * price_idx
+        flows.add_at("installation", t.buy, t.n * srv.installation_usd * price_idx)
+        pay_for_hardware(flows, spec.financing, hw, t.buy, t.end)
+        if spec.financing.kind is not Financing.LEASE:
+            share = residual_share(spec, t.end - t.buy)
+            flows.add_at("residual_value", t.end, -hw * share * f.residual_value)
+        if spec.decommissioning_usd_per_server:
+            flows.add_at("decommissioning", t.end, units * spec.decommissioning_usd_per_server)
+        on = flows.zeros()
+        on[t.start : t.end + 1] = 1.0
+        flows.add("support", on * support_share * f.support_share * hw / 12.0)
+        if spec.insurance_share_per_year:
+            flows.add("insurance", on * spec.insurance_share_per_year * hw / 12.0)
+        if spec.failure_replacement_share_per_year:
+            flows.add(
+                "failure_replacement", on * spec.failure_replacement_share_per_year * hw / 12.0
+            )
+        if licence:
+            flows.add("licences", on * licence * t.n * srv.gpus / 12.0 * sw_idx)
+    # capacity, service and power, month by month
+    reps = np.floor(installed * srv.gpus / g + 1e-9)
+    cap_rps = reps * thr * util / (out_mean * burst)
+    served = np.minimum(demand, cap_rps[:, None])
+    denom = (reps * thr)[:, None]
+    load = np.divide(served * out_mean, denom, out=np.zeros_like(served), where=denom > 0)
+    idle = srv.idle_power_share
+    draw_w = srv.load_power_w * f.power * (idle + (1.0 - idle) * load)
+    it_kw = installed[:, None] * draw_w / 1000.0
+    # staff
     fte = spec.staff_fte if spec.staff_fte is not None else ctx.prices.rate("ops-fte")
     salary = spec.staff_usd_per_fte_year
     if salary is None:
         salary = ctx.prices.rate("staff-loaded-cost")
+    in_service = (installed > 0).astype(float)
+    fte_m = in_service * fte
+    if spec.staff_servers_per_fte is not None:
+        fte_m = fte_m + installed / spec.staff_servers_per_fte
+    flows.add("staff", fte_m * salary * f.staff_cost / 12.0 * ctx.index("staff"))
+    _facility(spec, ctx, flows, installed, srv, at)
     facility = spec.facility or MeteredFacilitySpec()
-    colo_idx, sw_idx, staff_idx = ctx.index("colocation"), ctx.index("software"), ctx.index("staff")
-    for fl in _fleets(spec, n_months, thr0):
-        rows = slice(fl.start, fl.end + 1)
-        if servers_override is not None:
-            n = servers_override
-        elif spec.servers is not None:
-            n = spec.servers
-        else:
-            peak = float(sizing_output_tokens_per_s(demand[rows], ctx.traffic).max())
-            n = int(units_for_replicas(replicas_needed(peak, fl.throughput, util), g, srv.gpus))
-        servers.append(n)
-        if n == 0:
-            continue
-        reps = replicas_in_units(n, g, srv.gpus)
-        if reps > 0:
-            cap_rps = reps * fl.throughput * util / (out_mean * burst)
-            served[rows] = np.minimum(demand[rows], cap_rps)
-            load = served[rows] * out_mean / (reps * fl.throughput)
-        else:
-            load = np.zeros_like(demand[rows])
-        idle = srv.idle_power_share
-        it_kw[rows] = n * srv.max_power_w * f.power * (idle + (1.0 - idle) * load) / 1000.0
-        price_idx = purchase_index(fl.buy, esc.hardware) * fl.price_factor * f.hardware_price
-        hw = n * srv.hardware_usd * price_idx
-        flows.add_at("installation", fl.buy, n * srv.installation_usd * price_idx)
-        pay_for_hardware(flows, spec.financing, hw, fl.buy, fl.end)
-        if spec.financing.kind is not Financing.LEASE:
-            share = spec.residual_value_share
-            if share is None:
-                share = straight_line_book_share(fl.end - fl.buy, spec.depreciation_years)
-            flows.add_at("residual_value", fl.end, -hw * share * f.residual_value)
-        on = flows.zeros()
-        on[rows] = 1.0
-        flows.add("support", on * support_share * f.support_share * hw / 12.0)
-        flows.add("licences", on * licence * n * srv.gpus / 12.0 * sw_idx)
-        flows.add("staff", on * fte * salary * f.staff_cost / 12.0 * staff_idx)
-        if isinstance(facility, ColocationFacilitySpec):
-            rate = facility.usd_per_kw_month
-            if rate is None:
-                rate = ctx.prices.rates.get(facility.catalog_id, f"{at}.facility.catalog_id").value
-            kw = n * srv.max_power_w / 1000.0
-            flows.add("colocation", on * kw * rate * colo_idx * f.colocation_price)
-        elif facility.fixed_usd_per_month:
-            flows.add("facility", on * facility.fixed_usd_per_month * colo_idx)
     it_kwh = it_kw.sum(axis=1) * WEEKS_PER_MONTH
     if isinstance(facility, ColocationFacilitySpec):
         pue = facility.pue if facility.pue is not None else ctx.prices.rate("pue-colocation")
@@ -248,23 +357,29 @@ def evaluate_on_prem(
     flows.co2_kg = kwh * region.grid_gco2_per_kwh / 1000.0
     flows.served_requests = requests_per_month(served)
     flows.overflow_rps = demand - served
-    capacity_tok = sum(
-        replicas_in_units(n, g, srv.gpus)
-        * fl.throughput
-        * (fl.end - fl.start + 1)
-        * demand.shape[1]
-        for n, fl in zip(servers, _fleets(spec, n_months, thr0), strict=True)
-    )
+    capacity_tok = float((reps * thr).sum()) * demand.shape[1]
     served_tok = float(served.sum()) * out_mean
     flows.info.update(
-        servers=servers,
-        gpus=[n * srv.gpus for n in servers],
+        servers=[t.n for t in tranches],
+        spare_servers=[t.spares for t in tranches],
+        purchases=[{"month": t.buy, "servers": t.n, "spares": t.spares} for t in tranches],
+        peak_servers=int(installed.max()),
+        gpus=[t.n * srv.gpus for t in tranches],
         pue=pue,
         region=region.id,
         power_charged=charged,
+        load_power_w=srv.load_power_w,
+        load_power_source=srv.load_power_source,
         mean_utilisation=(served_tok / capacity_tok) if capacity_tok > 0 else 0.0,
     )
     return flows
 
 
-__all__ = ["ServerParams", "evaluate_on_prem", "pay_for_hardware", "resolve_server"]
+__all__ = [
+    "ServerParams",
+    "Tranche",
+    "evaluate_on_prem",
+    "pay_for_hardware",
+    "residual_share",
+    "resolve_server",
+]

@@ -7,6 +7,16 @@ spot autoscale to max(min_nodes, needed); a fixed ``nodes`` (or autoscaling off)
 keeps the peak fleet all month. Reserved terms are billed 24/7 for the fleet
 sized to the peak of the term; months after the last whole term are on demand.
 Storage is a monthly fee; egress = output tokens x bytes per token / 1e9 x USD/GB.
+Staff running the serving stack on rented nodes: ``staff_fte`` x loaded cost / 12
+a month (default finance row ``mlops-fte-rented``), escalated with ``staff``.
+
+Overflow role (a bridge behind an on-prem option, or the burst part of a hybrid):
+the option bills only what it carries. Autoscaled nodes follow the overflow with
+no floor (``min_nodes`` is ignored: the owned fleet is the floor), and fixed
+fleets, reserved terms and storage are billed only in the months in which some
+overflow reaches it. A cloud *base* of a hybrid at size ``k`` autoscales under
+that cap when its commitment autoscales: nodes(hour) = min(k, max(min_nodes,
+needed)); reserved bases keep ``k`` nodes 24/7.
 
 API: requests x cost per request (see :class:`~inferplan.specs.economics.ApiSpec`),
 escalated with the ``api`` rate. No energy figure: providers do not publish one.
@@ -101,9 +111,19 @@ def resolve_cloud(spec: CloudSpec, ctx: EvalContext, at: str) -> NodeParams:
 
 
 def _node_plan(
-    spec: CloudSpec, need: FloatArray, node: NodeParams, months: int, fixed: int | None
+    spec: CloudSpec,
+    need: FloatArray,
+    node: NodeParams,
+    months: int,
+    fixed: int | None,
+    floor: int,
+    cap: int | None = None,
 ) -> tuple[FloatArray, FloatArray, list[str]]:
-    """Nodes and USD per node-hour for every (month, hour); index 0 stays empty."""
+    """Nodes and USD per node-hour for every (month, hour); index 0 stays empty.
+
+    ``floor`` is the autoscaling minimum; ``cap`` (a hybrid base size) limits
+    autoscaled nodes.
+    """
     nodes = np.zeros_like(need)
     price = np.zeros_like(need)
     notes: list[str] = []
@@ -127,11 +147,13 @@ def _node_plan(
         rate = node.committed_usd_per_hour
     rows = slice(auto_start, months + 1)
     if auto_start <= months:
-        if fixed is not None or not spec.autoscaling:
+        if cap is not None and spec.autoscaling:
+            nodes[rows] = np.minimum(cap, np.maximum(min(floor, cap), need[rows]))
+        elif fixed is not None or not spec.autoscaling:
             n = fixed if fixed is not None else float(need[1:].max())
             nodes[rows] = n
         else:
-            nodes[rows] = np.maximum(spec.min_nodes, need[rows])
+            nodes[rows] = np.maximum(floor, need[rows])
         price[rows] = rate
     return nodes, price, notes
 
@@ -142,8 +164,13 @@ def evaluate_cloud(
     demand: FloatArray,
     at: str,
     nodes_override: int | None = None,
+    overflow: bool = False,
 ) -> Flows:
-    """Cash flows of ``spec`` serving ``demand`` (rps[m, h]); see the module docstring."""
+    """Cash flows of ``spec`` serving ``demand`` (rps[m, h]); see the module docstring.
+
+    ``nodes_override``: a hybrid base size (a cap when the commitment autoscales).
+    ``overflow``: the option carries another option's overflow (bridge or burst).
+    """
     f = ctx.factors
     thr = (
         require_throughput(
@@ -158,16 +185,32 @@ def evaluate_cloud(
         replicas_needed(sizing_output_tokens_per_s(demand, ctx.traffic), thr, util), g, node.gpus
     )
     fixed = nodes_override if nodes_override is not None else spec.nodes
-    nodes, price, notes = _node_plan(spec, need, node, ctx.months, fixed)
+    cap = nodes_override if spec.commitment not in RESERVED_TERM_MONTHS else None
+    floor = 0 if overflow else spec.min_nodes
+    nodes, price, notes = _node_plan(spec, need, node, ctx.months, fixed, floor, cap)
+    active = np.ones(ctx.months + 1, dtype=bool)
+    active[0] = False
+    if overflow:
+        active[1:] = demand[1:].max(axis=1) > 0
+        nodes[~active] = 0.0
     flows = Flows(ctx.months, warnings=notes)
     cloud_idx = ctx.index("cloud") * f.cloud_price
     flows.add("cloud_compute", (nodes * price).sum(axis=1) * WEEKS_PER_MONTH * cloud_idx)
     reps = np.floor(nodes * node.gpus / g + 1e-9)
     served = np.minimum(demand, reps * thr * util / (out_mean * burst))
-    on = flows.zeros()
-    on[1:] = 1.0
+    on = active.astype(float)
     if spec.storage_usd_per_month:
         flows.add("storage", on * spec.storage_usd_per_month * cloud_idx)
+    if not overflow:
+        fte = spec.staff_fte
+        if fte is None:
+            fte = ctx.finance_rate("mlops-fte-rented", f"{at}.staff_fte")
+        salary = spec.staff_usd_per_fte_year
+        if salary is None:
+            salary = ctx.prices.rate("staff-loaded-cost")
+        if fte:
+            staff = on * fte * salary * f.staff_cost / 12.0 * ctx.index("staff")
+            flows.add("staff", staff)
     served_req = requests_per_month(served)
     if spec.egress_usd_per_gb:
         gb = served_req * out_mean * spec.egress_bytes_per_output_token / 1e9

@@ -15,7 +15,10 @@ CONVENTIONS = (
     "levelised_usd_per_million_tokens = NPV of costs / discounted tokens x 1e6. "
     "break_even_month[X] = first month from which this option's cumulative cost stays "
     "at or below X's to the end of the horizon (null: never). Energy is facility kWh "
-    "(IT x PUE); CO2 = kWh x annual-average grid intensity."
+    "(IT x PUE); CO2 = kWh x annual-average grid intensity. "
+    "Unserved demand is priced at finance.unserved_usd_per_million_tokens (category "
+    "'unserved') when set; otherwise an option with unserved demand has ranked=false and "
+    "is never the cheapest."
 )
 
 
@@ -36,6 +39,9 @@ class OptionResult(BaseModel):
     requests_served: float
     tokens_served: float
     unserved_share: float
+    served_share: float = 1.0
+    unserved_cost_usd: float = 0.0
+    ranked: bool = True
     energy_kwh: float | None
     kwh_per_million_tokens: float | None
     co2_kg: float | None
@@ -52,8 +58,8 @@ class TcoComparison(BaseModel):
     discount_rate: float
     conventions: str = CONVENTIONS
     options: list[OptionResult]
-    cheapest_by_npv: str
-    cheapest_by_nominal: str
+    cheapest_by_npv: str | None
+    cheapest_by_nominal: str | None
 
     def option(self, name: str) -> OptionResult:
         """The result of the option called ``name``."""
@@ -73,8 +79,8 @@ class TornadoBar(BaseModel):
     npv_low_usd: dict[str, float]
     npv_high_usd: dict[str, float]
     swing_usd: float
-    cheapest_low: str
-    cheapest_high: str
+    cheapest_low: str | None
+    cheapest_high: str | None
 
 
 class OptionDistribution(BaseModel):
@@ -90,11 +96,14 @@ class OptionDistribution(BaseModel):
 
 
 class MonteCarloResult(BaseModel):
-    """Seeded Monte Carlo over the factor ranges (triangular, mode 1.0)."""
+    """Seeded Monte Carlo over the factor ranges (triangular, mode 1.0, Gaussian copula
+    for correlated factors)."""
 
     draws: int
     seed: int
     ranges: dict[str, tuple[float, float]]
+    range_sources: dict[str, str] = Field(default_factory=dict)
+    correlations: list[dict[str, Any]] = Field(default_factory=list)
     options: dict[str, OptionDistribution]
 
 

@@ -7,9 +7,11 @@ the tornado only) 1 -/+ ``uncertainty.tornado_step``.
 
 Tornado: each factor at its low and its high value with all others at 1.0; the bar
 length is the largest NPV change of any option; bars are sorted longest first.
-Monte Carlo: factors drawn independently from triangular(low, 1.0, high) with
-``numpy.random.default_rng(seed)``; hybrid splits stay at the base case's optimum
-(re-optimising every draw would answer a different question: the value of
+Monte Carlo: every factor with a range (the tornado's ranges; the discount rate
+only when given one) drawn from triangular(low, 1.0, high), joined by a Gaussian
+copula so that factors named in ``uncertainty.correlations`` move together
+(:func:`correlated_draws`, ``numpy.random.default_rng(seed)``); hybrid splits stay
+at the base case's optimum (re-optimising every draw would answer a different question: the value of
 perfect foresight). Percentiles use numpy's default (linear) method.
 
 Both evaluate their runs through an :class:`~inferplan.executor.Executor` (default
@@ -24,12 +26,15 @@ from dataclasses import replace
 from functools import partial
 
 import numpy as np
+from scipy.stats import norm
 
+from inferplan.catalog.finance import load_finance_uncertainty
 from inferplan.catalog.loader import Catalog
 from inferplan.catalog.prices import PriceCatalog, apply_price_overrides
+from inferplan.errors import SpecError
 from inferplan.executor import Executor, InProcessExecutor
-from inferplan.specs.prices import RegionRecord
-from inferplan.specs.scenario import ScenarioSpec
+from inferplan.specs.prices import RegionRecord, UncertaintyRecord
+from inferplan.specs.scenario import CorrelationSpec, ScenarioSpec
 from inferplan.tco.compare import compare_tco
 from inferplan.tco.context import Factors
 from inferplan.tco.results import (
@@ -39,16 +44,28 @@ from inferplan.tco.results import (
     TornadoBar,
 )
 
+NOT_DRAWN_BY_DEFAULT = frozenset({"discount_rate"})
+"""Factors the Monte Carlo draws only when a range is given: the discount rate is a
+policy choice, not an uncertain price (the tornado still shows its swing)."""
+
 
 def factor_ranges(
     scenario: ScenarioSpec,
     prices: PriceCatalog,
     regions: Catalog[RegionRecord],
     with_step: bool,
+    finance_ranges: Catalog[UncertaintyRecord] | None = None,
 ) -> dict[str, tuple[float, float, str]]:
-    """``factor -> (low, high, where the range came from)``."""
+    """``factor -> (low, high, where the range came from)``.
+
+    Precedence: the scenario's ``uncertainty.ranges``, the finance uncertainty rows
+    (``finance_ranges``, default the shipped ones), the price catalog's rows, then
+    (``with_step``) 1 -/+ ``tornado_step``.
+    """
     prices, _ = apply_price_overrides(prices, regions, scenario.price_overrides)
+    fin = finance_ranges if finance_ranges is not None else load_finance_uncertainty()
     catalog = {r.factor: r for r in prices.uncertainty}
+    catalog.update({r.factor: r for r in fin})
     step = scenario.uncertainty.tornado_step
     out: dict[str, tuple[float, float, str]] = {}
     for name in Factors.names():
@@ -61,6 +78,47 @@ def factor_ranges(
         elif with_step:
             out[name] = (1.0 - step, 1.0 + step, f"+/-{step:g}")
     return out
+
+
+def _triangular_ppf(u: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Inverse CDF of triangular(low, mode 1.0, high) at probabilities ``u``."""
+    if high <= low:
+        return np.full_like(u, 1.0)
+    width = high - low
+    split = (1.0 - low) / width
+    left = low + np.sqrt(u * width * (1.0 - low))
+    right = high - np.sqrt((1.0 - u) * width * (high - 1.0))
+    return np.where(u < split, left, right)
+
+
+def correlated_draws(
+    ranges: dict[str, tuple[float, float]],
+    correlations: list[CorrelationSpec],
+    n: int,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """``n`` draws per factor, triangular(low, 1, high) marginals joined by a Gaussian
+    copula: z ~ N(0, C) with C[i, j] = rho for correlated pairs (1 on the diagonal),
+    u = Phi(z), x = F^-1(u). Independent factors have C = I. Seeded with ``seed``.
+    """
+    names = list(ranges)
+    idx = {k: i for i, k in enumerate(names)}
+    corr = np.eye(len(names))
+    for c in correlations:
+        for a in c.factors:
+            for b in c.factors:
+                if a != b and a in idx and b in idx:
+                    corr[idx[a], idx[b]] = c.rho
+    try:
+        chol = np.linalg.cholesky(corr)
+    except np.linalg.LinAlgError:
+        raise SpecError(
+            "uncertainty.correlations", "the correlations do not form a valid correlation matrix"
+        ) from None
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, len(names))) @ chol.T
+    u = norm.cdf(z)
+    return {k: _triangular_ppf(u[:, idx[k]], *ranges[k]) for k in names}
 
 
 def _hybrid_split(base: TcoComparison) -> dict[str, int]:
@@ -125,10 +183,16 @@ def _draw(
     regions: Catalog[RegionRecord],
     split: dict[str, int],
     factors: Factors,
-) -> tuple[list[float], list[float]]:
-    """NPV and nominal TCO of every option (scenario order) under one draw of factors."""
+) -> tuple[list[float], list[float], list[float]]:
+    """Ranking NPV (inf when unranked), nominal TCO and NPV of every option
+    (scenario order) under one draw of factors."""
     r = compare_tco(scenario, prices, regions, factors, hybrid_base=split)
-    return [o.npv_usd for o in r.options], [o.tco_nominal_usd for o in r.options]
+    # an unranked option (unpriced shortfall) cannot be the cheapest: +inf for argmin
+    return (
+        [o.npv_usd if o.ranked else np.inf for o in r.options],
+        [o.tco_nominal_usd for o in r.options],
+        [o.npv_usd for o in r.options],
+    )
 
 
 def monte_carlo(
@@ -150,22 +214,23 @@ def monte_carlo(
         raise ValueError("draws must be >= 1")
     base = base or compare_tco(scenario, prices, regions)
     split = _hybrid_split(base)
-    ranges = {
-        k: (lo, hi)
-        for k, (lo, hi, _) in factor_ranges(scenario, prices, regions, with_step=False).items()
+    user = set(scenario.uncertainty.ranges)
+    full = {
+        k: v
+        for k, v in factor_ranges(scenario, prices, regions, with_step=True).items()
+        if k not in NOT_DRAWN_BY_DEFAULT or k in user
     }
-    rng = np.random.default_rng(s)
-    samples = {
-        k: (rng.triangular(lo, 1.0, hi, size=n) if hi > lo else np.full(n, 1.0))
-        for k, (lo, hi) in ranges.items()
-    }
+    ranges = {k: (lo, hi) for k, (lo, hi, _) in full.items()}
+    samples = correlated_draws(ranges, scenario.uncertainty.correlations, n, s)
     names = [o.name for o in scenario.options]
     draws_f = [replace(Factors(), **{k: float(v[d]) for k, v in samples.items()}) for d in range(n)]
     ex = executor or InProcessExecutor()
     evaluated = ex.map(partial(_draw, scenario, prices, regions, split), draws_f)
-    npvs = np.array([e[0] for e in evaluated], dtype=float).reshape(n, len(names))
+    ranking = np.array([e[0] for e in evaluated], dtype=float).reshape(n, len(names))
     nominals = np.array([e[1] for e in evaluated], dtype=float).reshape(n, len(names))
-    wins = np.bincount(npvs.argmin(axis=1), minlength=len(names)) / n
+    npvs = np.array([e[2] for e in evaluated], dtype=float).reshape(n, len(names))
+    some = np.isfinite(ranking).any(axis=1)
+    wins = np.bincount(ranking[some].argmin(axis=1), minlength=len(names)) / n
     dist = {}
     for j, name in enumerate(names):
         p = np.percentile(npvs[:, j], [10, 50, 90])
@@ -179,7 +244,14 @@ def monte_carlo(
             nominal_p90_usd=float(q[2]),
             probability_cheapest=float(wins[j]),
         )
-    return MonteCarloResult(draws=n, seed=s, ranges=ranges, options=dist)
+    return MonteCarloResult(
+        draws=n,
+        seed=s,
+        ranges=ranges,
+        range_sources={k: src for k, (_, _, src) in full.items()},
+        correlations=[c.model_dump(mode="json") for c in scenario.uncertainty.correlations],
+        options=dist,
+    )
 
 
-__all__ = ["factor_ranges", "monte_carlo", "tornado"]
+__all__ = ["NOT_DRAWN_BY_DEFAULT", "correlated_draws", "factor_ranges", "monte_carlo", "tornado"]
