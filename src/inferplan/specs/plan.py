@@ -18,6 +18,11 @@ class SloSpec(FrozenSpec):
     ttft_ms: float = Field(gt=0, description="time to first token limit, ms")
     tpot_ms: float = Field(gt=0, description="time per output token limit, ms")
     percentile: float = Field(default=95.0, ge=50.0, lt=100.0)
+    strict: bool | None = Field(
+        default=None,
+        description="options whose latency is not verified rank behind verified ones; "
+        "unset: strict when ttft_ms <= 500 or tpot_ms <= 25",
+    )
 
 
 class CandidatesSpec(FrozenSpec):
@@ -38,6 +43,13 @@ class CandidatesSpec(FrozenSpec):
     )
     colocation_power_included: bool = False
     min_concurrency: int = Field(default=8, ge=1, description="sequences a replica must hold")
+    spare_replicas: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description="availability of own and colocated fleets: replicas bought beyond the "
+        "peak need (1 = N+1, production default; 0 = none)",
+    )
 
 
 __all__ = ["CandidatesSpec", "OptionKind", "SloSpec"]
