@@ -76,7 +76,7 @@ class Refinement:
         return out, rejected
 
     def simulate(self, scenario: ScenarioSpec, d: Design, slo: SloSpec) -> None:
-        cap = simulated_capacity(scenario, d, slo)
+        cap = simulated_capacity(scenario, d, slo, self.prior())
         self.simulated[d.label] = cap
         if cap is not None:
             self.ratios[d.label] = cap.requests_per_s / d.capacity.requests_per_s

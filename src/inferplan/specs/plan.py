@@ -34,7 +34,12 @@ class CandidatesSpec(FrozenSpec):
     engines: list[str] = Field(default_factory=lambda: ["vllm"])
     kinds: list[OptionKind] = Field(default_factory=lambda: list(ALL_KINDS))
     providers: list[str] | None = None
-    max_devices_per_replica: int = Field(default=8, ge=1, le=72)
+    max_devices_per_replica: int = Field(
+        default=32,
+        ge=1,
+        le=576,
+        description="largest replica: tensor parallel inside a node, pipeline stages across",
+    )
     target_utilisation: float = Field(
         default=0.7, gt=0, le=1, description="share of SLO capacity the fleet is sized to use"
     )
