@@ -36,7 +36,8 @@ class Candidate:
     """One priced-to-be option with where it came from and its sovereignty verdict.
 
     ``compliance``: the yearly staff and cash the data rules add (priced as its own
-    cost line); ``spare_replicas``: replicas bought beyond the peak need.
+    cost line); ``spare_replicas``: replicas bought beyond the peak need;
+    ``bridge``: the rented option that serves the lead months of a bought fleet.
     """
 
     option: DeploymentOption
@@ -49,6 +50,7 @@ class Candidate:
     findings: list[dict[str, object]] = field(default_factory=list)
     compliance: ComplianceCost | None = None
     spare_replicas: int = 0
+    bridge: Candidate | None = None
 
     @property
     def sovereignty_score(self) -> float:
@@ -241,6 +243,7 @@ def build_candidates(
                 capex=ServerCapexSpec(catalog_id=server.id),
                 facility=facility,
                 servers=n_servers,
+                lead_time_months=cand.lead_time_months,
                 **serving,
             )
             c = Candidate(opt, d, kind.replace("_", "-"), None, home)

@@ -53,16 +53,50 @@ def _extra_lines(
 
 
 def price_candidates(scenario: ScenarioSpec, cands: list[Candidate]) -> list[OptionResult]:
-    """TCO of every candidate (order kept), with the compliance and unserved lines."""
+    """TCO of every candidate (order kept), with the compliance and unserved lines.
+
+    Own and colocated fleets with a lead time are bridged by the cheapest rented
+    option that serves all the demand on its own (cloud on demand or API, already
+    allowed by the data rules); with none, the lead months are unserved demand.
+    """
     s = scenario.model_copy(update={"options": [c.option for c in cands]})
     ctx = build_context(s, load_prices(), load_regions())
     flows = evaluate_options(s, ctx)
+    if scenario.candidates.lead_time_months > 0:
+        bridge = _cheapest_rented(s, cands, flows, ctx)
+        if bridge is not None:
+            for c in cands:
+                if isinstance(c.option, OnPremSpec) and c.option.lead_time_months > 0:
+                    c.option = c.option.model_copy(update={"bridge": bridge.option.name})
+                    c.bridge = bridge
+            s = scenario.model_copy(update={"options": [c.option for c in cands]})
+            flows = evaluate_options(s, ctx)
     by_name = {c.option.name: c for c in cands}
     out = []
     for o in s.options:
         _extra_lines(scenario, by_name.get(o.name), flows[o.name], ctx)
         out.append(summarise(o.name, o.kind, flows[o.name], ctx))
     return out
+
+
+def _cheapest_rented(
+    s: ScenarioSpec, cands: list[Candidate], flows: dict[str, Flows], ctx: EvalContext
+) -> Candidate | None:
+    rented = [
+        c
+        for c in cands
+        if c.option.kind in ("cloud", "api")
+        and not (
+            isinstance(c.option, CloudSpec) and c.option.commitment != CloudCommitment.ON_DEMAND
+        )
+        and float(flows[c.option.name].info.get("unserved_share", 0.0)) <= UNSERVED_TOLERANCE
+    ]
+    if not rented:
+        return None
+    return min(
+        rented,
+        key=lambda c: summarise(c.option.name, c.option.kind, flows[c.option.name], ctx).npv_usd,
+    )
 
 
 def counts_as_served(scenario: ScenarioSpec, r: OptionResult) -> bool:

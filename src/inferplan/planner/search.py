@@ -116,12 +116,24 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
         operational_sovereignty=c.operational_sovereignty,
         sovereignty_score=c.sovereignty_score,
         findings=c.findings,
-        conditions=conditions_of(c.findings),
+        conditions=_conditions(c),
         latency_verified=d is not None,
         meets_slo=True if d is not None else None,
         unserved_share=r.unserved_share,
         warnings=r.warnings,
     )
+
+
+def _conditions(c: Candidate) -> list[str]:
+    """The option's conditions, and its bridge's for the lead months."""
+    out = conditions_of(c.findings)
+    if c.bridge is not None:
+        months = getattr(c.option, "lead_time_months", 0)
+        out += [
+            f"during the {months} lead months the bridge {c.bridge.option.name} runs: {x}"
+            for x in conditions_of(c.bridge.findings)
+        ]
+    return out
 
 
 def _unique_names(cands: list[Candidate]) -> list[Candidate]:

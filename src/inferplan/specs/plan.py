@@ -48,6 +48,13 @@ class CandidatesSpec(FrozenSpec):
     )
     colocation_power_included: bool = False
     min_concurrency: int = Field(default=8, ge=1, description="sequences a replica must hold")
+    lead_time_months: int = Field(
+        default=0,
+        ge=0,
+        le=36,
+        description="months from ordering servers to serving on them (own and colocated "
+        "fleets); the cheapest allowed cloud or API option bridges them when there is one",
+    )
     spare_replicas: int = Field(
         default=1,
         ge=0,
