@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Any
 
 from inferplan.errors import InferplanError
 from inferplan.executor import Executor, InProcessExecutor, shippable
@@ -40,6 +41,8 @@ class Rejection:
     family: str
     stage: str
     reason: str
+    miss: float | None = None
+    """For latency rejections: estimate / target of the worse metric (1.3 = 30 % over)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +188,8 @@ def _family(
     base = runnable
     found, reason = _designs_for(base, long_ctx, isl, osl, slo, cand, prompt_tail(scenario))
     if not found:
-        return [], [Rejection(family, reason[0], reason[1])]
+        miss = reason[2] if len(reason) > 2 else None
+        return [], [Rejection(family, reason[0], reason[1], miss)]
     kept, dominated = _undominated(found)
     return kept, dominated
 
@@ -224,7 +228,7 @@ def _designs_for(
     slo: SloSpec,
     cand: CandidatesSpec,
     isl_tail: float,
-) -> tuple[list[Design], tuple[str, str]]:
+) -> tuple[list[Design], tuple[Any, ...]]:
     """Every layout that fits and meets the SLO, less those another layout of the
     family dominates (fewer or as many GPUs per replica and at least as many
     output tokens/s per GPU at the SLO). Pipeline layouts are tried only when no
@@ -236,7 +240,7 @@ def _designs_for(
     """
     out: list[Design] = []
     a = base.accelerator
-    reason = (
+    reason: tuple[Any, ...] = (
         "memory",
         f"{base.model.id} at {base.weights.precision.value} does not fit in "
         f"{cand.max_devices_per_replica} x {a.id} (candidates.max_devices_per_replica)",
@@ -267,8 +271,12 @@ def _designs_for(
             continue
         out.append(Design(d, mem, cap))
     if closest is not None and not out:
-        reason = ("slo", closest[1])
+        reason = ("slo", closest[1], closest[0])
     return out, reason
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1e3:,.0f} ms" if seconds < 1.0 else f"{seconds:,.2f} s"
 
 
 def _slo_sentence(
@@ -278,9 +286,9 @@ def _slo_sentence(
     parts = []
     if ttft_s * TTFT_TAIL * 1e3 > slo.ttft_ms:
         parts.append(
-            f"its p95 prompt of {isl_tail:,.0f} tokens takes {ttft_s:.2f} s to the first token "
-            f"on {n} x {d.accelerator.id} alone ({ttft_s * TTFT_TAIL:.2f} s with the "
-            f"{TTFT_TAIL:g}x queueing margin); the target is {slo.ttft_ms / 1e3:g} s"
+            f"its p95 prompt of {isl_tail:,.0f} tokens takes {_duration(ttft_s)} to the first "
+            f"token on {n} x {d.accelerator.id} alone ({_duration(ttft_s * TTFT_TAIL)} with the "
+            f"{TTFT_TAIL:g}x queueing margin); the target is {_duration(slo.ttft_ms / 1e3)}"
         )
     if tpot_s * TPOT_TAIL * 1e3 > slo.tpot_ms:
         parts.append(

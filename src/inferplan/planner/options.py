@@ -37,7 +37,8 @@ class Candidate:
 
     ``compliance``: the yearly staff and cash the data rules add (priced as its own
     cost line); ``spare_replicas``: replicas bought beyond the peak need;
-    ``bridge``: the rented option that serves the lead months of a bought fleet.
+    ``bridge``: the rented option that serves the lead months of a bought fleet;
+    ``burst``: a hybrid's overflow option.
     """
 
     option: DeploymentOption
@@ -51,6 +52,7 @@ class Candidate:
     compliance: ComplianceCost | None = None
     spare_replicas: int = 0
     bridge: Candidate | None = None
+    burst: Candidate | None = None
 
     @property
     def sovereignty_score(self) -> float:

@@ -154,6 +154,7 @@ def add_hybrid(
             min(base.operational_sovereignty, burst.operational_sovereignty),
             base.findings + burst.findings,
             base.compliance,
+            burst=burst,
         )
     )
     return [*priced, result]

@@ -178,7 +178,9 @@ def headline(rec: Recommendation, scenario: ScenarioSpec) -> str:
         what = rec.option
     prec = rec.precision or "the provider's precision"
     text = f"{model}: {what} at {prec}; {money}{per_tok}"
-    if rec.kind != "api" or rec.latency_verified:
+    if rec.kind == "api" and rec.latency_verified and rec.latency_source:
+        text += "; " + rec.latency_source
+    elif rec.kind != "api" or rec.latency_verified:
         if rec.p95_ttft_ms is not None and rec.p95_tpot_ms is not None:
             text += f"; simulated p95 TTFT {rec.p95_ttft_ms:,.0f} ms, TPOT {rec.p95_tpot_ms:.0f} ms"
     else:

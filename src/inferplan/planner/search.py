@@ -22,6 +22,7 @@ from inferplan.catalog.providers import load_providers
 from inferplan.errors import InfeasibleError, SpecError
 from inferplan.executor import Executor
 from inferplan.perf.metrics import METRIC_DEFINITIONS
+from inferplan.planner.api_latency import check_api_latency
 from inferplan.planner.designs import (
     Design,
     EfficiencyHook,
@@ -48,8 +49,9 @@ from inferplan.planner.report_data import (
 )
 from inferplan.planner.verify import latency_curve, verify_latency
 from inferplan.results.plan import PlanOption, PlanResult, Recommendation, RejectedFamily
-from inferplan.specs.economics import HybridSpec, OnPremSpec
+from inferplan.specs.economics import ApiSpec, HybridSpec, OnPremSpec
 from inferplan.specs.hardware import DeviceKind
+from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec
 from inferplan.tco import monte_carlo, tornado
 from inferplan.tco.results import OptionResult
@@ -68,8 +70,22 @@ def _accelerators(scenario: ScenarioSpec) -> list[str]:
     return [a.id for a in accs if a.id in priced and a.kind not in (DeviceKind.CPU, DeviceKind.SOC)]
 
 
+def _latency_verdict(c: Candidate, slo: SloSpec) -> tuple[bool, bool | None, str | None]:
+    """(verified, meets the SLO, note): self-hosted designs are modelled and meet it by
+    construction; APIs rest on published measurements (an API burst of a hybrid too)."""
+    api = c.burst.option if isinstance(c.option, HybridSpec) and c.burst else c.option
+    if isinstance(api, ApiSpec) and api.catalog_id:
+        v = check_api_latency(api.catalog_id, slo)
+        return v.verified, v.meets, v.note
+    if c.design is not None:
+        return True, True, "modelled: closed form, then discrete-event simulation"
+    return False, None, "latency not verified: an API without a catalog row"
+
+
 def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanOption:
     d = c.design
+    assert scenario.slo is not None
+    verified, meets, note = _latency_verdict(c, scenario.slo)
     dep = d.deployment if d else None
     g = dep.tp * dep.pp if dep else None
     reps = replicas_at_peak(scenario, d) + c.spare_replicas if d else None
@@ -117,8 +133,9 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
         sovereignty_score=c.sovereignty_score,
         findings=c.findings,
         conditions=_conditions(c),
-        latency_verified=d is not None,
-        meets_slo=True if d is not None else None,
+        latency_verified=verified,
+        meets_slo=meets,
+        latency_source=note,
         unserved_share=r.unserved_share,
         warnings=r.warnings,
     )
@@ -194,9 +211,14 @@ def plan(
     by_name = {c.option.name: c for c in cands}
     options = [_plan_option(by_name[r.name], r, scenario) for r in priced]
     served_names = {r.name for r in priced if counts_as_served(scenario, r)}
+    for o in options:
+        if o.meets_slo is False and o.name in served_names:
+            served_names.discard(o.name)
+            cat_id = getattr(by_name[o.name].option, "catalog_id", None) or o.name
+            rejected.append(Rejection(f"api / {cat_id}", "slo", f"{o.name}: {o.latency_source}"))
     served = [o for o in options if o.name in served_names]
     for o in options:
-        if o.name not in served_names:
+        if o.name not in served_names and o.meets_slo is not False:
             rejected.append(
                 Rejection(
                     o.name,
@@ -260,6 +282,7 @@ def plan(
         p95_tpot_ms=check.p_tpot_ms if check else None,
         latency_check=check,
         latency_verified=best.latency_verified,
+        latency_source=best.latency_source,
         conditions=best.conditions,
         reasons=reasons,
     )
@@ -366,30 +389,66 @@ def _assumptions(
 def _infeasible_message(
     scenario: ScenarioSpec, designs: list[Design], rejected: list[Rejection]
 ) -> str:
-    stages = {r.stage for r in rejected}
-    if not designs and "slo" in stages:
-        slo_rej = [r for r in rejected if r.stage == "slo"]
-        return (
-            "no option meets the latency targets; nearest: "
-            f"{slo_rej[0].family}: {slo_rej[0].reason}. Relax slo.ttft_ms / slo.tpot_ms, "
-            "allow a larger tensor-parallel degree (candidates.max_devices_per_replica) "
-            "or a lower precision"
+    """One paragraph: which rule or number stopped each family, and what to relax."""
+    by_stage: dict[str, list[Rejection]] = {}
+    for r in rejected:
+        by_stage.setdefault(r.stage, []).append(r)
+    parts: list[str] = []
+    relax: list[str] = []
+    mem = by_stage.get("memory", [])
+    if mem:
+        parts.append(
+            f"{len(mem)} model/accelerator/precision famil{'ies' if len(mem) > 1 else 'y'} "
+            f"do not fit in memory (e.g. {mem[0].family}: {mem[0].reason})"
         )
-    if not designs:
-        return (
-            "no candidate model fits on the candidate accelerators; first reason: "
-            f"{rejected[0].family}: {rejected[0].reason}"
-            if rejected
-            else "no candidates"
+        relax.append(
+            "allow larger replicas (candidates.max_devices_per_replica), accelerators with "
+            "more memory or a lower precision"
         )
-    sov = [r for r in rejected if r.stage == "sovereignty"]
-    if sov:
-        return (
-            f"every option breaks a data rule; e.g. {sov[0].family}: {sov[0].reason}. "
-            "Allow on_prem/colocation in candidates.kinds, or relax the policy"
+    slo = [r for r in by_stage.get("slo", []) if r.miss is not None] or by_stage.get("slo", [])
+    if slo:
+        near = min(slo, key=lambda r: r.miss if r.miss is not None else float("inf"))
+        over = f", {near.miss - 1:.0%} over the target" if near.miss else ""
+        parts.append(
+            f"{len(slo)} famil{'ies' if len(slo) > 1 else 'y'} cannot meet the latency "
+            f"targets; the closest is {near.family}{over}: {near.reason}"
         )
-    return "no deployment option is left after filtering; first reason: " + (
-        f"{rejected[0].family}: {rejected[0].reason}" if rejected else "none"
+        relax.append(
+            "close the gap with more or newer GPUs per replica, a smaller model or lower "
+            "precision, or looser targets (slo.ttft_ms, slo.tpot_ms)"
+        )
+    for stage, what, fix in (
+        ("precision", "have no kernels for the precision", "choose another precision"),
+        (
+            "sovereignty",
+            "break a data rule",
+            "allow own hardware (candidates.kinds) or relax the policy",
+        ),
+        ("price", "have no price in the catalog", "add the missing prices as price_overrides"),
+        ("hardware", "do not fit the offer's nodes", "allow other offers or smaller replicas"),
+        ("provider", "are outside candidates.providers", "allow more providers"),
+        (
+            "capacity",
+            "leave demand unserved",
+            "set finance.unserved_usd_per_million_tokens "
+            "or allow options without lead time or rate limits",
+        ),
+    ):
+        rows = by_stage.get(stage, [])
+        if rows:
+            parts.append(
+                f"{len(rows)} option famil{'ies' if len(rows) > 1 else 'y'} {what} "
+                f"(e.g. {rows[0].family}: {rows[0].reason})"
+            )
+            relax.append(fix)
+    if not parts:
+        return "No recommendation: the candidate space is empty (check models and candidates)."
+    return (
+        "No recommendation: "
+        + "; ".join(parts)
+        + ". To get one: "
+        + "; ".join(dict.fromkeys(relax))
+        + "."
     )
 
 

@@ -105,6 +105,7 @@ class Recommendation(BaseModel):
     p95_tpot_ms: float | None
     latency_check: LatencyCheck | None = None
     latency_verified: bool | None = None
+    latency_source: str | None = None
     conditions: list[str] = Field(default_factory=list)
     headline: str = ""
     reasons: list[str]
