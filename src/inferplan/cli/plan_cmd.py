@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -43,9 +44,12 @@ def _money(x: float | None) -> str:
 def render(r: PlanResult) -> None:
     rec = r.recommendation
     lines = [
-        f"[bold]{rec.option}[/]",
-        f"{rec.kind} at {rec.provider}" + (f" ({rec.region})" if rec.region else ""),
+        f"[bold]{escape(rec.headline or rec.option)}[/]",
+        f"{rec.option}: {rec.kind} at {rec.provider}" + (f" ({rec.region})" if rec.region else ""),
     ]
+    if rec.conditions:
+        lines.append("[yellow]conditions (to fulfil, not passes):[/]")
+        lines += [f"  ! {escape(c)}" for c in rec.conditions]
     if rec.hardware:
         lines.append(
             f"{rec.count} x {rec.hardware} at peak, {rec.precision} weights, {rec.engine}, "
@@ -70,7 +74,7 @@ def render(r: PlanResult) -> None:
             f"({lc.p_tpot_interval_ms[0]:,.1f}-{lc.p_tpot_interval_ms[1]:,.1f}) at "
             f"{lc.requests_per_s_per_replica:.2f} req/s per replica x {lc.replicas_at_peak}: {ok}"
         )
-    lines += [f"- {x}" for x in rec.reasons]
+    lines += [f"- {escape(x)}" for x in rec.reasons]
     if r.runner_up is not None:
         lines.append(f"runner-up: {r.runner_up.name}: {r.why_not_runner_up}")
     console.print(Panel("\n".join(lines), title="recommendation", expand=False))

@@ -6,7 +6,7 @@ prompt tokens (chunked prefill spreads them evenly). Then
 
 * TPOT ~ the step time, and the SLO percentile is taken ``TPOT_TAIL`` above it
   (steps that carry a whole prompt chunk are longer than the mean);
-* TTFT ~ half a step of waiting plus ``ceil(isl_tail / chunk)`` steps that each carry a
+* TTFT ~ half a step of waiting plus ``ceil(ceil(isl_tail) / chunk)`` steps that each carry a
   prompt chunk of ``chunk = max_num_batched_tokens - B`` tokens, times ``TTFT_TAIL``
   for queueing at the planned utilisation, where ``isl_tail`` is a high percentile
   of the prompt lengths (the SLO is a percentile, and long prompts set it);
@@ -61,7 +61,10 @@ def _estimate(
         decode_context_tokens=int(round(b * (isl + osl / 2.0))),
     )
     tpot = step.step_time_s(shape)
-    chunk = max(1, min(int(long_isl), limits.max_num_batched_tokens - b))
+    # whole tokens: a 1,907.3-token prompt is 1,908 tokens, one chunk when the budget
+    # holds them (counting it as int() = 1,907 made ceil(1907.3 / 1907) two chunks)
+    long_tokens = math.ceil(long_isl)
+    chunk = max(1, min(long_tokens, limits.max_num_batched_tokens - b))
     chunk_step = step.step_time_s(
         BatchShape(
             prefill_tokens=chunk,
@@ -71,7 +74,7 @@ def _estimate(
             decode_context_tokens=int(round(b * (isl + osl / 2.0))),
         )
     )
-    ttft = 0.5 * tpot + math.ceil(long_isl / chunk) * chunk_step
+    ttft = 0.5 * tpot + math.ceil(long_tokens / chunk) * chunk_step
     return tpot, ttft
 
 

@@ -11,19 +11,27 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Any
 
 from inferplan.errors import InferplanError
 from inferplan.executor import Executor, InProcessExecutor, shippable
 from inferplan.memory.fit import check_parallelism
-from inferplan.planner.capacity import TTFT_TAIL, Capacity, capacity_at_slo, latency_floor
+from inferplan.planner.capacity import (
+    TPOT_TAIL,
+    TTFT_TAIL,
+    Capacity,
+    capacity_at_slo,
+    latency_floor,
+)
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.service.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
 from inferplan.specs.engine import EngineEfficiency
 from inferplan.specs.hardware import DeviceKind
-from inferplan.specs.plan import SloSpec
+from inferplan.specs.plan import CandidatesSpec, SloSpec
 from inferplan.specs.scenario import ScenarioSpec
 
-TP_DEGREES = (1, 2, 4, 8)
+TP_DEGREES = (1, 2, 4, 8, 16, 32, 64)
+PP_DEGREES = (2, 3, 4, 6, 8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,8 @@ class Rejection:
     family: str
     stage: str
     reason: str
+    miss: float | None = None
+    """For latency rejections: estimate / target of the worse metric (1.3 = 30 % over)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +56,9 @@ class Design:
     @property
     def label(self) -> str:
         d = self.deployment
+        par = f"{d.tp}x" if d.pp == 1 else f"{d.pp} stages x {d.tp}x"
         return (
-            f"{d.model.id} on {d.tp}x {d.accelerator.id} "
-            f"({d.weights.precision.value}, {d.engine.id})"
+            f"{d.model.id} on {par} {d.accelerator.id} ({d.weights.precision.value}, {d.engine.id})"
         )
 
 
@@ -74,13 +84,47 @@ def prompt_tail(scenario: ScenarioSpec) -> float:
     return math.exp(mu + TAIL_PERCENTILE_Z * sigma)
 
 
-def _compatible(d: Deployment) -> str | None:
+WEIGHT_ONLY_ENGINES = frozenset({"vllm"})
+"""Engines that serve FP8 and MXFP4 checkpoints on GPUs without those tensor cores
+through weight-only Marlin kernels (16-bit compute): vLLM docs, FP8 W8A8
+("Turing/Ampere GPUs are supported for W8A16 (weight-only FP8) utilizing Marlin
+kernels", docs.vllm.ai/en/stable/features/quantization/fp8/) and the gpt-oss
+recipe (H100/H200 supported, A100 through Marlin MXFP4 MoE,
+github.com/vllm-project/recipes OpenAI/GPT-OSS.md)."""
+
+
+def _compatible(d: Deployment) -> tuple[Deployment | None, str | None]:
+    """The deployment as the engine runs it on this accelerator, or why it cannot.
+
+    FP8 or MXFP4 weights on an NVIDIA GPU without those tensor cores (but with
+    16-bit ones, Ampere or newer) run weight-only on vLLM: the weights keep their
+    size, the GEMMs run at the 16-bit rate. FP8 MoE models are not served this way
+    (vLLM's fused-MoE kernel has no FP8 Marlin path).
+    """
     a, w = d.accelerator, d.weights
     if w.compute == "fp8" and not w.weight_only and a.peak_flops.fp8 is None:
-        return f"{a.id} has no FP8 tensor cores"
+        if _weight_only_ok(d) and not d.model.is_moe:
+            return replace(d, weights=replace(w, compute="fp16", weight_only=True)), None
+        if d.model.is_moe and _weight_only_ok(d):
+            return None, (
+                f"{a.id} has no FP8 tensor cores, and {d.engine.id} serves FP8 mixture-of-experts "
+                "models only on GPUs that have them"
+            )
+        return None, f"{a.id} has no FP8 tensor cores and {d.engine.id} has no weight-only FP8 path"
     if w.compute == "fp4" and a.peak_flops.fp4 is None:
-        return f"{a.id} has no FP4 tensor cores"
-    return None
+        if w.precision.value == "mxfp4" and _weight_only_ok(d):
+            return replace(d, weights=replace(w, compute="fp16", weight_only=True)), None
+        return None, f"{a.id} has no FP4 tensor cores and {d.engine.id} has no weight-only path"
+    return d, None
+
+
+def _weight_only_ok(d: Deployment) -> bool:
+    a = d.accelerator
+    return (
+        d.engine.id in WEIGHT_ONLY_ENGINES
+        and a.vendor.lower() == "nvidia"
+        and a.peak_flops.bf16 is not None
+    )
 
 
 EfficiencyHook = Callable[[Deployment], EngineEfficiency | None]
@@ -115,10 +159,9 @@ def find_designs(
     results = ex.map(partial(_family, scenario, slo, efficiency_for), families)
     designs: list[Design] = []
     rejected: list[Rejection] = []
-    for found, rejection in results:
+    for found, rejections in results:
         designs += found
-        if rejection is not None:
-            rejected.append(rejection)
+        rejected += rejections
     return designs, rejected
 
 
@@ -127,7 +170,7 @@ def _family(
     slo: SloSpec,
     efficiency_for: EfficiencyHook | None,
     family_key: tuple[str, str, str, str],
-) -> tuple[list[Design], Rejection | None]:
+) -> tuple[list[Design], list[Rejection]]:
     """The designs of one model / accelerator / precision / engine, or why there are none."""
     model_id, acc_id, prec, engine = family_key
     cand = scenario.candidates
@@ -136,14 +179,45 @@ def _family(
     try:
         base = resolve(model_id, acc_id, engine, prec, cand.kv_precision)
     except InferplanError as exc:
-        return [], Rejection(family, "precision", str(exc))
+        return [], [Rejection(family, "precision", str(exc))]
     if efficiency_for is not None:
         base = replace(base, efficiency=efficiency_for(base))
-    why = _compatible(base)
-    if why:
-        return [], Rejection(family, "precision", why)
+    runnable, why = _compatible(base)
+    if runnable is None:
+        return [], [Rejection(family, "precision", why or "not runnable")]
+    base = runnable
     found, reason = _designs_for(base, long_ctx, isl, osl, slo, cand, prompt_tail(scenario))
-    return found, None if found else Rejection(family, reason[0], reason[1])
+    if not found:
+        miss = reason[2] if len(reason) > 2 else None
+        return [], [Rejection(family, reason[0], reason[1], miss)]
+    kept, dominated = _undominated(found)
+    return kept, dominated
+
+
+def _layouts(base: Deployment, cand: CandidatesSpec) -> list[tuple[int, int]]:
+    """(tp, pp) to try: every tensor-parallel degree up to the node size, then, only
+    when no single node holds the model, pipeline stages of full nodes."""
+    a = base.accelerator
+    if a.kind in (DeviceKind.CPU, DeviceKind.SOC):
+        return [(1, 1)]
+    node = min(a.max_devices_per_node, cand.max_devices_per_replica)
+    out = []
+    for tp in TP_DEGREES:
+        if tp > node:
+            break
+        try:
+            check_parallelism(base.model, a, tp, 1)
+        except InferplanError:
+            continue
+        out.append((tp, 1))
+    if out:
+        top = out[-1][0]
+        out += [
+            (top, pp)
+            for pp in PP_DEGREES
+            if top * pp <= cand.max_devices_per_replica and pp <= base.model.num_layers
+        ]
+    return out
 
 
 def _designs_for(
@@ -152,36 +226,38 @@ def _designs_for(
     isl: float,
     osl: float,
     slo: SloSpec,
-    cand: object,
+    cand: CandidatesSpec,
     isl_tail: float,
-) -> tuple[list[Design], tuple[str, str]]:
-    from inferplan.specs.plan import CandidatesSpec
+) -> tuple[list[Design], tuple[Any, ...]]:
+    """Every layout that fits and meets the SLO, less those another layout of the
+    family dominates (fewer or as many GPUs per replica and at least as many
+    output tokens/s per GPU at the SLO). Pipeline layouts are tried only when no
+    tensor-parallel layout inside one node fits in memory.
 
-    assert isinstance(cand, CandidatesSpec)
+    Pipeline stages: the step time is that of the whole model at the stage's
+    tensor-parallel degree (stages run one after another for a token; no
+    micro-batch overlap is counted, so throughput is conservative).
+    """
     out: list[Design] = []
-    reason = (
+    a = base.accelerator
+    reason: tuple[Any, ...] = (
         "memory",
-        f"{base.model.id} does not fit on up to "
-        f"{cand.max_devices_per_replica} x {base.accelerator.id}",
+        f"{base.model.id} at {base.weights.precision.value} does not fit in "
+        f"{cand.max_devices_per_replica} x {a.id} (candidates.max_devices_per_replica)",
     )
     ctx = min(long_ctx, base.model.max_context)
-    limit = min(cand.max_devices_per_replica, base.accelerator.max_devices_per_node)
-    if base.accelerator.kind in (DeviceKind.CPU, DeviceKind.SOC):
-        limit = 1
-    first_fit: int | None = None
-    for tp in TP_DEGREES:
-        if tp > limit or (first_fit is not None and tp > 2 * first_fit):
+    closest: tuple[float, str] | None = None
+    single_node_fit = False
+    for tp, pp in _layouts(base, cand):
+        if pp > 1 and single_node_fit:
             break
-        try:
-            check_parallelism(base.model, base.accelerator, tp, 1)
-        except InferplanError:
-            continue
-        d = replace(base, tp=tp, pp=1, replicas=1)
+        d = replace(base, tp=tp, pp=pp, replicas=1)
         mem = memory_of(d, ctx, cand.min_concurrency)
         if not mem.fits:
-            reason = ("memory", f"on {tp} x {d.accelerator.id}: {mem.reason}")
+            if not out and closest is None:
+                reason = ("memory", f"on {tp * pp} x {a.id}: {mem.reason}")
             continue
-        first_fit = first_fit or tp
+        single_node_fit = single_node_fit or pp == 1
         step = step_model_of(d)
         limits = limits_of(d, mem)
         cap = capacity_at_slo(
@@ -189,13 +265,62 @@ def _designs_for(
         )
         if cap is None:
             tpot, ttft = latency_floor(step, limits, isl, osl, isl_tail)
-            reason = (
-                "slo",
-                f"on {tp} x {d.accelerator.id} a long ({isl_tail:,.0f}-token, p95) prompt alone "
-                f"takes TTFT {ttft * 1e3:.0f} ms x {TTFT_TAIL:g} queueing margin; "
-                f"TPOT {tpot * 1e3:.1f} ms "
-                f"(targets {slo.ttft_ms:.0f} / {slo.tpot_ms:.0f} ms)",
-            )
+            miss = max(ttft * TTFT_TAIL * 1e3 / slo.ttft_ms, tpot * TPOT_TAIL * 1e3 / slo.tpot_ms)
+            if closest is None or miss < closest[0]:
+                closest = (miss, _slo_sentence(d, ttft, tpot, isl_tail, slo))
             continue
         out.append(Design(d, mem, cap))
+    if closest is not None and not out:
+        reason = ("slo", closest[1], closest[0])
     return out, reason
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1e3:,.0f} ms" if seconds < 1.0 else f"{seconds:,.2f} s"
+
+
+def _slo_sentence(
+    d: Deployment, ttft_s: float, tpot_s: float, isl_tail: float, slo: SloSpec
+) -> str:
+    n = d.tp * d.pp
+    parts = []
+    if ttft_s * TTFT_TAIL * 1e3 > slo.ttft_ms:
+        parts.append(
+            f"its p95 prompt of {isl_tail:,.0f} tokens takes {_duration(ttft_s)} to the first "
+            f"token on {n} x {d.accelerator.id} alone ({_duration(ttft_s * TTFT_TAIL)} with the "
+            f"{TTFT_TAIL:g}x queueing margin); the target is {_duration(slo.ttft_ms / 1e3)}"
+        )
+    if tpot_s * TPOT_TAIL * 1e3 > slo.tpot_ms:
+        parts.append(
+            f"one output token takes {tpot_s * 1e3:.0f} ms on {n} x {d.accelerator.id} "
+            f"({tpot_s * TPOT_TAIL * 1e3:.0f} ms at the p95 allowance of {TPOT_TAIL:g}x); "
+            f"the target is {slo.tpot_ms:g} ms"
+        )
+    return "; ".join(parts) or f"misses the targets on {n} x {d.accelerator.id}"
+
+
+def _undominated(designs: list[Design]) -> tuple[list[Design], list[Rejection]]:
+    """Designs no other of the family beats on both GPUs per replica (fewer) and
+    output tokens/s per GPU at the SLO (more, by over 2 %), and why the rest lost."""
+    keep: list[Design] = []
+    dropped: list[Rejection] = []
+    best: Design | None = None
+    best_per_gpu = 0.0
+    for d in sorted(designs, key=lambda x: x.deployment.tp * x.deployment.pp):
+        n = d.deployment.tp * d.deployment.pp
+        per_gpu = d.capacity.output_tokens_per_s / n
+        if best is None or per_gpu > best_per_gpu * 1.02:
+            keep.append(d)
+            best, best_per_gpu = d, per_gpu
+            continue
+        nb = best.deployment.tp * best.deployment.pp
+        dropped.append(
+            Rejection(
+                d.label,
+                "dominated",
+                f"{n} GPUs per replica serve {per_gpu:,.0f} output tokens/s per GPU within the "
+                f"SLO; {nb} GPUs per replica already serve {best_per_gpu:,.0f} per GPU, so the "
+                "larger replica never costs less",
+            )
+        )
+    return keep, dropped

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from inferplan.catalog import load_models
 from inferplan.memory.params import total_params
-from inferplan.results.plan import PlanOption
+from inferplan.results.plan import PlanOption, Recommendation
+from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec
 
 
@@ -51,10 +52,22 @@ def explain(
             f"{best.replica_output_tokens_per_s:,.0f} output tokens/s per replica within the SLO"
         )
     if scenario.policy is not None:
+        data = scenario.policy.data_class.value
+        if best.conditions:
+            reasons.append(
+                f"meets the data rules for {data} data only under {len(best.conditions)} "
+                f"condition{'s' if len(best.conditions) > 1 else ''}: " + "; ".join(best.conditions)
+            )
+        else:
+            reasons.append(f"passes every data rule for {data} data without conditions")
         reasons.append(
-            f"passes every data rule ({scenario.policy.data_class.value} data); legal "
-            f"sovereignty {best.legal_sovereignty:.2f}, operational "
+            f"legal sovereignty {best.legal_sovereignty:.2f}, operational "
             f"{best.operational_sovereignty:.2f}"
+        )
+    if best.latency_verified is False:
+        reasons.append(
+            "latency not verified: no published measurement of this provider's time to "
+            "first token and output speed for the model; it is not shown as meeting the SLO"
         )
     why = None
     if runner is not None:
@@ -86,3 +99,92 @@ def quality_notes(scenario: ScenarioSpec, served: list[PlanOption]) -> list[str]
             "predicted here and its quantization is the provider's choice"
         )
     return notes
+
+
+def conditions_of(findings: list[dict[str, object]]) -> list[str]:
+    """Rules an option passes only under a condition (warnings), as plain sentences."""
+    return [f"{f['rule']}: {f['reason']}" for f in findings if str(f.get("severity")) == "warn"]
+
+
+def api_model(option: object) -> str | None:
+    """Model id an API option serves (its catalog row), else None."""
+    from inferplan.catalog.prices import load_prices
+
+    cat_id = getattr(option, "catalog_id", None)
+    if not cat_id:
+        return None
+    prices = load_prices()
+    if cat_id not in prices.api:
+        return None
+    name = prices.api.get(cat_id).model
+    models = load_models()
+    return models.get(name).id if name in models else name
+
+
+STRICT_TTFT_MS = 500.0
+STRICT_TPOT_MS = 25.0
+"""An SLO counts as strict (unverified latency ranks last) when ``slo.strict`` is
+unset and its TTFT or TPOT target is at or below these: inferplan assumption, about
+the medians published for hosted 70B-class APIs (see ``api_latency.yaml``)."""
+
+
+def slo_is_strict(slo: SloSpec) -> bool:
+    if slo.strict is not None:
+        return slo.strict
+    return slo.ttft_ms <= STRICT_TTFT_MS or slo.tpot_ms <= STRICT_TPOT_MS
+
+
+def rank_key(o: PlanOption, slo: SloSpec) -> tuple[int, float]:
+    """Ranking: options whose latency is not verified go behind verified ones under a
+    strict SLO; options whose verified latency misses the SLO go last; then NPV."""
+    tier = 0
+    if o.latency_verified is False and slo_is_strict(slo):
+        tier = 1
+    if o.meets_slo is False:
+        tier = 2
+    return tier, o.npv_usd
+
+
+def headline(rec: Recommendation, scenario: ScenarioSpec) -> str:
+    """One sentence a CTO reads: what is bought or rented, for which model, at what
+    cost, and under which conditions."""
+    money = f"NPV {_money(rec.npv_usd)} over {scenario.finance.horizon_years} years"
+    per_tok = (
+        f", {rec.usd_per_million_tokens:.2f} USD per million tokens"
+        if rec.usd_per_million_tokens is not None
+        else ""
+    )
+    model = rec.model or "the model"
+    if rec.kind in ("on_prem", "colocation") and rec.servers:
+        where = "in your data centre" if rec.kind == "on_prem" else "in colocation"
+        gps = rec.gpus_per_server or 0
+        reps = max(rec.replicas or 1, 1)
+        in_use = (reps - rec.spare_replicas) * ((rec.count or 0) // reps)
+        spare = (
+            f" + {rec.spare_replicas} spare replica{'s' if rec.spare_replicas > 1 else ''}"
+            if rec.spare_replicas
+            else ""
+        )
+        what = (
+            f"buy {rec.servers} server{'s' if rec.servers > 1 else ''} with {gps} x "
+            f"{rec.hardware} {where} ({in_use} GPUs serve the peak{spare}, "
+            f"{rec.servers * gps} GPUs bought)"
+        )
+    elif rec.kind == "cloud":
+        what = f"rent {rec.count} x {rec.hardware} at the peak from {rec.provider} ({rec.option})"
+    elif rec.kind == "api":
+        what = f"use the {rec.provider} API"
+    else:
+        what = rec.option
+    prec = rec.precision or "the provider's precision"
+    text = f"{model}: {what} at {prec}; {money}{per_tok}"
+    if rec.kind == "api" and rec.latency_verified and rec.latency_source:
+        text += "; " + rec.latency_source
+    elif rec.kind != "api" or rec.latency_verified:
+        if rec.p95_ttft_ms is not None and rec.p95_tpot_ms is not None:
+            text += f"; simulated p95 TTFT {rec.p95_ttft_ms:,.0f} ms, TPOT {rec.p95_tpot_ms:.0f} ms"
+    else:
+        text += "; latency not verified"
+    if rec.conditions:
+        text += "; conditions: " + "; ".join(rec.conditions)
+    return text + "."

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace as dc_replace
 
 import numpy as np
 
@@ -23,6 +22,7 @@ from inferplan.catalog.providers import load_providers
 from inferplan.errors import InfeasibleError, SpecError
 from inferplan.executor import Executor
 from inferplan.perf.metrics import METRIC_DEFINITIONS
+from inferplan.planner.api_latency import check_api_latency
 from inferplan.planner.designs import (
     Design,
     EfficiencyHook,
@@ -30,18 +30,31 @@ from inferplan.planner.designs import (
     find_designs,
     workload_lengths,
 )
-from inferplan.planner.options import Candidate, build_candidates
-from inferplan.planner.report_data import explain, pareto_front, quality_notes
-from inferplan.planner.verify import latency_curve, simulated_capacity, verify_latency
+from inferplan.planner.options import (
+    Candidate,
+    build_candidates,
+    canonical_accelerator,
+    replicas_at_peak,
+)
+from inferplan.planner.pricing import add_hybrid, counts_as_served, price_candidates
+from inferplan.planner.refine import refine
+from inferplan.planner.report_data import (
+    api_model,
+    conditions_of,
+    explain,
+    headline,
+    pareto_front,
+    quality_notes,
+    rank_key,
+)
+from inferplan.planner.verify import latency_curve, verify_latency
 from inferplan.results.plan import PlanOption, PlanResult, Recommendation, RejectedFamily
-from inferplan.specs.economics import CloudSpec, HybridSpec, OnPremSpec
+from inferplan.specs.economics import ApiSpec, HybridSpec, OnPremSpec
 from inferplan.specs.hardware import DeviceKind
 from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec
-from inferplan.tco import build_context, evaluate_options, monte_carlo, tornado
-from inferplan.tco.compare import summarise
+from inferplan.tco import monte_carlo, tornado
 from inferplan.tco.results import OptionResult
-from inferplan.tco.traffic import hourly_request_rates, replicas_needed
 
 Progress = Callable[[str, float], None]
 MAX_SENSITIVITY_OPTIONS = 4
@@ -52,26 +65,57 @@ def _accelerators(scenario: ScenarioSpec) -> list[str]:
     if scenario.candidates.accelerators:
         return [accs.get(a, "candidates.accelerators").id for a in scenario.candidates.accelerators]
     prices = load_prices()
-    priced = {s.accelerator for s in prices.servers} | {c.accelerator for c in prices.cloud}
+    rows = [s.accelerator for s in prices.servers] + [c.accelerator for c in prices.cloud]
+    priced = {canonical_accelerator(accs, a) for a in rows}
     return [a.id for a in accs if a.id in priced and a.kind not in (DeviceKind.CPU, DeviceKind.SOC)]
 
 
-def _plan_option(c: Candidate, r: OptionResult, peak_devices: int | None) -> PlanOption:
+def _latency_verdict(c: Candidate, slo: SloSpec) -> tuple[bool, bool | None, str | None]:
+    """(verified, meets the SLO, note): self-hosted designs are modelled and meet it by
+    construction; APIs rest on published measurements (an API burst of a hybrid too)."""
+    api = c.burst.option if isinstance(c.option, HybridSpec) and c.burst else c.option
+    if isinstance(api, ApiSpec) and api.catalog_id:
+        v = check_api_latency(api.catalog_id, slo)
+        return v.verified, v.meets, v.note
+    if c.design is not None:
+        return True, True, "modelled: closed form, then discrete-event simulation"
+    return False, None, "latency not verified: an API without a catalog row"
+
+
+def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanOption:
     d = c.design
+    assert scenario.slo is not None
+    verified, meets, note = _latency_verdict(c, scenario.slo)
     dep = d.deployment if d else None
+    g = dep.tp * dep.pp if dep else None
+    reps = replicas_at_peak(scenario, d) + c.spare_replicas if d else None
+    servers = r.details.get("servers")
+    n_servers = int(max(servers)) if isinstance(servers, list) and servers else None
+    gpus_per_server = None
+    if isinstance(c.option, OnPremSpec) and c.option.capex.catalog_id:
+        gpus_per_server = load_prices().servers.get(c.option.capex.catalog_id).gpus_per_server
     return PlanOption(
         name=r.name,
         kind=r.kind,
         provider=c.provider,
         region=c.region,
         country=c.country,
-        model=dep.model.id if dep else getattr(c.option, "catalog_id", None),
+        model=dep.model.id if dep else api_model(c.option),
         hardware=dep.accelerator.id if dep else None,
-        devices_per_replica=dep.tp * dep.pp if dep else None,
-        peak_devices=peak_devices,
+        devices_per_replica=g,
+        tensor_parallel=dep.tp if dep else None,
+        pipeline_stages=dep.pp if dep else None,
+        replicas=reps,
+        spare_replicas=c.spare_replicas if d else 0,
+        peak_devices=reps * g if reps is not None and g is not None else None,
+        servers=n_servers if r.kind in ("on_prem", "colocation") else None,
+        gpus_per_server=gpus_per_server,
+        commitment=getattr(getattr(c.option, "commitment", None), "value", None),
         precision=dep.weights.precision.value if dep else None,
         engine=dep.engine.id if dep else None,
         replica_output_tokens_per_s=d.capacity.output_tokens_per_s if d else None,
+        replica_requests_per_s=d.capacity.requests_per_s if d else None,
+        capacity_basis=d.capacity.limited_by if d else None,
         replica_batch=d.capacity.batch if d else None,
         est_ttft_ms=d.capacity.ttft_s * 1e3 if d else None,
         est_tpot_ms=d.capacity.tpot_s * 1e3 if d else None,
@@ -88,25 +132,25 @@ def _plan_option(c: Candidate, r: OptionResult, peak_devices: int | None) -> Pla
         operational_sovereignty=c.operational_sovereignty,
         sovereignty_score=c.sovereignty_score,
         findings=c.findings,
+        conditions=_conditions(c),
+        latency_verified=verified,
+        meets_slo=meets,
+        latency_source=note,
         unserved_share=r.unserved_share,
         warnings=r.warnings,
     )
 
 
-def _peak_devices(scenario: ScenarioSpec, d: Design | None) -> int | None:
-    if d is None:
-        return None
-    rates = hourly_request_rates(scenario.workload)
-    years = scenario.finance.horizon_years
-    growth = (1 + scenario.workload.growth_per_year) ** (years - 1)
-    peak_tok = float(rates.max()) * growth * scenario.workload.output_tokens_mean
-    peak_tok *= scenario.workload.peak_to_mean_within_hour
-    reps = int(
-        replicas_needed(
-            peak_tok, d.capacity.output_tokens_per_s, scenario.candidates.target_utilisation
-        )
-    )
-    return reps * d.deployment.tp * d.deployment.pp
+def _conditions(c: Candidate) -> list[str]:
+    """The option's conditions, and its bridge's for the lead months."""
+    out = conditions_of(c.findings)
+    if c.bridge is not None:
+        months = getattr(c.option, "lead_time_months", 0)
+        out += [
+            f"during the {months} lead months the bridge {c.bridge.option.name} runs: {x}"
+            for x in conditions_of(c.bridge.findings)
+        ]
+    return out
 
 
 def _unique_names(cands: list[Candidate]) -> list[Candidate]:
@@ -145,53 +189,51 @@ def plan(
         models.get(m, f"models[{i}]")
     prices, regions, providers = load_prices(), load_regions(), load_providers()
     tick("designs", 0.05)
-    designs, rejected = find_designs(
-        scenario, _accelerators(scenario), slo, efficiency_for, executor
-    )
+    space = _accelerators(scenario)
+    designs, rejected = find_designs(scenario, space, slo, efficiency_for, executor)
     tick("options", 0.35)
-    cands, rej2 = build_candidates(scenario, designs, prices, providers, regions)
+
+    def build(ds: list[Design]) -> tuple[list[Candidate], list[Rejection]]:
+        cands, rej = build_candidates(scenario, ds, prices, providers, regions, space)
+        return _unique_names(cands), rej
+
+    def on_round(k: int) -> None:
+        tick("simulating the cheapest designs" if k else "pricing", min(0.45 + 0.04 * k, 0.69))
+
+    designs, cands, priced, rej2, _ = refine(
+        scenario, designs, slo, build, lambda cs: price_candidates(scenario, cs), on_round
+    )
     rejected += rej2
-    cands = _unique_names(cands)
     if not cands:
         raise InfeasibleError(_infeasible_message(scenario, designs, rejected))
-    tick("pricing", 0.45)
-    priced = _price(scenario, cands)
-    refined: dict[str, float] = {}
-    base_designs = list(designs)
-    for round_ in range(MAX_REFINE_ROUNDS):
-        tick("simulating the cheapest designs", 0.5 + 0.05 * round_)
-        designs, refined_rej, changed = _refine(
-            scenario, _unscaled(base_designs, designs, refined), cands, priced, slo, refined
-        )
-        rejected += refined_rej
-        cands, _ = build_candidates(scenario, designs, prices, providers, regions)
-        cands = _unique_names(cands)
-        if not cands:
-            raise InfeasibleError(_infeasible_message(scenario, designs, rejected))
-        priced = _price(scenario, cands)
-        if not changed:
-            break
     tick("hybrids", 0.7)
-    priced = _add_hybrid(scenario, cands, priced)
+    priced = add_hybrid(scenario, cands, priced)
     by_name = {c.option.name: c for c in cands}
-    options = [
-        _plan_option(by_name[r.name], r, _peak_devices(scenario, by_name[r.name].design))
-        for r in priced
-    ]
-    served = [o for o in options if o.unserved_share <= 0.01]
+    options = [_plan_option(by_name[r.name], r, scenario) for r in priced]
+    served_names = {r.name for r in priced if counts_as_served(scenario, r)}
     for o in options:
-        if o.unserved_share > 0.01:
+        if o.meets_slo is False and o.name in served_names:
+            served_names.discard(o.name)
+            cat_id = getattr(by_name[o.name].option, "catalog_id", None) or o.name
+            rejected.append(Rejection(f"api / {cat_id}", "slo", f"{o.name}: {o.latency_source}"))
+    served = [o for o in options if o.name in served_names]
+    for o in options:
+        if o.name not in served_names and o.meets_slo is not False:
             rejected.append(
-                RejectedFamily(  # type: ignore[arg-type]
-                    family=o.name,
-                    stage="capacity",
-                    reason=f"{o.unserved_share:.0%} of requests cannot be served "
-                    "(rate limits or lead time)",
+                Rejection(
+                    o.name,
+                    "capacity",
+                    f"{o.name} leaves {o.unserved_share:.0%} of the requests unserved (rate "
+                    "limits or lead time) and the scenario sets no price for unserved "
+                    "demand (finance.unserved_usd_per_million_tokens)",
                 )
             )
     if not served:
-        raise InfeasibleError("every allowed option leaves requests unserved")
-    served.sort(key=lambda o: o.npv_usd)
+        raise InfeasibleError(
+            "every allowed option leaves requests unserved: "
+            + "; ".join(r.reason for r in rejected if r.stage == "capacity")[:600]
+        )
+    served.sort(key=lambda o: rank_key(o, slo))
     best = served[0]
     runner = next(
         (
@@ -226,6 +268,10 @@ def plan(
         region=best.region,
         hardware=best.hardware,
         count=best.peak_devices,
+        servers=best.servers,
+        gpus_per_server=best.gpus_per_server,
+        replicas=best.replicas,
+        spare_replicas=best.spare_replicas,
         precision=best.precision,
         engine=best.engine,
         model=best.model,
@@ -235,8 +281,12 @@ def plan(
         p95_ttft_ms=check.p_ttft_ms if check else None,
         p95_tpot_ms=check.p_tpot_ms if check else None,
         latency_check=check,
+        latency_verified=best.latency_verified,
+        latency_source=best.latency_source,
+        conditions=best.conditions,
         reasons=reasons,
     )
+    rec = rec.model_copy(update={"headline": headline(rec, scenario)})
     tick("done", 1.0)
     return PlanResult(
         scenario=scenario.name,
@@ -256,126 +306,6 @@ def plan(
         latency_curve=curve,
         metric_definitions=METRIC_DEFINITIONS,
     )
-
-
-MAX_REFINE_ROUNDS = 6
-
-
-def _refine(
-    scenario: ScenarioSpec,
-    designs: list[Design],
-    cands: list[Candidate],
-    priced: list[OptionResult],
-    slo: SloSpec,
-    refined: dict[str, float],
-) -> tuple[list[Design], list[Rejection], bool]:
-    """Simulate the design behind the cheapest option if it has not been simulated yet.
-
-    ``refined`` maps simulated design labels to simulated / closed-form capacity.
-    Designs not simulated yet have their closed-form capacity scaled by the median
-    of those ratios, so that the ranking is not biased towards the unsimulated.
-    Returns the designs, the ones the simulation rejects, and whether one was simulated.
-    """
-    npv = {r.name: r.npv_usd for r in priced if r.unserved_share <= 0.01}
-    pick = None
-    for c in sorted(cands, key=lambda c: npv.get(c.option.name, float("inf"))):
-        if c.design is not None:
-            pick = c.design
-            break
-    rejected: list[Rejection] = []
-    cap = None
-    changed = pick is not None and pick.label not in refined
-    if pick is not None and changed:
-        cap = simulated_capacity(scenario, pick, slo)
-        refined[pick.label] = (
-            cap.requests_per_s / pick.capacity.requests_per_s if cap is not None else 0.0
-        )
-    ratios = sorted(v for v in refined.values() if v > 0) or [1.0]
-    prior = ratios[len(ratios) // 2]
-    out: list[Design] = []
-    for d in designs:
-        if changed and d is pick:
-            if cap is None:
-                rejected.append(
-                    Rejection(
-                        d.label,
-                        "slo",
-                        "simulated latency percentiles miss the SLO even at a low load",
-                    )
-                )
-            else:
-                out.append(Design(d.deployment, d.memory, cap))
-        elif d.label in refined:
-            out.append(d)
-        else:
-            c0 = d.capacity
-            scaled = dc_replace(
-                c0,
-                requests_per_s=c0.requests_per_s * prior,
-                output_tokens_per_s=c0.output_tokens_per_s * prior,
-                limited_by=f"{c0.limited_by} (closed form x {prior:.2f}, simulated median)",
-            )
-            out.append(Design(d.deployment, d.memory, scaled))
-    return out, rejected, changed
-
-
-def _unscaled(base: list[Design], current: list[Design], refined: dict[str, float]) -> list[Design]:
-    """Current simulated designs plus the closed-form originals of the others."""
-    sim = {d.label: d for d in current if d.label in refined}
-    keep = {d.label for d in current}
-    return [sim.get(d.label, d) for d in base if d.label in keep]
-
-
-def _price(scenario: ScenarioSpec, cands: list[Candidate]) -> list[OptionResult]:
-    s = scenario.model_copy(update={"options": [c.option for c in cands]})
-    ctx = build_context(s, load_prices(), load_regions())
-    flows = evaluate_options(s, ctx)
-    return [summarise(o.name, o.kind, flows[o.name], ctx) for o in s.options]
-
-
-def _add_hybrid(
-    scenario: ScenarioSpec, cands: list[Candidate], priced: list[OptionResult]
-) -> list[OptionResult]:
-    """Add one hybrid: the cheapest owned or cloud base with the cheapest burst target."""
-    if "hybrid" not in scenario.candidates.kinds:
-        return priced
-    npv = {r.name: r.npv_usd for r in priced if r.unserved_share <= 0.01}
-    bases = [c for c in cands if isinstance(c.option, OnPremSpec) and c.option.name in npv]
-    bursts = [
-        c
-        for c in cands
-        if c.option.kind in ("cloud", "api")
-        and c.option.name in npv
-        and not (isinstance(c.option, CloudSpec) and c.option.commitment.value != "on_demand")
-    ]
-    if not bases or not bursts:
-        return priced
-    base = min(bases, key=lambda c: npv[c.option.name])
-    burst = min(bursts, key=lambda c: npv[c.option.name])
-    hyb = HybridSpec(
-        name=f"hybrid {base.option.name} + {burst.option.name}",
-        base=base.option.name,
-        burst=burst.option.name,
-    )
-    s = scenario.model_copy(update={"options": [base.option, burst.option, hyb]})
-    ctx = build_context(s, load_prices(), load_regions())
-    flows = evaluate_options(s, ctx)
-    result = summarise(hyb.name, "hybrid", flows[hyb.name], ctx)
-    if not result.details.get("base_units"):
-        return priced  # the best split has no base: the burst option alone
-    cands.append(
-        Candidate(
-            hyb,
-            base.design,
-            f"{base.provider}+{burst.provider}",
-            burst.region,
-            base.country,
-            min(base.legal_sovereignty, burst.legal_sovereignty),
-            min(base.operational_sovereignty, burst.operational_sovereignty),
-            base.findings + burst.findings,
-        )
-    )
-    return [*priced, result]
 
 
 def _sensitivity(
@@ -398,11 +328,13 @@ def _sensitivity(
     return [b.model_dump(mode="json") for b in bars], mc.model_dump(mode="json")
 
 
-def _families(rejected: list[Rejection] | list[object]) -> list[RejectedFamily]:
-    out: dict[str, RejectedFamily] = {}
+def _families(rejected: list[Rejection]) -> list[RejectedFamily]:
+    """One line per rejected family and reason, rule rejections first."""
+    out: dict[tuple[str, str], RejectedFamily] = {}
     for r in rejected:
-        fam = RejectedFamily(family=r.family, stage=r.stage, reason=r.reason)  # type: ignore[attr-defined]
-        out.setdefault(fam.family, fam)
+        out.setdefault(
+            (r.family, r.reason), RejectedFamily(family=r.family, stage=r.stage, reason=r.reason)
+        )
     return list(out.values())
 
 
@@ -457,30 +389,66 @@ def _assumptions(
 def _infeasible_message(
     scenario: ScenarioSpec, designs: list[Design], rejected: list[Rejection]
 ) -> str:
-    stages = {r.stage for r in rejected}
-    if not designs and "slo" in stages:
-        slo_rej = [r for r in rejected if r.stage == "slo"]
-        return (
-            "no option meets the latency targets; nearest: "
-            f"{slo_rej[0].family}: {slo_rej[0].reason}. Relax slo.ttft_ms / slo.tpot_ms, "
-            "allow a larger tensor-parallel degree (candidates.max_devices_per_replica) "
-            "or a lower precision"
+    """One paragraph: which rule or number stopped each family, and what to relax."""
+    by_stage: dict[str, list[Rejection]] = {}
+    for r in rejected:
+        by_stage.setdefault(r.stage, []).append(r)
+    parts: list[str] = []
+    relax: list[str] = []
+    mem = by_stage.get("memory", [])
+    if mem:
+        parts.append(
+            f"{len(mem)} model/accelerator/precision famil{'ies' if len(mem) > 1 else 'y'} "
+            f"do not fit in memory (e.g. {mem[0].family}: {mem[0].reason})"
         )
-    if not designs:
-        return (
-            "no candidate model fits on the candidate accelerators; first reason: "
-            f"{rejected[0].family}: {rejected[0].reason}"
-            if rejected
-            else "no candidates"
+        relax.append(
+            "allow larger replicas (candidates.max_devices_per_replica), accelerators with "
+            "more memory or a lower precision"
         )
-    sov = [r for r in rejected if r.stage == "sovereignty"]
-    if sov:
-        return (
-            f"every option breaks a data rule; e.g. {sov[0].family}: {sov[0].reason}. "
-            "Allow on_prem/colocation in candidates.kinds, or relax the policy"
+    slo = [r for r in by_stage.get("slo", []) if r.miss is not None] or by_stage.get("slo", [])
+    if slo:
+        near = min(slo, key=lambda r: r.miss if r.miss is not None else float("inf"))
+        over = f", {near.miss - 1:.0%} over the target" if near.miss else ""
+        parts.append(
+            f"{len(slo)} famil{'ies' if len(slo) > 1 else 'y'} cannot meet the latency "
+            f"targets; the closest is {near.family}{over}: {near.reason}"
         )
-    return "no deployment option is left after filtering; first reason: " + (
-        f"{rejected[0].family}: {rejected[0].reason}" if rejected else "none"
+        relax.append(
+            "close the gap with more or newer GPUs per replica, a smaller model or lower "
+            "precision, or looser targets (slo.ttft_ms, slo.tpot_ms)"
+        )
+    for stage, what, fix in (
+        ("precision", "have no kernels for the precision", "choose another precision"),
+        (
+            "sovereignty",
+            "break a data rule",
+            "allow own hardware (candidates.kinds) or relax the policy",
+        ),
+        ("price", "have no price in the catalog", "add the missing prices as price_overrides"),
+        ("hardware", "do not fit the offer's nodes", "allow other offers or smaller replicas"),
+        ("provider", "are outside candidates.providers", "allow more providers"),
+        (
+            "capacity",
+            "leave demand unserved",
+            "set finance.unserved_usd_per_million_tokens "
+            "or allow options without lead time or rate limits",
+        ),
+    ):
+        rows = by_stage.get(stage, [])
+        if rows:
+            parts.append(
+                f"{len(rows)} option famil{'ies' if len(rows) > 1 else 'y'} {what} "
+                f"(e.g. {rows[0].family}: {rows[0].reason})"
+            )
+            relax.append(fix)
+    if not parts:
+        return "No recommendation: the candidate space is empty (check models and candidates)."
+    return (
+        "No recommendation: "
+        + "; ".join(parts)
+        + ". To get one: "
+        + "; ".join(dict.fromkeys(relax))
+        + "."
     )
 
 

@@ -4,10 +4,11 @@ and its latency-throughput curve over concurrency."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
-from inferplan.perf.metrics import find_max_rate, slo_check, steady_window, summarize
+from inferplan.perf.metrics import ServingMetrics, slo_check, steady_window, summarize
 from inferplan.perf.simulate import poisson_rate_evaluator, simulate
 from inferplan.perf.workload import LognormalLength, PoissonArrivals
 from inferplan.planner.capacity import Capacity
@@ -108,7 +109,7 @@ def latency_curve(
     c = 1
     top = max(1, min(limits.max_num_seqs, design.capacity.batch * 2))
     while c <= top:
-        n = min(1500, max(200, 12 * c))
+        n = min(400, max(100, 6 * c))
         isl, osl = request_lengths(scenario.workload, n, seed=c)
         run = simulate(step, limits, isl, osl, concurrency=c)
         m = summarize(run, window_s=steady_window(run.arrival_s, c))
@@ -124,12 +125,57 @@ def latency_curve(
     return out
 
 
-CAPACITY_REQUESTS = 500
+CAPACITY_REQUESTS = 400
+CAPACITY_REL_TOL = 0.06
+BRACKET_FIRST_STEP = 1.25
+MAX_BRACKET_STEPS = 5
 
 
-def simulated_capacity(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> Capacity | None:
+def _bracket(
+    evaluate: Callable[[float], ServingMetrics],
+    ok: Callable[[ServingMetrics], bool],
+    guess: float,
+) -> tuple[float, ServingMetrics, float] | None:
+    """(passing rate, its metrics, failing rate) around the SLO boundary, or None.
+
+    Steps of 1.25x from the guess, each step twice the last (1.25, 1.56, 2.4, ...),
+    at most ``MAX_BRACKET_STEPS`` times: far beyond any gap seen between the
+    closed form and the simulator, so nothing caps what the simulator finds.
+    """
+    m = evaluate(guess)
+    factor = BRACKET_FIRST_STEP
+    if ok(m):
+        lo, lo_m = guess, m
+        for _ in range(MAX_BRACKET_STEPS):
+            trial = lo * factor
+            mt = evaluate(trial)
+            if not ok(mt):
+                return lo, lo_m, trial
+            lo, lo_m = trial, mt
+            factor *= factor
+        return lo, lo_m, lo
+    hi = guess
+    for _ in range(MAX_BRACKET_STEPS):
+        trial = hi / factor
+        mt = evaluate(trial)
+        if ok(mt):
+            return trial, mt, hi
+        hi = trial
+        factor *= factor
+    return None
+
+
+def simulated_capacity(
+    scenario: ScenarioSpec, design: Design, slo: SloSpec, guess_factor: float = 1.0
+) -> Capacity | None:
     """Highest Poisson rate one replica serves within the SLO percentile, by
-    simulation with the workload's length distributions (bisection to 6 %)."""
+    simulation with the workload's length distributions.
+
+    The closed-form capacity x ``guess_factor`` (the planner passes the median
+    simulated / closed-form ratio seen so far) is only the first guess: the rate
+    grows while the SLO holds (or shrinks until it does, see :func:`_bracket`), then
+    bisection to ``CAPACITY_REL_TOL``. None when even the smallest rate tried misses.
+    """
     d = design.deployment
     step, limits = step_model_of(d), limits_of(d, design.memory)
     isl, osl = request_lengths(scenario.workload, CAPACITY_REQUESTS, seed=2)
@@ -145,20 +191,23 @@ def simulated_capacity(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> 
     )
     pct = min((50.0, 90.0, 95.0, 99.0), key=lambda p: abs(p - slo.percentile))
     ok = slo_check(slo.ttft_ms / 1e3, slo.tpot_ms / 1e3, pct)
-    guess = design.capacity.requests_per_s
-    res = find_max_rate(evaluate, ok, guess * 0.5, guess * 1.2, rel_tol=0.06)
-    if res.max_rate_rps is None:
-        res = find_max_rate(evaluate, ok, guess * 0.05, guess * 0.5, rel_tol=0.06)
-    if res.max_rate_rps is None or res.metrics is None:
+    found = _bracket(evaluate, ok, design.capacity.requests_per_s * guess_factor)
+    if found is None:
         return None
-    m = res.metrics
-    rps = res.max_rate_rps
+    lo, lo_m, hi = found
+    while hi - lo > CAPACITY_REL_TOL * lo:
+        mid = 0.5 * (lo + hi)
+        mm = evaluate(mid)
+        if ok(mm):
+            lo, lo_m = mid, mm
+        else:
+            hi = mid
     osl_mean = scenario.workload.output_tokens_mean
     return Capacity(
         batch=design.capacity.batch,
-        requests_per_s=rps,
-        output_tokens_per_s=rps * osl_mean,
-        tpot_s=m.tpot_s.percentile(pct) or 0.0,
-        ttft_s=m.ttft_s.percentile(pct) or 0.0,
+        requests_per_s=lo,
+        output_tokens_per_s=lo * osl_mean,
+        tpot_s=lo_m.tpot_s.percentile(pct) or 0.0,
+        ttft_s=lo_m.ttft_s.percentile(pct) or 0.0,
         limited_by="latency (simulated)",
     )

@@ -85,8 +85,11 @@ def _environment() -> Environment:
 
 
 def _headline(result: PlanResult, pick: PlanOption | None) -> str:
-    """What to buy or rent and where, in one sentence."""
+    """What to buy or rent and where, in one sentence (the planner's own headline
+    when the result has one: whole servers, conditions, verified latency)."""
     r = result.recommendation
+    if r.headline:
+        return r.headline
     fleet = f"{r.count} × {r.hardware}" if r.count and r.hardware else (r.hardware or "")
     where = f" in {r.region}" if r.region else ""
     if r.kind == "on_prem":

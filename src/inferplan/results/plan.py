@@ -18,10 +18,25 @@ class PlanOption(BaseModel):
     model: str | None = None
     hardware: str | None = None
     devices_per_replica: int | None = None
-    peak_devices: int | None = None
+    tensor_parallel: int | None = None
+    pipeline_stages: int | None = None
+    replicas: int | None = Field(
+        default=None, description="replicas at the peak of the horizon, spares included"
+    )
+    spare_replicas: int = 0
+    peak_devices: int | None = Field(
+        default=None, description="replicas x devices per replica, spares included"
+    )
+    servers: int | None = Field(default=None, description="whole servers bought (own/colo)")
+    gpus_per_server: int | None = None
+    commitment: str | None = Field(default=None, description="cloud term")
     precision: str | None = None
     engine: str | None = None
     replica_output_tokens_per_s: float | None = None
+    replica_requests_per_s: float | None = None
+    capacity_basis: str | None = Field(
+        default=None, description="what limits a replica and whether it was simulated"
+    )
     replica_batch: int | None = None
     est_ttft_ms: float | None = None
     est_tpot_ms: float | None = None
@@ -38,6 +53,18 @@ class PlanOption(BaseModel):
     operational_sovereignty: float = 1.0
     sovereignty_score: float = 1.0
     findings: list[dict[str, Any]] = Field(default_factory=list)
+    conditions: list[str] = Field(
+        default_factory=list, description="rules passed only under a condition"
+    )
+    latency_verified: bool | None = Field(
+        default=None,
+        description="self-hosted: modelled; API: True with a published latency profile, "
+        "False without one",
+    )
+    meets_slo: bool | None = Field(
+        default=None, description="predicted or published latency within the SLO"
+    )
+    latency_source: str | None = None
     unserved_share: float = 0.0
     warnings: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
@@ -64,6 +91,10 @@ class Recommendation(BaseModel):
     region: str | None
     hardware: str | None
     count: int | None
+    servers: int | None = None
+    gpus_per_server: int | None = None
+    replicas: int | None = None
+    spare_replicas: int = 0
     precision: str | None
     engine: str | None
     model: str | None
@@ -73,6 +104,10 @@ class Recommendation(BaseModel):
     p95_ttft_ms: float | None
     p95_tpot_ms: float | None
     latency_check: LatencyCheck | None = None
+    latency_verified: bool | None = None
+    latency_source: str | None = None
+    conditions: list[str] = Field(default_factory=list)
+    headline: str = ""
     reasons: list[str]
 
 

@@ -1,0 +1,125 @@
+"""Capacity at the SLO: the closed form's chunk count, the simulator's uncapped search,
+and fleets sized by the simulated capacity."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from inferplan.perf.batch import BatchShape, SchedulerLimits
+from inferplan.perf.simulate import poisson_rate_evaluator
+from inferplan.planner.capacity import latency_floor
+from inferplan.planner.designs import find_designs
+from inferplan.planner.search import plan
+from inferplan.planner.verify import (
+    CAPACITY_REQUESTS,
+    request_lengths,
+    simulated_capacity,
+)
+from inferplan.scenario_io import parse_scenario
+from inferplan.service.deployment import limits_of, step_model_of
+
+
+class LinearStep:
+    """Step time = 10 ms + 0.1 ms per prefill token + 0.05 ms per decode sequence."""
+
+    def step_time_s(self, shape: BatchShape) -> float:
+        return 0.010 + 1e-4 * shape.prefill_tokens + 5e-5 * shape.decode_seqs
+
+
+def test_prompt_shorter_than_the_chunk_budget_is_one_chunk() -> None:
+    limits = SchedulerLimits(max_num_seqs=64, max_num_batched_tokens=2048, kv_capacity_tokens=10**6)
+    tpot, ttft = latency_floor(LinearStep(), limits, isl=1000.0, osl=200.0, isl_tail=1907.3)
+    # hand calculation at batch 1: the steady step carries round(1 x 1000 / 200) = 5 prompt
+    # tokens and 1 decode: 10 + 0.5 + 0.05 ms = 10.55 ms. The 1,907.3-token prompt is 1,908
+    # whole tokens, one chunk (budget 2048 - 1 = 2047): 10 + 190.8 + 0.05 = 200.85 ms.
+    # TTFT = half a step of waiting + one chunk step = 5.275 + 200.85 = 206.125 ms.
+    assert tpot == pytest.approx(0.01055)
+    assert ttft == pytest.approx(0.206125)
+
+
+def test_prompt_longer_than_the_budget_takes_whole_chunks() -> None:
+    limits = SchedulerLimits(max_num_seqs=64, max_num_batched_tokens=1001, kv_capacity_tokens=10**6)
+    _, ttft = latency_floor(LinearStep(), limits, isl=1000.0, osl=200.0, isl_tail=2500.0)
+    # chunks of 1001 - 1 = 1000 tokens: ceil(2500 / 1000) = 3 steps of 10 + 100 + 0.05 ms
+    assert ttft == pytest.approx(0.5 * 0.01055 + 3 * 0.11005)
+
+
+def _raw(**over: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "name": "capacity",
+        "models": ["llama-3.1-8b"],
+        "workload": {
+            "requests_per_day": 3_000_000,
+            "profile": "flat",
+            "input_tokens_mean": 1000,
+            "input_tokens_p90": 2000,
+            "output_tokens_mean": 250,
+            "output_tokens_p90": 500,
+        },
+        "slo": {"ttft_ms": 1500, "tpot_ms": 60},
+        "finance": {"horizon_years": 3, "discount_rate": 0.08},
+        "region": "eu-avg",
+        "candidates": {
+            "accelerators": ["h100-sxm-80gb", "h200-sxm-141gb"],
+            "precisions": ["fp8", "bf16"],
+            "kinds": ["on_prem", "cloud"],
+            "target_utilisation": 0.7,
+        },
+    }
+    raw.update(over)
+    return raw
+
+
+@pytest.mark.parametrize("spare", [0, 1])
+def test_fleet_is_sized_by_the_simulated_capacity(spare: int) -> None:
+    raw = _raw()
+    raw["candidates"] = {**raw["candidates"], "spare_replicas": spare}
+    spec = parse_scenario(raw)
+    result = plan(spec)
+    # flat profile, no growth, no intra-hour peak: peak = mean = 3e6 / 86,400 s requests/s
+    peak_tok = 3_000_000 / 86_400 * 250
+    simulated = [o for o in result.options if o.capacity_basis == "latency (simulated)"]
+    assert simulated, "the design behind the pick is simulated"
+    for o in simulated:
+        assert o.replica_output_tokens_per_s is not None and o.devices_per_replica
+        need = math.ceil(peak_tok / (o.replica_output_tokens_per_s * 0.7))
+        assert o.replicas == need + (spare if o.kind == "on_prem" else 0), o.name
+        if o.kind == "on_prem":
+            assert o.servers == math.ceil(o.replicas * o.devices_per_replica / 8)
+    best = result.recommendation
+    if best.kind == "on_prem":
+        assert best.spare_replicas == spare
+        assert f"{best.servers} server" in best.headline
+
+
+def test_simulated_capacity_is_the_slo_boundary_and_not_capped() -> None:
+    spec = parse_scenario(_raw())
+    assert spec.slo is not None
+    designs, _ = find_designs(spec, ["h100-sxm-80gb"], spec.slo)
+    d = designs[0]
+    # a closed form three times too pessimistic must not bound what the simulator finds
+    low = replace(
+        d.capacity,
+        requests_per_s=d.capacity.requests_per_s / 3,
+        output_tokens_per_s=d.capacity.output_tokens_per_s / 3,
+    )
+    cap = simulated_capacity(spec, type(d)(d.deployment, d.memory, low), spec.slo)
+    assert cap is not None
+    assert cap.requests_per_s > 1.2 * low.requests_per_s
+    # the capacity meets the p95 targets and 15 % more load misses them
+    dep = d.deployment
+    isl, osl = request_lengths(spec.workload, CAPACITY_REQUESTS, seed=2)
+    evaluate = poisson_rate_evaluator(
+        step_model_of(dep), limits_of(dep, d.memory), isl, osl, seed=3
+    )
+
+    def meets(rate: float) -> bool:
+        m = evaluate(rate)
+        return (m.ttft_s.percentile(95) or 0) <= 1.5 and (m.tpot_s.percentile(95) or 0) <= 0.060
+
+    assert meets(cap.requests_per_s)
+    assert not meets(cap.requests_per_s * 1.15)

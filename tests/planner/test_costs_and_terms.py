@@ -1,0 +1,83 @@
+"""Compliance as its own cost line; cloud terms (on demand vs reserved) compared."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from inferplan.catalog.prices import load_prices
+from inferplan.planner.search import plan
+from inferplan.scenario_io import parse_scenario
+
+
+def _raw(**over: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "name": "costs",
+        "models": ["llama-3.1-8b"],
+        "workload": {
+            "requests_per_day": 100_000,
+            "profile": "flat",
+            "input_tokens_mean": 800,
+            "output_tokens_mean": 200,
+        },
+        "slo": {"ttft_ms": 2000, "tpot_ms": 80},
+        "finance": {"horizon_years": 3, "discount_rate": 0.08},
+        "region": "eu-avg",
+        "candidates": {"accelerators": ["h100-sxm-80gb"], "precisions": ["fp8"]},
+    }
+    raw.update(over)
+    return raw
+
+
+def test_air_gap_costs_are_their_own_line_from_a_hand_calculation() -> None:
+    raw = _raw(policy={"data_class": "secret", "home_country": "DE"})
+    result = plan(parse_scenario(raw))
+    pick = next(o for o in result.options if o.name == result.recommendation.option)
+    assert pick.kind in ("on_prem", "colocation")
+    # air gap: 0.5 FTE operations + offline updates 4 x 5 / 220 = 0.0909 FTE, plus 5,000 USD
+    # a year for media and staging; staff-loaded cost 128,260 USD (prices.yaml); 3 years
+    yearly = (0.5 + 0.0909) * 128_260 + 5_000
+    assert pick.breakdown_usd["compliance"] == pytest.approx(3 * yearly, rel=1e-6)
+    # the base operations staff stays its own line: ops-fte 1.0 x 128,260 x 3 years
+    assert pick.breakdown_usd["staff"] == pytest.approx(3 * 128_260, rel=1e-6)
+
+
+def test_every_cloud_term_the_catalog_prices_is_tried_and_the_cheapest_ranks_first() -> None:
+    # always-on flat load: a 3-year reservation (Azure ND H100 v5: 55 % off) beats on demand
+    raw = _raw(
+        workload={
+            "requests_per_day": 3_000_000,
+            "profile": "flat",
+            "input_tokens_mean": 800,
+            "output_tokens_mean": 200,
+        },
+        candidates={
+            "accelerators": ["h100-sxm-80gb"],
+            "precisions": ["fp8"],
+            "kinds": ["cloud"],
+            "providers": ["azure"],
+        },
+    )
+    result = plan(parse_scenario(raw))
+    row = load_prices().cloud.get("azure-nd96isr-h100-v5")
+    assert row.reserved_3y_discount is not None
+    names = [o.name for o in result.options]
+    terms = {o.commitment for o in result.options}
+    assert terms == {"on_demand", "reserved_1y", "reserved_3y"}
+    assert result.recommendation.option == names[0]
+    assert result.options[0].commitment == "reserved_3y"
+
+
+def test_a_reserved_term_longer_than_the_horizon_is_not_offered() -> None:
+    raw = _raw(
+        finance={"horizon_years": 2, "discount_rate": 0.08},
+        candidates={
+            "accelerators": ["h100-sxm-80gb"],
+            "precisions": ["fp8"],
+            "kinds": ["cloud"],
+            "providers": ["azure"],
+        },
+    )
+    result = plan(parse_scenario(raw))
+    assert {o.commitment for o in result.options} == {"on_demand", "reserved_1y"}

@@ -1,0 +1,94 @@
+"""Serve all the demand (spares, lead times, unserved penalty) and conditions that are
+not passes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from inferplan.cli.plan_cmd import default_scenario_text
+from inferplan.errors import InfeasibleError
+from inferplan.planner.search import plan
+from inferplan.report.html import render_plan_html
+from inferplan.scenario_io import parse_scenario
+
+REQUESTS_PER_DAY = 200_000
+
+
+def _raw(**cand: Any) -> dict[str, Any]:
+    return {
+        "name": "service",
+        "models": ["llama-3.1-8b"],
+        "workload": {
+            "requests_per_day": REQUESTS_PER_DAY,
+            "profile": "flat",
+            "input_tokens_mean": 800,
+            "output_tokens_mean": 200,
+        },
+        "slo": {"ttft_ms": 2000, "tpot_ms": 80},
+        "finance": {"horizon_years": 3, "discount_rate": 0.08},
+        "region": "eu-avg",
+        "candidates": {
+            "accelerators": ["h100-sxm-80gb"],
+            "precisions": ["fp8"],
+            "kinds": ["on_prem"],
+            **cand,
+        },
+    }
+
+
+def test_own_fleet_buys_a_spare_replica_and_pays_for_it() -> None:
+    n1 = plan(parse_scenario(_raw()))
+    n0 = plan(parse_scenario(_raw(spare_replicas=0)))
+    a = next(o for o in n1.options if o.name == n1.recommendation.option)
+    b = next(o for o in n0.options if o.name == a.name)
+    assert a.replicas == b.replicas + 1 and a.spare_replicas == 1
+    assert a.npv_usd >= b.npv_usd
+    # the headline names whole servers, GPUs per server, GPUs in use and the spare
+    head = n1.recommendation.headline
+    assert re.search(r"buy \d+ servers? with 8 x h100-sxm-80gb", head), head
+    in_use = (a.replicas - 1) * a.devices_per_replica
+    assert f"{in_use} GPUs serve the peak + 1 spare replica" in head
+
+
+def test_lead_time_without_a_bridge_is_not_ranked_unless_unserved_demand_is_priced() -> None:
+    raw = _raw(lead_time_months=6)
+    with pytest.raises(InfeasibleError, match="unserved"):
+        plan(parse_scenario(raw))
+    raw["finance"]["unserved_usd_per_million_tokens"] = 2.0
+    result = plan(parse_scenario(raw))
+    pick = next(o for o in result.options if o.name == result.recommendation.option)
+    # 6 lead months unserved: flat traffic is R x 730 / 24 requests a month, 1,000 tokens each
+    tokens = 6 * REQUESTS_PER_DAY * 730 / 24 * 1000
+    assert pick.breakdown_usd["unserved_demand"] == pytest.approx(tokens / 1e6 * 2.0, rel=1e-6)
+
+
+def test_lead_time_is_bridged_by_an_allowed_rented_option() -> None:
+    raw = _raw(lead_time_months=4, kinds=["on_prem", "cloud"])
+    result = plan(parse_scenario(raw))
+    owned = [o for o in result.options if o.kind == "on_prem"]
+    assert owned and all(o.unserved_share <= 0.01 for o in owned)
+    assert all(any(k.startswith("bridge.") for k in o.breakdown_usd) for o in owned)
+
+
+def test_conditions_are_listed_never_reported_as_passes() -> None:
+    raw = yaml.safe_load(default_scenario_text())
+    raw["candidates"]["kinds"] = ["colocation"]
+    spec = parse_scenario(raw)
+    result = plan(spec)
+    rec = result.recommendation
+    assert rec.conditions, "a colocation operator not named is a condition to check"
+    assert all(c in rec.headline for c in rec.conditions)
+    assert "conditions:" in rec.headline
+    assert not any("passes every data rule" in r for r in rec.reasons)
+    assert any("only under" in r for r in rec.reasons)
+    assert result.model_dump(mode="json")["recommendation"]["conditions"] == rec.conditions
+    page = render_plan_html(result, spec)
+    assert "Conditions of this recommendation" in page
+    # every ranked option lists its own conditions
+    for o in result.options:
+        warns = [f for f in o.findings if f.get("severity") == "warn"]
+        assert len(o.conditions) >= len(warns)
