@@ -26,6 +26,8 @@ from inferplan.api import (
 )
 from inferplan.api.errors import install_error_handlers
 from inferplan.api.jobs import JobManager
+from inferplan.api.limits import BodyLimit
+from inferplan.api.proxy import ForwardedHeaders, parse_networks
 from inferplan.api.security import install_security
 from inferplan.api.settings import ServiceSettings
 from inferplan.store.database import Store, open_store
@@ -105,6 +107,9 @@ def create_app(settings: ServiceSettings | None = None, store: Store | None = No
             allow_credentials=False,
             max_age=600,
         )
+    app.add_middleware(BodyLimit)
+    app.add_middleware(ForwardedHeaders,
+                       networks=parse_networks(settings.trusted_proxies))
     return app
 
 

@@ -10,6 +10,7 @@ store never holds the API key of a benchmarked server.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import ValidationError
 
 from inferplan.api.errors import FieldError, FieldErrors
+from inferplan.api.limits import LimitError, check_value, text_problem
 from inferplan.bench.compare import compare_records
 from inferplan.bench.results import RequestRecord, RunSummary
 from inferplan.store.tables import BenchRun
@@ -85,6 +87,7 @@ def parse_records(text: str) -> list[RequestRecord]:
     for i, line in enumerate(lines):
         if not line.strip():
             continue
+        _check_line(line, i + 1)
         try:
             out.append(RequestRecord.model_validate_json(line))
         except ValidationError as exc:
@@ -95,10 +98,26 @@ def parse_records(text: str) -> list[RequestRecord]:
     return out
 
 
+ESCAPED_BAD = re.compile(r"\\u(0000|d[89a-f][0-9a-f]{2})", re.IGNORECASE)
+
+
+def _check_line(line: str, number: int) -> None:
+    """Refuse a records line whose text (raw or JSON-escaped) cannot be stored."""
+    problem = text_problem(line)
+    if problem is None and ESCAPED_BAD.search(line):
+        try:
+            check_value(json.loads(line), max_text=None)
+        except LimitError as exc:
+            problem = exc.message
+        except ValueError:
+            return  # not JSON: the record validation names the line
+    if problem:
+        raise FieldErrors([FieldError("records_jsonl", f"line {number} {problem}",
+                                      "storable_text")])
+
+
 def records_to_jsonl(records: list[RequestRecord]) -> str:
     """Records as JSON lines, scrubbed like the summary."""
-    import json
-
     return "".join(json.dumps(scrub(r.model_dump(mode="json"))) + "\n" for r in records)
 
 

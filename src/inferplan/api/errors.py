@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from inferplan.api.limits import MAX_ERRORS
 from inferplan.errors import BenchmarkError, InfeasibleError, InferplanError, SpecError
 from inferplan.store.errors import ConflictError, NotFoundError
 
@@ -63,7 +64,16 @@ def _item(prefix: tuple[str, ...], e: FieldError) -> dict[str, Any]:
 def unprocessable(
     errors: Sequence[FieldError], prefix: tuple[str, ...] = ("body",)
 ) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": [_item(prefix, e) for e in errors]})
+    """422 with at most ``MAX_ERRORS`` field errors (a last item says how many more)."""
+    items = [_item(prefix, e) for e in errors[:MAX_ERRORS]]
+    if len(errors) > MAX_ERRORS:
+        items.append(_more(len(errors) - MAX_ERRORS))
+    return JSONResponse(status_code=422, content={"detail": items})
+
+
+def _more(n: int) -> dict[str, Any]:
+    return {"loc": ["body"], "field": "body", "msg": f"{n} more errors not listed; fix "
+            "these first", "type": "too_many_errors"}
 
 
 def _dotted(loc: Sequence[Any]) -> str:
@@ -78,7 +88,8 @@ def _dotted(loc: Sequence[Any]) -> str:
 
 async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     items = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_ERRORS]:
         loc = list(err.get("loc", ()))
         rel = loc[1:] if loc and loc[0] in ("body", "query", "path", "header", "cookie") else loc
         items.append(
@@ -89,6 +100,8 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
                 "type": str(err.get("type", "value_error")),
             }
         )
+    if len(errors) > MAX_ERRORS:
+        items.append(_more(len(errors) - MAX_ERRORS))
     return JSONResponse(status_code=422, content=jsonable_encoder({"detail": items}))
 
 
