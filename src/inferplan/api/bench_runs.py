@@ -21,6 +21,8 @@ from inferplan.api.errors import FieldError, FieldErrors
 from inferplan.api.limits import LimitError, check_value, text_problem
 from inferplan.bench.compare import compare_records
 from inferplan.bench.results import RequestRecord, RunSummary
+from inferplan.store.summaries import bench_headline as headline
+from inferplan.store.summaries import stage_label
 from inferplan.store.tables import BenchRun
 
 MAX_RECORDS = 200_000
@@ -135,35 +137,6 @@ def _stat(stage: dict[str, Any], metric: str, stat: str) -> float | None:
     return float(v) if isinstance(v, int | float) else None
 
 
-def stage_label(stage: dict[str, Any]) -> str:
-    if stage.get("concurrency") is not None:
-        return f"concurrency {stage['concurrency']}"
-    if stage.get("rate_req_per_s") is not None:
-        return f"{stage['rate_req_per_s']:g} req/s"
-    return str(stage.get("profile", "stage"))
-
-
-def headline(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per stage: label, completed requests, p50/p99 TTFT and TPOT, throughput."""
-    out = []
-    for st in summary.get("stages") or []:
-        if not isinstance(st, dict):
-            continue
-        out.append(
-            {
-                "stage": st.get("stage"),
-                "label": stage_label(st),
-                "ok": (st.get("counts") or {}).get("ok"),
-                "ttft_p50_s": _stat(st, "ttft_s", "p50"),
-                "ttft_p99_s": _stat(st, "ttft_s", "p99"),
-                "tpot_p50_s": _stat(st, "tpot_s", "p50"),
-                "tpot_p99_s": _stat(st, "tpot_s", "p99"),
-                "output_throughput_tok_per_s": st.get("output_throughput_tok_per_s"),
-            }
-        )
-    return out
-
-
 def compare_summaries(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     """Mean/p50/p99 of TTFT, TPOT, ITL, E2E and the throughputs, stage by stage
     (stages matched by index): ``a``, ``b``, ``b - a`` and ``(b - a) / a``."""
@@ -215,5 +188,6 @@ __all__ = [
     "scrub",
     "scrub_url",
     "significance",
+    "stage_label",
     "url_host",
 ]

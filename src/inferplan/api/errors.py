@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from inferplan.api.jobs import QueueFull
 from inferplan.api.limits import MAX_ERRORS
 from inferplan.errors import BenchmarkError, InfeasibleError, InferplanError, SpecError
 from inferplan.store.errors import ConflictError, NotFoundError
@@ -132,6 +133,11 @@ async def _bench(_: Request, exc: BenchmarkError) -> JSONResponse:
     return JSONResponse(status_code=502, content={"detail": str(exc)})
 
 
+async def _busy(_: Request, exc: QueueFull) -> JSONResponse:
+    return JSONResponse(status_code=429, content={"detail": str(exc)},
+                        headers={"Retry-After": "30"})
+
+
 async def _inferplan(_: Request, exc: InferplanError) -> JSONResponse:
     log.warning("unhandled inferplan error: %s", exc)
     return JSONResponse(status_code=400, content={"detail": str(exc)})
@@ -152,6 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFoundError, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(ConflictError, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(BenchmarkError, _bench)  # type: ignore[arg-type]
+    app.add_exception_handler(QueueFull, _busy)  # type: ignore[arg-type]
     app.add_exception_handler(InferplanError, _inferplan)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
 

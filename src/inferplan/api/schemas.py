@@ -177,7 +177,7 @@ class TcoIn(ScenarioRef):
 class JobOut(BaseModel):
     id: str
     kind: str
-    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
     progress: float
     message: str
     error: str | None = None

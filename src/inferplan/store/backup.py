@@ -28,11 +28,15 @@ from sqlalchemy.exc import DBAPIError
 
 from inferplan.errors import SpecError
 from inferplan.store.database import Store, current_revision, head_revision
+from inferplan.store.summaries import bench_headline, scenario_description
 from inferplan.store.tables import TABLES_IN_ORDER, Base, UtcDateTime
 
 _BAD = re.compile("[\x00\ud800-\udfff]")
 FORMAT = "inferplan-store-backup"
 FORMAT_VERSION = 1
+OLDER_REVISIONS = ("0001",)
+"""Schema revisions whose backups restore too: the columns added since are
+derived from the stored documents (scenario descriptions, bench headlines)."""
 
 
 def _tables() -> list[Table]:
@@ -100,7 +104,7 @@ def read_backup(path: Path) -> dict[str, Any]:
     if doc.get("format_version") != FORMAT_VERSION:
         raise SpecError("backup", f"backup format version {doc.get('format_version')} is not "
                         f"supported (allowed: {FORMAT_VERSION})")
-    if doc.get("schema_revision") != head_revision():
+    if doc.get("schema_revision") not in (*OLDER_REVISIONS, head_revision()):
         raise SpecError(
             "backup",
             f"taken at schema revision {doc.get('schema_revision')}; this inferplan restores "
@@ -120,6 +124,10 @@ def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
         if v is not None and _is_time(col):
             v = dt.datetime.fromisoformat(v)
         out[col.name] = v
+    if table.name == "scenarios" and "description" not in row:
+        out["description"] = scenario_description(row.get("document"))
+    if table.name == "bench_runs" and "headline" not in row:
+        out["headline"] = bench_headline(row.get("summary"))
     return out
 
 
