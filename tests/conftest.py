@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -44,7 +46,9 @@ def live_server(app: Any) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # proxy_headers off: forwarded headers are the app's own business (trusted proxies)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           proxy_headers=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -54,3 +58,45 @@ def live_server(app: Any) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def tls_proxy(live_server: str, tmp_path: Path) -> Iterator[str]:
+    """A TLS-terminating reverse proxy process (``tests/web/tls_proxy.py``, a
+    self-signed certificate for localhost) in front of ``live_server``; yields
+    its ``https://localhost:PORT`` URL. Skips without the ``openssl`` tool."""
+    import shutil
+
+    import httpx
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is missing (needed for the proxy's certificate)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    port = free_port()
+    script = Path(__file__).resolve().parent / "web" / "tls_proxy.py"
+    proc = subprocess.Popen([sys.executable, str(script), live_server, str(port), str(cert),
+                             str(key)])
+    url = f"https://localhost:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                httpx.get(f"{url}/healthz", verify=False, timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError("the TLS proxy did not start within 30 s") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -39,10 +39,10 @@ def _seed(app: Any, doc: dict[str, Any], make_run: Any) -> dict[str, Any]:
     run = records.create_bench_run(store, "seeded", "127.0.0.1:8000", "m", "vllm", summary,
                                    jsonl, 2)
     cal = records.create_calibration(store, "seeded", "vllm", "h100-sxm-80gb", {"a": 1.0}, "")
-    job = app.state.jobs.submit("plan", lambda ctx: None)
+    job_id = app.state.jobs.submit("plan", lambda ctx: None)
     app.state.jobs.wait_idle(10)
     return {"scenario_id": sc.id, "plan_id": plan.id, "run_id": run.id, "cal_id": cal.id,
-            "version": 1, "job_id": job.id}
+            "version": 1, "job_id": job_id}
 
 
 def _fuzz(op: Any, ids: dict[str, Any]) -> None:

@@ -101,3 +101,23 @@ def test_failed_restore_leaves_the_store_as_it_was(store: Store, tmp_path: Path)
     with pytest.raises(Exception):  # noqa: B017 - the database's integrity error
         restore(store, tmp_path / "bad.json", replace=True)
     assert _snapshot(store) == before
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\ud800b"])
+def test_a_row_that_cannot_be_stored_is_named(store: Store, tmp_path: Path, bad: str) -> None:
+    """A backup of an older store holding a NUL (PostgreSQL refuses it) or a lone
+    surrogate: the restore names the table, the row and the field, and writes nothing."""
+    _fill(store)
+    backup(store, tmp_path / "b.json")
+    doc = json.loads((tmp_path / "b.json").read_text())
+    doc["tables"]["scenario_versions"][1]["document"]["notes"] = [bad]
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    target = open_store(f"sqlite:///{tmp_path / 'target.db'}")
+    row_id = doc["tables"]["scenario_versions"][1]["id"]
+    with pytest.raises(SpecError) as err:
+        restore(target, tmp_path / "bad.json")
+    msg = str(err.value)
+    assert f"table scenario_versions, row id {row_id}: document.notes[0]" in msg
+    assert "\n" not in msg
+    assert row_count(target) == 0
+    target.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,24 @@ def test_restore_of_a_bad_file_is_one_line(cli: typer.Typer, tmp_path: Path) -> 
     assert out.exit_code == 2
     assert "backup" in out.output and "Traceback" not in out.output
     assert not (tmp_path / "x.db").exists()
+
+
+def test_restore_errors_of_the_database_are_one_line(cli: typer.Typer, tmp_path: Path) -> None:
+    src = f"sqlite:///{tmp_path / 'src.db'}"
+    store = open_store(src)
+    scenarios.create_scenario(store, {"name": "kept"})
+    store.dispose()
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "backup", str(tmp_path / "b.json"),
+                               "--database-url", src]).exit_code == 0
+    doc = json.loads((tmp_path / "b.json").read_text())
+    doc["tables"]["scenarios"].append(dict(doc["tables"]["scenarios"][0]))  # a duplicate id
+    (tmp_path / "dup.json").write_text(json.dumps(doc))
+    out = runner.invoke(cli, ["db", "restore", str(tmp_path / "dup.json"),
+                              "--database-url", f"sqlite:///{tmp_path / 'dst.db'}"])
+    assert out.exit_code == 2
+    assert "Traceback" not in out.output
+    assert out.output.strip().count("\n") == 0 and "table scenarios" in out.output
 
 
 def test_serve_refuses_a_public_address_without_token(

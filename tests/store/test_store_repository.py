@@ -84,3 +84,40 @@ def test_running_plan_cannot_be_deleted(store: Store) -> None:
         records.delete_plan(store, plan.id)
     assert records.interrupt_active_plans(store) == 1
     records.delete_plan(store, plan.id)
+
+
+def test_upgrade_from_0001_fills_the_summary_columns(db_url: str) -> None:
+    """A store created before jobs and summary columns existed upgrades in place:
+    descriptions and bench headlines are derived from the stored documents."""
+    import json as _json
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from inferplan.store.database import alembic_config, make_engine, resolve_database_url
+
+    engine = make_engine(resolve_database_url(db_url))
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    summary = {"stages": [{"stage": 0, "concurrency": 4, "counts": {"ok": 9},
+                           "ttft_s": {"p50": 0.5, "p99": 0.9},
+                           "output_throughput_tok_per_s": 120.0}]}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO scenarios (id, name, version, document, created_at, "
+                          "updated_at) VALUES (1, 'old', 1, :d, :t, :t)"),
+                     {"d": _json.dumps({"name": "old", "description": "kept"}),
+                      "t": "2026-01-01 00:00:00"})
+        conn.execute(text("INSERT INTO bench_runs (id, name, url_host, model, engine, summary, "
+                          "record_count, created_at) VALUES (1, 'r', 'h', 'm', 'e', :s, 0, :t)"),
+                     {"s": _json.dumps(summary), "t": "2026-01-01 00:00:00"})
+    migrate(engine)
+    store = Store(engine)
+    (row,), _ = scenarios.list_scenarios(store)
+    assert row.description == "kept"
+    (run,), _ = records.list_bench_runs(store)
+    assert run.headline is not None
+    assert run.headline[0]["label"] == "concurrency 4" and run.headline[0]["ok"] == 9
+    assert run.headline[0]["ttft_p99_s"] == 0.9
+    engine.dispose()

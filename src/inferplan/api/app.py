@@ -25,11 +25,12 @@ from inferplan.api import (
     routes_scenarios,
 )
 from inferplan.api.errors import install_error_handlers
-from inferplan.api.jobs import JobManager
+from inferplan.api.jobs import JobManager, server_name
+from inferplan.api.limits import BodyLimit
+from inferplan.api.proxy import ForwardedHeaders, parse_networks
 from inferplan.api.security import install_security
 from inferplan.api.settings import ServiceSettings
 from inferplan.store.database import Store, open_store
-from inferplan.store.records import interrupt_active_plans
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("inferplan.api")
@@ -57,13 +58,14 @@ def create_app(settings: ServiceSettings | None = None, store: Store | None = No
     settings.check()
     own_store = store is None
     the_store = store if store is not None else open_store(settings.database_url)
-    jobs = JobManager(settings.plan_workers)
+    jobs = JobManager(the_store, settings.plan_workers, server_name(settings.port),
+                      settings.max_queued_jobs)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        n = interrupt_active_plans(the_store)
+        n = jobs.start()
         if n:
-            log.warning("%d plan(s) left unfinished by a previous server marked interrupted", n)
+            log.warning("%d plan(s) left unfinished by a stopped server marked interrupted", n)
         yield
         jobs.shutdown()
         if own_store:
@@ -105,6 +107,9 @@ def create_app(settings: ServiceSettings | None = None, store: Store | None = No
             allow_credentials=False,
             max_age=600,
         )
+    app.add_middleware(BodyLimit)
+    app.add_middleware(ForwardedHeaders,
+                       networks=parse_networks(settings.trusted_proxies))
     return app
 
 

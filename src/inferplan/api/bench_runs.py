@@ -10,6 +10,7 @@ store never holds the API key of a benchmarked server.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -17,8 +18,11 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import ValidationError
 
 from inferplan.api.errors import FieldError, FieldErrors
+from inferplan.api.limits import LimitError, check_value, text_problem
 from inferplan.bench.compare import compare_records
 from inferplan.bench.results import RequestRecord, RunSummary
+from inferplan.store.summaries import bench_headline as headline
+from inferplan.store.summaries import stage_label
 from inferplan.store.tables import BenchRun
 
 MAX_RECORDS = 200_000
@@ -85,6 +89,7 @@ def parse_records(text: str) -> list[RequestRecord]:
     for i, line in enumerate(lines):
         if not line.strip():
             continue
+        _check_line(line, i + 1)
         try:
             out.append(RequestRecord.model_validate_json(line))
         except ValidationError as exc:
@@ -95,10 +100,26 @@ def parse_records(text: str) -> list[RequestRecord]:
     return out
 
 
+ESCAPED_BAD = re.compile(r"\\u(0000|d[89a-f][0-9a-f]{2})", re.IGNORECASE)
+
+
+def _check_line(line: str, number: int) -> None:
+    """Refuse a records line whose text (raw or JSON-escaped) cannot be stored."""
+    problem = text_problem(line)
+    if problem is None and ESCAPED_BAD.search(line):
+        try:
+            check_value(json.loads(line), max_text=None)
+        except LimitError as exc:
+            problem = exc.message
+        except ValueError:
+            return  # not JSON: the record validation names the line
+    if problem:
+        raise FieldErrors([FieldError("records_jsonl", f"line {number} {problem}",
+                                      "storable_text")])
+
+
 def records_to_jsonl(records: list[RequestRecord]) -> str:
     """Records as JSON lines, scrubbed like the summary."""
-    import json
-
     return "".join(json.dumps(scrub(r.model_dump(mode="json"))) + "\n" for r in records)
 
 
@@ -114,35 +135,6 @@ def url_host(summary: RunSummary) -> str:
 def _stat(stage: dict[str, Any], metric: str, stat: str) -> float | None:
     v = (stage.get(metric) or {}).get(stat)
     return float(v) if isinstance(v, int | float) else None
-
-
-def stage_label(stage: dict[str, Any]) -> str:
-    if stage.get("concurrency") is not None:
-        return f"concurrency {stage['concurrency']}"
-    if stage.get("rate_req_per_s") is not None:
-        return f"{stage['rate_req_per_s']:g} req/s"
-    return str(stage.get("profile", "stage"))
-
-
-def headline(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per stage: label, completed requests, p50/p99 TTFT and TPOT, throughput."""
-    out = []
-    for st in summary.get("stages") or []:
-        if not isinstance(st, dict):
-            continue
-        out.append(
-            {
-                "stage": st.get("stage"),
-                "label": stage_label(st),
-                "ok": (st.get("counts") or {}).get("ok"),
-                "ttft_p50_s": _stat(st, "ttft_s", "p50"),
-                "ttft_p99_s": _stat(st, "ttft_s", "p99"),
-                "tpot_p50_s": _stat(st, "tpot_s", "p50"),
-                "tpot_p99_s": _stat(st, "tpot_s", "p99"),
-                "output_throughput_tok_per_s": st.get("output_throughput_tok_per_s"),
-            }
-        )
-    return out
 
 
 def compare_summaries(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
@@ -196,5 +188,6 @@ __all__ = [
     "scrub",
     "scrub_url",
     "significance",
+    "stage_label",
     "url_host",
 ]

@@ -19,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from inferplan.api.errors import FieldError, FieldErrors
+from inferplan.api.limits import LimitError, check_value, load_yaml
 from inferplan.catalog import load_accelerators, load_engines, load_models
 from inferplan.catalog.prices import load_regions
 from inferplan.catalog.providers import load_providers
@@ -52,6 +53,10 @@ def normalise(raw: Any, field: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise FieldErrors([FieldError(field, "expected a mapping (workload, finance, ...)")])
     try:
+        check_value(raw, field)
+    except LimitError as exc:
+        raise FieldErrors([FieldError(exc.path, exc.message, exc.kind)]) from None
+    try:
         out = json.loads(json.dumps(_finite(raw), default=_json_default))
     except (TypeError, ValueError) as exc:
         raise FieldErrors([FieldError(field, f"not representable as JSON ({exc})")]) from None
@@ -64,7 +69,9 @@ def parse_yaml(text: str) -> dict[str, Any]:
     if len(text) > MAX_YAML_CHARS:
         raise FieldErrors([FieldError("yaml", f"longer than {MAX_YAML_CHARS} characters")])
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
+    except LimitError as exc:
+        raise FieldErrors([FieldError("yaml", exc.message)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

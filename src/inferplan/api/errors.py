@@ -21,6 +21,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from inferplan.api.jobs import QueueFull
+from inferplan.api.limits import MAX_ERRORS
 from inferplan.errors import BenchmarkError, InfeasibleError, InferplanError, SpecError
 from inferplan.store.errors import ConflictError, NotFoundError
 
@@ -63,7 +65,16 @@ def _item(prefix: tuple[str, ...], e: FieldError) -> dict[str, Any]:
 def unprocessable(
     errors: Sequence[FieldError], prefix: tuple[str, ...] = ("body",)
 ) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": [_item(prefix, e) for e in errors]})
+    """422 with at most ``MAX_ERRORS`` field errors (a last item says how many more)."""
+    items = [_item(prefix, e) for e in errors[:MAX_ERRORS]]
+    if len(errors) > MAX_ERRORS:
+        items.append(_more(len(errors) - MAX_ERRORS))
+    return JSONResponse(status_code=422, content={"detail": items})
+
+
+def _more(n: int) -> dict[str, Any]:
+    return {"loc": ["body"], "field": "body", "msg": f"{n} more errors not listed; fix "
+            "these first", "type": "too_many_errors"}
 
 
 def _dotted(loc: Sequence[Any]) -> str:
@@ -78,7 +89,8 @@ def _dotted(loc: Sequence[Any]) -> str:
 
 async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     items = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_ERRORS]:
         loc = list(err.get("loc", ()))
         rel = loc[1:] if loc and loc[0] in ("body", "query", "path", "header", "cookie") else loc
         items.append(
@@ -89,6 +101,8 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
                 "type": str(err.get("type", "value_error")),
             }
         )
+    if len(errors) > MAX_ERRORS:
+        items.append(_more(len(errors) - MAX_ERRORS))
     return JSONResponse(status_code=422, content=jsonable_encoder({"detail": items}))
 
 
@@ -119,6 +133,11 @@ async def _bench(_: Request, exc: BenchmarkError) -> JSONResponse:
     return JSONResponse(status_code=502, content={"detail": str(exc)})
 
 
+async def _busy(_: Request, exc: QueueFull) -> JSONResponse:
+    return JSONResponse(status_code=429, content={"detail": str(exc)},
+                        headers={"Retry-After": "30"})
+
+
 async def _inferplan(_: Request, exc: InferplanError) -> JSONResponse:
     log.warning("unhandled inferplan error: %s", exc)
     return JSONResponse(status_code=400, content={"detail": str(exc)})
@@ -139,6 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFoundError, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(ConflictError, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(BenchmarkError, _bench)  # type: ignore[arg-type]
+    app.add_exception_handler(QueueFull, _busy)  # type: ignore[arg-type]
     app.add_exception_handler(InferplanError, _inferplan)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
 

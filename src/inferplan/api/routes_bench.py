@@ -56,7 +56,8 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such benc
 def _summary(row: BenchRun) -> BenchRunSummary:
     return BenchRunSummary(
         id=row.id, name=row.name, url_host=row.url_host, model=row.model, engine=row.engine,
-        record_count=row.record_count, created_at=row.created_at, stages=headline(row.summary),
+        record_count=row.record_count, created_at=row.created_at,
+        stages=row.headline if row.headline is not None else headline(row.summary),
     )
 
 
@@ -177,13 +178,14 @@ def bench_job(store: Store, jobs: JobManager, body: BenchJobIn, base_url: str) -
                 engine=summary["metadata"].get("engine", "unknown"), summary=scrub(summary),
                 records_jsonl=records_to_jsonl(recs), record_count=len(recs),
             )
-            jobs.set_ref(ctx.job, "bench_run_id", row.id)
+            jobs.set_ref(ctx.job.id, "bench_run_id", row.id)
 
     return run
 
 
 @router.post("/jobs", response_model=JobOut, status_code=202,
-             responses={403: {"description": "the target is not on the allow-list"}},
+             responses={403: {"description": "the target is not on the allow-list"},
+                        429: {"description": "too many jobs are waiting"}},
              summary="Benchmark an allow-listed server (as a job)")
 def start_bench(body: BenchJobIn, jobs: JobsDep, store: StoreDep,
                 settings: SettingsDep) -> JobOut:
@@ -193,5 +195,7 @@ def start_bench(body: BenchJobIn, jobs: JobsDep, store: StoreDep,
             403, f"benchmark target {target} is not on the allow-list; the operator adds it "
             "with `inferplan serve --bench-allow URL`",
         )
-    job = jobs.submit("bench", bench_job(store, jobs, body, target))
+    job_id = jobs.submit("bench", bench_job(store, jobs, body, target))
+    job = jobs.get(job_id)
+    assert job is not None
     return JobOut.model_validate(jobs.snapshot(job))

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from inferplan.api.deps import PathId, QueryId, get_jobs, get_store
 from inferplan.api.documents import diff_documents, require_plannable, resolve_ref
-from inferplan.api.jobs import Job, JobContext, JobFailed, JobManager
+from inferplan.api.jobs import JobContext, JobFailed, JobManager
 from inferplan.api.schemas import (
     JobOut,
     PlanComparison,
@@ -31,13 +31,14 @@ from inferplan.planner.search import plan as run_planner
 from inferplan.scenario_io import parse_scenario
 from inferplan.store import records as repo
 from inferplan.store.database import Store
-from inferplan.store.tables import Plan
+from inferplan.store.tables import Job, Plan
 
 router = APIRouter(tags=["plans"])
 StoreDep = Annotated[Store, Depends(get_store)]
 JobsDep = Annotated[JobManager, Depends(get_jobs)]
 JobId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such plan"}}
+BUSY: dict[int | str, dict[str, Any]] = {429: {"description": "too many jobs are waiting"}}
 
 
 def plan_job(store: Store, plan_id: int, document: dict[str, Any]) -> Any:
@@ -68,25 +69,32 @@ def submit_plan(
     version: int | None,
     rerun_of: int | None = None,
 ) -> tuple[Plan, Job]:
-    """Store a queued plan and start its job."""
-    row = repo.create_plan(store, document, scenario_id, version, rerun_of)
+    """Store a queued plan and start its job (the job row first, so the plan always
+    names a live job)."""
+    job_id = jobs.reserve("plan")
+    try:
+        row = repo.create_plan(store, document, scenario_id, version, rerun_of, job_id)
+    except Exception:
+        jobs.abandon(job_id, "the plan could not be stored")
+        raise
     pid = row.id
 
-    def cancelled(_: Job) -> None:
+    def cancelled(_: str) -> None:
         repo.finish_plan(store, pid, "cancelled")
 
-    def crashed(job: Job) -> None:
-        repo.finish_plan(store, pid, "failed", error=job.error or "internal error")
+    def crashed(_: str) -> None:
+        repo.finish_plan(store, pid, "failed", error="internal error")
 
-    job = jobs.submit("plan", plan_job(store, pid, document), {"plan_id": pid},
-                      on_cancel=cancelled, on_crash=crashed)
+    jobs.run(job_id, plan_job(store, pid, document), {"plan_id": pid},
+             on_cancel=cancelled, on_crash=crashed)
+    job = jobs.get(job_id)
+    assert job is not None
     return row, job
 
 
 def _summary(row: Plan, jobs: JobManager) -> dict[str, Any]:
-    job = jobs.find("plan_id", row.id)
     data = PlanSummary.model_validate(row).model_dump()
-    data["job_id"] = job.id if job else None
+    data["job_id"] = row.job_id
     return data
 
 
@@ -94,7 +102,7 @@ def _job_out(jobs: JobManager, job: Job) -> JobOut:
     return JobOut.model_validate(jobs.snapshot(job))
 
 
-@router.post("/plans", response_model=PlanSubmitted, status_code=202,
+@router.post("/plans", response_model=PlanSubmitted, status_code=202, responses=BUSY,
              summary="Run a plan (as a job)")
 def create_plan(body: ScenarioRef, store: StoreDep, jobs: JobsDep,
                 response: Response) -> PlanSubmitted:
@@ -175,7 +183,7 @@ def get_plan(plan_id: PathId, store: StoreDep, jobs: JobsDep) -> PlanOut:
 
 
 @router.post("/plans/{plan_id}/rerun", response_model=PlanSubmitted, status_code=202,
-             responses=NOT_FOUND, summary="Run a stored plan's scenario again")
+             responses={**NOT_FOUND, **BUSY}, summary="Run a stored plan's scenario again")
 def rerun_plan(
     plan_id: PathId,
     store: StoreDep,
@@ -198,8 +206,8 @@ def rerun_plan(
              summary="Cancel a queued or running plan")
 def cancel_plan(plan_id: PathId, store: StoreDep, jobs: JobsDep) -> PlanSummary:
     row = repo.get_plan(store, plan_id)
-    job = jobs.find("plan_id", plan_id)
-    if row.status not in repo.ACTIVE or job is None or job.done:
+    job = jobs.get(row.job_id) if row.job_id else None
+    if row.status not in repo.ACTIVE or job is None or job.status not in repo.ACTIVE:
         raise HTTPException(409, f"plan {plan_id} is {row.status}; only a queued or running "
                             "plan can be cancelled")
     jobs.cancel(job.id)
@@ -214,7 +222,8 @@ def delete_plan(plan_id: PathId, store: StoreDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/jobs", response_model=list[JobOut], tags=["jobs"], summary="Recent jobs")
+@router.get("/jobs", response_model=list[JobOut], tags=["jobs"],
+            summary="Recent jobs of every server on this store (newest 100)")
 def list_jobs(jobs: JobsDep) -> list[JobOut]:
     return [_job_out(jobs, j) for j in jobs.list()]
 

@@ -40,7 +40,7 @@ def _summary(row: Scenario) -> ScenarioSummary:
         id=row.id,
         name=row.name,
         version=row.version,
-        description=str(row.document.get("description") or "")[:300],
+        description=row.description,
         updated_at=row.updated_at,
     )
 

@@ -9,11 +9,36 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from inferplan.api.errors import FieldError, FieldErrors
+from inferplan.api.limits import MAX_TEXT_CHARS, LimitError, check_value
+
+DOCUMENT_FIELDS = frozenset({"document", "summary", "parameters"})
+"""Body fields holding free-form mappings; their strings are held to MAX_TEXT_CHARS."""
 
 
 class _In(BaseModel):
+    """A request body: refused whole (422) when any string in it cannot be stored
+    or it breaks the shape limits of :mod:`inferplan.api.limits`, before any field
+    is validated."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        try:
+            if isinstance(data, dict):
+                check_value(list(data), "body", max_text=None)
+                for key, value in data.items():
+                    limit = MAX_TEXT_CHARS if key in DOCUMENT_FIELDS else None
+                    check_value(value, str(key), max_text=limit)
+            else:
+                check_value(data, "", max_text=None)
+        except LimitError as exc:
+            raise FieldErrors([FieldError(exc.path, exc.message, exc.kind)]) from None
+        return data
 
 
 class _Out(BaseModel):
@@ -152,7 +177,7 @@ class TcoIn(ScenarioRef):
 class JobOut(BaseModel):
     id: str
     kind: str
-    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
     progress: float
     message: str
     error: str | None = None

@@ -2,17 +2,28 @@
 
 In order:
 
-1. request bodies above ``MAX_BODY_BYTES`` are refused (413);
+1. a path or query holding an encoded NUL (``%00``) is refused (422); body
+   limits are :mod:`inferplan.api.limits`;
 2. without tokens (loopback only), the ``Host`` header must name a loopback host,
    so a web page that rebinds its own domain to 127.0.0.1 cannot reach the API;
 3. with tokens, a request must carry one, as ``Authorization: Bearer TOKEN`` or
    the ``inferplan_token`` cookie set by the UI's sign-in page (HttpOnly,
    SameSite=Strict). The read-only token allows GET and HEAD only;
-4. a state-changing request that comes from another web origin (``Origin`` header
-   or ``Sec-Fetch-Site: cross-site``) is refused unless that origin is configured
-   for CORS, so no other site can make a browser write to the store;
-5. responses carry ``nosniff``, ``no-referrer``, frame denial and, on HTML pages,
-   a Content-Security-Policy that allows only the app's own scripts.
+4. a state-changing request that comes from another web origin is refused unless
+   that origin is configured for CORS, so no other site can make a browser write
+   to the store. A browser says where a request comes from in ``Sec-Fetch-Site``
+   (a header pages cannot set; https://www.w3.org/TR/fetch-metadata/): only
+   ``same-origin`` and ``none`` (typed address, bookmark) pass. Without it the
+   ``Origin`` header must be the app's own origin; ``Origin: null`` (an opaque
+   origin: sandboxed frames, ``data:`` pages) is refused;
+5. responses carry ``nosniff``, ``Referrer-Policy: same-origin``, frame denial and,
+   on HTML pages, a Content-Security-Policy that allows only the app's own scripts.
+   ``same-origin`` and not ``no-referrer``: under ``no-referrer`` a browser sends
+   ``Origin: null`` with the app's own form posts (Fetch standard, "serializing a
+   request origin"), which rule 4 must refuse.
+
+Behind a reverse proxy the scheme and host the browser used come from
+:mod:`inferplan.api.proxy` (trusted proxies only).
 
 Tokens are compared in constant time (``hmac.compare_digest``) and never logged.
 """
@@ -30,7 +41,6 @@ from starlette.responses import Response
 from inferplan.api.settings import ServiceSettings, is_loopback
 
 COOKIE = "inferplan_token"
-MAX_BODY_BYTES = 80 * 2**20
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_PATHS = ("/ui/login", "/ui/static/", "/healthz")
 PAGE_CSP = (
@@ -73,13 +83,15 @@ def _own_origin(request: Request) -> str:
 
 
 def _cross_site(request: Request, settings: ServiceSettings) -> bool:
-    origin = request.headers.get("origin")
-    if origin and origin != "null":
-        o = origin.lower().rstrip("/")
-        return o != _own_origin(request) and o not in settings.cors_origins
+    origin = (request.headers.get("origin") or "").lower().rstrip("/")
+    if origin and origin != "null" and origin in settings.cors_origins:
+        return False
+    site = request.headers.get("sec-fetch-site", "").lower()
+    if site:
+        return site not in ("same-origin", "none")
     if origin == "null":
         return True
-    return request.headers.get("sec-fetch-site", "") == "cross-site"
+    return bool(origin) and origin != _own_origin(request)
 
 
 def _is_api(path: str) -> bool:
@@ -97,7 +109,7 @@ def _deny(request: Request, status: int, detail: str) -> Response:
 def _harden(request: Request, response: Response) -> Response:
     h = response.headers
     h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("Referrer-Policy", "no-referrer")
+    h.setdefault("Referrer-Policy", "same-origin")
     ctype = h.get("content-type", "")
     if ctype.startswith("text/html"):
         report = request.url.path.endswith("/report")
@@ -111,9 +123,12 @@ def _harden(request: Request, response: Response) -> Response:
 
 def check_request(request: Request, settings: ServiceSettings) -> Response | None:
     """The refusal for ``request``, or None when it may proceed."""
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-        return JSONResponse({"detail": f"body larger than {MAX_BODY_BYTES} bytes"}, 413)
+    raw = request.scope.get("raw_path", b"") + b"?" + request.scope.get("query_string", b"")
+    if b"%00" in raw or b"\x00" in raw:
+        where = "query" if b"%00" in request.scope.get("query_string", b"") else "path"
+        return JSONResponse({"detail": [{"loc": [where], "field": where, "msg": "contains a "
+                                         "NUL character (%00), which cannot be stored",
+                                         "type": "storable_text"}]}, 422)
     if not settings.auth_required:
         host = urlsplit("//" + request.headers.get("host", "")).hostname or ""
         if not (is_loopback(host) or host in settings.extra_hosts):

@@ -16,6 +16,7 @@ def serve(
     cors_origins: list[str] | None,
     bench_allow: list[str] | None,
     log_level: str = "info",
+    trusted_proxies: list[str] | None = None,
 ) -> None:
     """Check the settings, open and migrate the store, then run uvicorn until stopped."""
     import uvicorn
@@ -24,7 +25,8 @@ def serve(
     from inferplan.api.settings import ServiceSettings
     from inferplan.store.database import open_store, redact_url, resolve_database_url
 
-    settings = ServiceSettings.from_env(host, port, database_url, cors_origins, bench_allow)
+    settings = ServiceSettings.from_env(host, port, database_url, cors_origins, bench_allow,
+                                        trusted_proxies)
     url = resolve_database_url(settings.database_url)
     store = open_store(url)
     app = create_app(settings, store)
@@ -66,10 +68,16 @@ def register(app: typer.Typer) -> None:
             help="Server URL the API may benchmark (repeatable; none by default).",
         ),
         log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+        trusted_proxy: list[str] = typer.Option(
+            None, "--trusted-proxy",
+            help="Address or network of a reverse proxy whose X-Forwarded-Proto/-Host/-For "
+            "headers are honoured (repeatable; none by default).",
+        ),
     ) -> None:
         """Serve the REST API (/api/v1) and the web UI (/ui) for a team."""
         require_extra("service", SERVICE_MODULES, "inferplan serve")
-        serve(host, port, database_url, cors_origin or None, bench_allow or None, log_level)
+        serve(host, port, database_url, cors_origin or None, bench_allow or None, log_level,
+              trusted_proxy or None)
 
 
 __all__ = ["register", "serve"]

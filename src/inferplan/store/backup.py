@@ -6,6 +6,11 @@ revision it was taken at. It restores into SQLite or PostgreSQL alike, so it als
 moves a store from one to the other. A restore replaces everything in the target
 (only with ``replace=True`` when the target holds data) in one transaction: it
 either completes or leaves the target as it was.
+
+Before anything is written every value is checked: text holding a NUL character
+(which PostgreSQL cannot store in text or JSON; older SQLite stores may hold it)
+or a lone UTF-16 surrogate (not valid Unicode) stops the restore with one line
+naming the table, the row id and the field to fix.
 """
 
 from __future__ import annotations
@@ -14,17 +19,24 @@ import datetime as dt
 import gzip
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Table, delete, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
 
 from inferplan.errors import SpecError
 from inferplan.store.database import Store, current_revision, head_revision
+from inferplan.store.summaries import bench_headline, scenario_description
 from inferplan.store.tables import TABLES_IN_ORDER, Base, UtcDateTime
 
+_BAD = re.compile("[\x00\ud800-\udfff]")
 FORMAT = "inferplan-store-backup"
 FORMAT_VERSION = 1
+OLDER_REVISIONS = ("0001",)
+"""Schema revisions whose backups restore too: the columns added since are
+derived from the stored documents (scenario descriptions, bench headlines)."""
 
 
 def _tables() -> list[Table]:
@@ -92,7 +104,7 @@ def read_backup(path: Path) -> dict[str, Any]:
     if doc.get("format_version") != FORMAT_VERSION:
         raise SpecError("backup", f"backup format version {doc.get('format_version')} is not "
                         f"supported (allowed: {FORMAT_VERSION})")
-    if doc.get("schema_revision") != head_revision():
+    if doc.get("schema_revision") not in (*OLDER_REVISIONS, head_revision()):
         raise SpecError(
             "backup",
             f"taken at schema revision {doc.get('schema_revision')}; this inferplan restores "
@@ -112,7 +124,50 @@ def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
         if v is not None and _is_time(col):
             v = dt.datetime.fromisoformat(v)
         out[col.name] = v
+    if table.name == "scenarios" and "description" not in row:
+        out["description"] = scenario_description(row.get("document"))
+    if table.name == "bench_runs" and "headline" not in row:
+        out["headline"] = bench_headline(row.get("summary"))
     return out
+
+
+def _bad_text(value: Any, path: str) -> tuple[str, str] | None:
+    """``(path, problem)`` of the first string in ``value`` that cannot be stored."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        v, p = stack.pop()
+        if isinstance(v, str):
+            m = _BAD.search(v)
+            if m is not None:
+                return p, ("holds a NUL character (U+0000)" if m.group(0) == "\x00"
+                           else "holds a lone surrogate (not valid Unicode)")
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                bad = _bad_text(str(k), f"{p} key")
+                if bad:
+                    return bad
+                stack.append((item, f"{p}.{k}"))
+        elif isinstance(v, list):
+            stack.extend((item, f"{p}[{i}]") for i, item in enumerate(v))
+    return None
+
+
+def check_rows(doc: dict[str, Any]) -> None:
+    """Raise :class:`SpecError` naming the first row whose text cannot be stored."""
+    for t in _tables():
+        for row in doc["tables"].get(t.name, []):
+            if not isinstance(row, dict):
+                raise SpecError("backup", f"table {t.name}: a row is not a mapping")
+            for col, value in row.items():
+                bad = _bad_text(value, str(col))
+                if bad:
+                    where, problem = bad
+                    raise SpecError(
+                        "backup",
+                        f"table {t.name}, row id {row.get('id')}: {where} {problem}, which "
+                        f"{'PostgreSQL' if 'NUL' in problem else 'no database'} can store; "
+                        "fix or delete that row in the source store and back up again",
+                    )
 
 
 def row_count(store: Store) -> int:
@@ -127,6 +182,7 @@ def restore(store: Store, path: Path, replace: bool = False) -> dict[str, int]:
     A store that holds data is only replaced with ``replace=True``.
     """
     doc = read_backup(path)
+    check_rows(doc)
     if not replace and row_count(store) > 0:
         raise SpecError("force", "the target store holds data; pass --force to replace it")
     counts: dict[str, int] = {}
@@ -134,9 +190,14 @@ def restore(store: Store, path: Path, replace: bool = False) -> dict[str, int]:
         for t in reversed(_tables()):
             s.execute(delete(t))
         for t in _tables():
-            rows = [_decode(t, r) for r in doc["tables"].get(t.name, [])]
-            if rows:
-                s.execute(insert(t), rows)
+            try:
+                rows = [_decode(t, r) for r in doc["tables"].get(t.name, [])]
+                if rows:
+                    s.execute(insert(t), rows)
+            except (DBAPIError, ValueError, TypeError) as exc:
+                reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
+                raise SpecError("backup", f"table {t.name} cannot be restored ({reason}); "
+                                "nothing was changed") from None
             counts[t.name] = len(rows)
         if store.backend == "postgresql":
             for t in _tables():
@@ -149,4 +210,4 @@ def restore(store: Store, path: Path, replace: bool = False) -> dict[str, int]:
     return counts
 
 
-__all__ = ["FORMAT", "backup", "read_backup", "restore", "row_count"]
+__all__ = ["FORMAT", "backup", "check_rows", "read_backup", "restore", "row_count"]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, defer
 
 from inferplan.store.database import Store
 from inferplan.store.errors import ConflictError, NotFoundError
+from inferplan.store.summaries import bench_headline
 from inferplan.store.tables import BenchRun, Calibration, Plan, utcnow
 
 ACTIVE = ("queued", "running")
@@ -51,8 +52,9 @@ def create_plan(
     scenario_id: int | None = None,
     scenario_version: int | None = None,
     rerun_of: int | None = None,
+    job_id: str | None = None,
 ) -> Plan:
-    """A queued plan row holding its input document."""
+    """A queued plan row holding its input document (and naming its job)."""
     with store.write() as s:
         row = Plan(
             scenario_id=scenario_id,
@@ -64,6 +66,7 @@ def create_plan(
             message="queued",
             rerun_of=rerun_of,
             created_at=utcnow(),
+            job_id=job_id,
         )
         s.add(row)
     return row
@@ -126,8 +129,11 @@ def get_plan(store: Store, plan_id: int) -> Plan:
 def list_plans(
     store: Store, scenario_id: int | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[Plan], int]:
-    """Plans, newest first (optionally of one scenario), and how many in all."""
-    stmt = select(Plan).order_by(Plan.created_at.desc(), Plan.id.desc())
+    """Plans, newest first (optionally of one scenario), and how many in all; the
+    rows hold the summary columns only (``result`` and ``scenario_document``, which
+    can be megabytes, are not loaded)."""
+    stmt = (select(Plan).options(defer(Plan.result), defer(Plan.scenario_document))
+            .order_by(Plan.created_at.desc(), Plan.id.desc()))
     count = select(func.count()).select_from(Plan)
     if scenario_id is not None:
         stmt = stmt.where(Plan.scenario_id == scenario_id)
@@ -165,6 +171,7 @@ def create_bench_run(
             model=model[:200],
             engine=engine[:64],
             summary=json_safe(summary),
+            headline=json_safe(bench_headline(summary)),
             records_jsonl=records_jsonl,
             record_count=record_count,
             created_at=utcnow(),
@@ -181,12 +188,13 @@ def get_bench_run(store: Store, run_id: int) -> BenchRun:
 def list_bench_runs(
     store: Store, model: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[BenchRun], int]:
-    """Runs newest first, without loading their records."""
+    """Runs newest first, without loading their summaries or records (the list shows
+    the ``headline`` column)."""
     stmt = select(BenchRun).order_by(BenchRun.created_at.desc(), BenchRun.id.desc())
     count = select(func.count()).select_from(BenchRun)
     if model:
         stmt, count = stmt.where(BenchRun.model == model), count.where(BenchRun.model == model)
-    stmt = stmt.options(defer(BenchRun.records_jsonl))
+    stmt = stmt.options(defer(BenchRun.records_jsonl), defer(BenchRun.summary))
     with store.read() as s:
         return list(s.scalars(stmt.limit(min(limit, MAX_LIST)).offset(offset))), int(
             s.scalar(count) or 0

@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from inferplan.store.database import Store
 from inferplan.store.errors import ConflictError, NotFoundError
+from inferplan.store.summaries import scenario_description
 from inferplan.store.tables import Scenario, ScenarioVersion, utcnow
 
 MAX_LIST = 500
@@ -46,7 +47,8 @@ def create_scenario(store: Store, document: dict[str, Any], comment: str = "") -
     now = utcnow()
     with store.write() as s:
         row = Scenario(
-            name=_name(document), version=1, document=document, created_at=now, updated_at=now
+            name=_name(document), version=1, document=document,
+            description=scenario_description(document), created_at=now, updated_at=now
         )
         s.add(row)
         s.flush()
@@ -73,8 +75,8 @@ def list_scenarios(
     store: Store, query: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[Scenario], int]:
     """Scenarios whose name contains ``query`` (case-insensitive), newest edit first,
-    and how many match in all."""
-    stmt = select(Scenario)
+    and how many match in all; without their documents (``document`` is not loaded)."""
+    stmt = select(Scenario).options(defer(Scenario.document))
     count = select(func.count()).select_from(Scenario)
     if query:
         cond = func.lower(Scenario.name).contains(query.lower(), autoescape=True)
@@ -95,7 +97,8 @@ def update_scenario(
         res = s.execute(
             update(Scenario)
             .where(Scenario.id == scenario_id, Scenario.version == based_on)
-            .values(version=based_on + 1, document=document, name=_name(document), updated_at=now)
+            .values(version=based_on + 1, document=document, name=_name(document),
+                    description=scenario_description(document), updated_at=now)
             .execution_options(synchronize_session=False)
         )
         if res.rowcount != 1:  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -84,6 +85,7 @@ class Scenario(Base):
     name: Mapped[str] = mapped_column(String(200), index=True)
     version: Mapped[int] = mapped_column(Integer)
     document: Mapped[dict[str, Any]]
+    description: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -131,6 +133,7 @@ class Plan(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class BenchRun(Base):
@@ -147,6 +150,7 @@ class BenchRun(Base):
     records_jsonl: Mapped[str | None] = mapped_column(Text, nullable=True)
     record_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    headline: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
 
 class Calibration(Base):
@@ -165,14 +169,39 @@ class Calibration(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class Job(Base):
+    """A plan or benchmark job. Any server may read it or ask it to stop
+    (``cancel_requested``); only its ``owner`` runs it and keeps ``heartbeat_at``
+    fresh, so a job whose heartbeat is stale lost its server."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    plan_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    bench_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 TABLES_IN_ORDER = ("scenarios", "scenario_versions", "plans", "bench_runs", "calibrations")
-"""Tables in foreign-key order (parents first): the order of backup and restore."""
+"""Tables in foreign-key order (parents first): the order of backup and restore.
+Jobs are not backed up: they belong to the servers running them."""
 
 __all__ = [
     "TABLES_IN_ORDER",
     "Base",
     "BenchRun",
     "Calibration",
+    "Job",
     "Plan",
     "Scenario",
     "ScenarioVersion",

@@ -96,7 +96,7 @@ def index(request: Request, q: Annotated[str | None, Query(max_length=200)] = No
     store = request.app.state.store
     rows, total = repo.list_scenarios(store, q, 200)
     scenarios = [{"id": r.id, "name": r.name, "version": r.version, "updated_at": r.updated_at,
-                  "description": str(r.document.get("description") or "")} for r in rows]
+                  "description": r.description} for r in rows]
     plans, _ = plans_repo.list_plans(store, None, 10)
     return _page(request, "index.html", "scenarios", scenarios=scenarios, total=total,
                  plans=plans, q=q)
@@ -191,13 +191,13 @@ def plans_page(request: Request) -> HTMLResponse:
 def plan_page(request: Request, plan_id: PathId) -> HTMLResponse:
     store, jobs = request.app.state.store, request.app.state.jobs
     row = plans_repo.get_plan(store, plan_id)
-    job = jobs.find("plan_id", plan_id)
+    job = jobs.get(row.job_id) if row.job_id else None
     result = row.result if row.status == "succeeded" else None
     slo = row.scenario_document.get("slo") if isinstance(row.scenario_document, dict) else None
     others, _ = plans_repo.list_plans(store, None, 100)
     return _page(
         request, "plan.html", "plans", plan=row, result=result,
-        job_id=job.id if job is not None and not job.done else None,
+        job_id=job.id if job is not None and job.status in ("queued", "running") else None,
         slo=slo if isinstance(slo, dict) else None,
         chart_data=plan_chart_data(result, slo if isinstance(slo, dict) else None)
         if result else {},
