@@ -1,52 +1,132 @@
-"""Fit the step-time model's few physical efficiency parameters to validation cases.
+"""Fit the step-time model's few global parameters: device physics to measured floors, the rest
+to published end-to-end measurements.
 
-Usage: python benchmarks/fit_efficiencies.py ../shared/validation/cases_dev.csv
+Usage:
+    python benchmarks/fit_efficiencies.py --floors [FLOOR_DIR]
+    python benchmarks/fit_efficiencies.py [CASES.csv] [MAX_EVALUATIONS] [--fast]
 
-Fits parameters shared by every accelerator and model (GEMM efficiency and its
-token/width ramps, weight and KV bandwidth efficiency, attention efficiency,
-all-reduce efficiency and latency) plus each engine's fixed overheads, by
-minimising a robust loss of log(predicted / measured) (low-trust rows weigh half).
-Prints the fitted values to copy into src/inferplan/catalog/data/engines.yaml.
-Never per-case corrections.
+``--floors`` fits the device parameters (GEMM efficiency and its row ramp, weight-streaming
+bandwidth efficiency, per-layer small-kernel latency, KV-streaming and prefill-attention
+efficiency) to every bf16 Llama row of the H200 step floors (``tests/reference/data`` by
+default), with two values held at their own measurements in ``h200_roofs.csv``: the asymptotic
+bandwidth efficiency (a 2 GiB copy, 4.25 of 4.8 TB/s) and the fixed time per GEMM kernel
+(the K 4096 x N 14336 GEMM at M = 16 takes 33.8 us, 27.6 us of which is streaming its 117 MB
+at that bandwidth). The floors contain no communication and no engine.
+
+The default mode holds the device parameters from ``engines.yaml`` and fits the all-reduce
+efficiency and latency (shared by every accelerator) and, per engine, the host time the floor
+lacks (per step and per sequence; llama.cpp also per layer and its weight-only kernel factor)
+by minimising a robust loss of log(predicted / measured) over the validation cases (low-trust
+rows weigh half). It prints the fitted values beside the engine's sourced host-time measurement
+(``engines.yaml`` notes) for comparison. Never per-case corrections.
 """
 
 from __future__ import annotations
 
+import csv
 import math
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
 
-from inferplan.catalog import load_engines
+from inferplan.catalog import load_accelerators, load_engines, load_models
 from inferplan.errors import InferplanError
+from inferplan.perf.floors import floor_shape
+from inferplan.perf.step import build_step_model
 from inferplan.service.cases import read_cases
 from inferplan.service.validation import predict_case
 from inferplan.specs.engine import EngineEfficiency
+from inferplan.specs.precision import parse_precision
 
 # (name, lower, upper, start)
 GLOBAL = [
-    ("gemm_efficiency", 0.3, 1.0, 0.744),
-    ("gemm_half_tokens", 0.0, 512.0, 17.6),
-    ("gemm_half_width", 0.0, 2048.0, 32.0),
-    ("bandwidth_efficiency", 0.5, 0.95, 0.797),
-    ("kv_bandwidth_efficiency", 0.2, 0.95, 0.754),
-    ("attention_efficiency", 0.1, 0.75, 0.7),
     ("comm_efficiency", 0.2, 1.0, 0.42),
     ("allreduce_latency_s", 1e-6, 30e-6, 25e-6),
 ]
 PER_ENGINE = {
-    "trtllm": [("step_overhead_s", 0.0, 20e-3, 3.2e-3), ("seq_overhead_s", 0.0, 100e-6, 6e-6)],
-    "vllm": [("step_overhead_s", 0.0, 20e-3, 3.3e-3), ("seq_overhead_s", 0.0, 100e-6, 22e-6)],
+    "trtllm": [("step_overhead_s", 0.0, 20e-3, 1.0e-3), ("seq_overhead_s", 0.0, 100e-6, 6e-6)],
+    "vllm": [("step_overhead_s", 0.0, 20e-3, 1.5e-3), ("seq_overhead_s", 0.0, 100e-6, 15e-6)],
     "nim": [("step_overhead_s", 0.0, 20e-3, 1e-3), ("seq_overhead_s", 0.0, 100e-6, 5e-6)],
     "llamacpp": [
-        ("step_overhead_s", 0.0, 20e-3, 2.75e-3),
-        ("layer_overhead_s", 0.0, 200e-6, 37e-6),
-        ("quantized_bandwidth_efficiency", 0.3, 1.0, 0.95),
+        ("step_overhead_s", 0.0, 20e-3, 1.0e-3),
+        ("layer_overhead_s", 0.0, 200e-6, 20e-6),
+        ("quantized_bandwidth_efficiency", 0.3, 1.0, 0.9),
     ],
 }
 TRUST_WEIGHT = {"high": 1.0, "medium": 1.0, "low": 0.5}
+
+# device parameters fitted to the floors: (name, lower, upper, start)
+DEVICE = [
+    ("gemm_efficiency", 0.3, 1.0, 0.8),
+    ("gemm_half_tokens", 1.0, 512.0, 53.0),
+    ("layer_latency_s", 0.0, 100e-6, 29e-6),
+    ("kv_bandwidth_efficiency", 0.3, 1.0, 0.97),
+    ("attention_efficiency", 0.1, 1.0, 0.53),
+]
+COPY_BANDWIDTH_EFFICIENCY = 4.2532e12 / 4.8e12  # h200_roofs.csv copy_2GiB over the 4.8 TB/s peak
+GEMM_LATENCY_S = 33.81e-6 - 14336 * 4096 * 2 / 4.2532e12  # M=16 GEMM less its streaming time
+FLOOR_FILES = (
+    "h200_llama31_8b_steps.csv",
+    "h200_llama31_8b_long_context_steps.csv",
+    "h200_llama31_70b_tp4shard_steps.csv",
+)
+SHARDS = {"llama-3.1-8b": ("llama-3.1-8b", 1), "llama-3.1-70b-tp4-shard": ("llama-3.1-70b", 4)}
+
+
+def fit_floors(folder: Path) -> None:
+    """Fit the device parameters to the bf16 floor rows and print them with their errors."""
+    rows = []
+    for name in FLOOR_FILES:
+        with (folder / name).open(newline="") as fh:
+            rows += [r for r in csv.DictReader(fh) if r["model"].endswith("/bf16") and r["ms"]]
+    acc = load_accelerators().get("h200-sxm-141gb")
+    base = load_engines().get("vllm").efficiency
+    lo, hi = np.array([(d[1], d[2]) for d in DEVICE]).T
+    measured = np.array([float(r["ms"]) for r in rows])
+    shapes = [floor_shape(r["kind"], int(r["batch"]), int(r["tokens"])) for r in rows]
+
+    def predict(u: np.ndarray) -> np.ndarray:
+        x = lo + np.clip(u, 0, 1) * (hi - lo)
+        eff = base.model_copy(
+            update={
+                **{d[0]: float(v) for d, v in zip(DEVICE, x, strict=True)},
+                "bandwidth_efficiency": COPY_BANDWIDTH_EFFICIENCY,
+                "gemm_latency_s": GEMM_LATENCY_S,
+            }
+        )
+        steps = {
+            k: build_step_model(
+                load_models().get(m), acc, parse_precision("bf16"), "bf16", eff, tp=tp
+            )
+            for k, (m, tp) in SHARDS.items()
+        }
+        return np.array(
+            [
+                steps[r["model"].split("/")[0]].device_time_s(s) * 1e3
+                for r, s in zip(rows, shapes, strict=True)
+            ]
+        )
+
+    def loss(u: np.ndarray) -> float:
+        r = np.log(predict(u) / measured)
+        # least squares, plus a steep penalty on any row beyond 8%
+        return float(np.sum(r**2) + 50.0 * np.sum(np.maximum(np.abs(r) - 0.08, 0.0) ** 2))
+
+    u0 = (np.array([d[3] for d in DEVICE]) - lo) / (hi - lo)
+    res = minimize(loss, u0, method="Nelder-Mead", options={"maxfev": 4000, "adaptive": True})
+    x = lo + np.clip(res.x, 0, 1) * (hi - lo)
+    print(f"bandwidth_efficiency {COPY_BANDWIDTH_EFFICIENCY:.4g} (held: 2 GiB copy)")
+    print(f"gemm_latency_s {GEMM_LATENCY_S:.4g} (held: M=16 GEMM less its streaming)")
+    for d, v in zip(DEVICE, x, strict=True):
+        print(f"{d[0]} {v:.4g}")
+    err = predict(res.x) / measured - 1.0
+    for r, e in zip(rows, err, strict=True):
+        print(f"  {r['model']:32s} {r['kind']:22s} {r['batch']:>4s} {r['tokens']:>6s} {e:+.1%}")
+    ae = np.abs(err)
+    print(f"rows {len(rows)}, median |error| {np.median(ae):.1%}, max {ae.max():.1%}")
 
 
 def unpack(x: np.ndarray) -> dict[str, EngineEfficiency]:
@@ -108,6 +188,9 @@ def loss(u: np.ndarray, cases: list) -> float:  # type: ignore[type-arg]
 
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--floors" in sys.argv:
+        fit_floors(Path(args[0]) if args else Path(__file__).parents[1] / "tests/reference/data")
+        return
     cases = read_cases(args[0] if args else "../shared/validation/cases_dev.csv")
     if "--fast" in sys.argv:
         # simulated regimes are slow to evaluate thousands of times

@@ -34,6 +34,10 @@ def _model(
     )
 
 
+def bw_of(acc) -> float:  # type: ignore[no-untyped-def]
+    return float(acc.memory_bandwidth_bytes_per_s * 0.8)
+
+
 def test_batch1_decode_is_weight_bytes_over_bandwidth_plus_overhead() -> None:
     step = _model()
     h100 = load_accelerators().get("h100-sxm-80gb")
@@ -61,10 +65,12 @@ def test_large_prefill_is_compute_bound() -> None:
     # 4 x 32 heads x 128 x 32 layers FLOPs per pair at half the 16-bit peak
     pairs = tokens * (tokens + 1) / 2
     attn = pairs * 4 * 32 * 128 * 32 / (h100.peak_flops_for("fp16") * 0.5)
+    # elementwise kernels: 2 bytes x (10 x 4096 + 3 x 14336 + 2 x 4096) per token and layer
+    elementwise = tokens * 32 * 2 * (10 * 4096 + 3 * 14336 + 2 * 4096) / bw_of(h100)
     t = step.step_time_s(
         BatchShape(prefill_tokens=tokens, prefill_attention_pairs=pairs, prefill_seqs=1)
     )
-    assert t == pytest.approx(linear + attn + 1e-3, rel=0.01)
+    assert t == pytest.approx(linear + attn + elementwise + 1e-3, rel=0.01)
 
 
 def test_fp8_halves_weight_streaming_time() -> None:
@@ -89,3 +95,43 @@ def test_tensor_parallel_adds_allreduce_time() -> None:
     t2 = _model(tp=2).step_time_s(BatchShape(decode_seqs=1, decode_context_tokens=1))
     # halving the weights per device halves streaming; the all-reduces add back a little
     assert 0.5 < t2 / t1 < 0.7
+
+
+def test_gemm_latency_lowers_bandwidth_of_small_matrices() -> None:
+    # a fixed time t0 per GEMM kernel: a matrix of S bytes streams at S / (S / BW + t0), so the
+    # 8B model's 4 GEMMs per layer x 32 layers + LM head add 129 x t0 to a batch-1 decode
+    h100 = load_accelerators().get("h100-sxm-80gb")
+    lat = EFF.model_copy(update={"gemm_latency_s": 5e-6})
+    m = load_models().get("llama-3.1-8b")
+    base = build_step_model(m, h100, parse_precision("fp16"), "fp16", EFF)
+    slow = build_step_model(m, h100, parse_precision("fp16"), "fp16", lat)
+    shape = BatchShape(decode_seqs=1, decode_context_tokens=1)
+    assert slow.step_time_s(shape) - base.step_time_s(shape) == pytest.approx(129 * 5e-6, rel=0.01)
+
+
+def test_layer_latency_is_paid_once_per_layer_whatever_the_batch() -> None:
+    h100 = load_accelerators().get("h100-sxm-80gb")
+    m = load_models().get("llama-3.1-8b")
+    lat = EFF.model_copy(update={"layer_latency_s": 20e-6})
+    base = build_step_model(m, h100, parse_precision("fp16"), "fp16", EFF)
+    slow = build_step_model(m, h100, parse_precision("fp16"), "fp16", lat)
+    for b in (1, 64):
+        shape = BatchShape(decode_seqs=b, decode_context_tokens=b * 100)
+        assert slow.step_time_s(shape) - base.step_time_s(shape) == pytest.approx(32 * 20e-6)
+
+
+def test_roofline_knee_is_rounded() -> None:
+    # at the ridge point (streaming time = compute time) the smooth max with p = 4 is
+    # 2^(1/4) = 1.19 x either term: slower than a sharp max, faster than a sum
+    step = _model()
+    t = step.gemm_time_s(flops=1.0, rows=1e12, stream_s=1.0 / step.gemm_flops_per_s)
+    assert t * step.gemm_flops_per_s == pytest.approx(2**0.25, rel=1e-6)
+
+
+def test_host_time_is_separate_from_device_time() -> None:
+    step = _model()
+    shape = BatchShape(decode_seqs=8, decode_context_tokens=800)
+    assert step.host_time_s(shape) == pytest.approx(1e-3)
+    assert step.step_time_s(shape) == pytest.approx(
+        step.device_time_s(shape) + step.comm_time_s(shape) + 1e-3
+    )

@@ -1,23 +1,41 @@
-"""Time of one engine step from FLOPs and bytes per operator group.
+"""Time of one engine step: device kernels from FLOPs and bytes, plus the engine's host time.
 
-Each operator group takes ``max(FLOPs / achievable FLOP/s, bytes / achievable
-bandwidth)`` (the roofline of Williams et al. 2009, applied per operator as in
-LLM-Viewer, arXiv:2402.16363), with efficiencies that have physical meaning:
+A step's time is ``device_time_s + comm_time_s + host_time_s``:
 
-* GEMM efficiency rises with the tokens a GEMM sees: ``eff(T) = e_max * T / (T + T_half)``
-  (small-M GEMMs leave tensor cores idle) and with the per-device width of its
-  weight matrix, ``w / (w + W_half)`` (tensor parallelism slices matrices thin), on
-  top of the hardware's measured maximum achievable matmul rate (MAMF);
-* weight streaming reaches ``bandwidth_efficiency`` of peak bandwidth (weight-only
-  dequantizing kernels a further ``quantized_bandwidth_efficiency``), paged KV
-  streaming ``kv_bandwidth_efficiency``;
-* attention kernels reach ``attention_efficiency`` of the 16-bit peak;
-* MoE layers read only the experts a batch touches, ``E * (1 - (1 - k/E)^T)`` for
-  uniform routing, and their GEMMs see ``T * k / touched`` tokens each;
-* tensor parallelism adds two ring all-reduces per layer,
-  ``2 (tp-1)/tp * bytes / (link bandwidth * comm_efficiency) + latency``
+* **device kernels** (what a CUDA-graph replay of a bare forward measures, the
+  floor of ``tests/reference/data/h200_*_steps.csv``):
+
+  - every GEMM group (fused QKV and output projections, gate/up and down MLP,
+    MoE experts, LM head) takes a smooth roofline of its weight streaming and its
+    compute, ``(t_mem^p + t_cmp^p)^(1/p)`` with ``p = KNEE_EXPONENT`` (the roofline
+    of Williams et al. 2009 per operator as in LLM-Viewer, arXiv:2402.16363, with the
+    rounded knee that measured GEMMs show near the ridge point);
+  - weight streaming is ``bytes / (peak bandwidth x bandwidth_efficiency)`` plus
+    ``gemm_latency_s`` per GEMM kernel, so a small matrix reaches a lower share of
+    the bandwidth than a large one (bandwidth efficiency by transfer size:
+    ``S / (S + BW t0)``);
+  - GEMM compute runs at the hardware's measured maximum achievable matmul rate
+    (MAMF) x ``gemm_efficiency`` x ``M / (M + gemm_half_tokens)`` for ``M`` rows
+    (small-M GEMMs leave tensor-core tiles partly empty);
+  - elementwise kernels (RMSNorm, residual adds, SiLU x up, attention-output
+    relayout) move ``2 x (10 h + 3 i + 2 q)`` bytes per token and layer at the
+    weight-streaming bandwidth, and every layer pays ``layer_latency_s`` for its
+    small kernels whatever the batch;
+  - decode attention streams each sequence's KV at ``kv_bandwidth_efficiency``
+    (MLA in latent space, sliding-window layers capped at their window); causal
+    prefill attention is compute bound at ``attention_efficiency`` of the 16-bit peak;
+  - MoE layers read only the experts a batch touches, ``E (1 - (1 - k/E)^T)`` for
+    uniform routing, and each expert's GEMMs see ``T k / touched`` rows;
+
+* **communication**: two ring all-reduces per layer under tensor parallelism,
+  ``2 (tp-1)/tp x bytes / (link bandwidth x comm_efficiency) + latency``
   (Megatron-LM, arXiv:1909.08053; NCCL ring algorithm);
-* the engine adds a fixed CPU/launch overhead per step, per layer and per sequence.
+
+* **host time** the engine does not hide behind the GPU: ``step_overhead_s`` per
+  step (scheduling, input preparation), ``seq_overhead_s`` per sequence in the step
+  (sampling, detokenisation, output processing) and ``layer_overhead_s`` per layer
+  (kernel launches of engines that replay no CUDA graph). Per-engine values and
+  their sources are in ``catalog/data/engines.yaml``.
 
 Pipeline stages run one after the other for a single batch, so a step's latency
 is the whole model's work divided by ``tp`` (micro-batch overlap is not modelled).
@@ -41,7 +59,22 @@ DEFAULT_MATMUL_EFFICIENCY = 0.8
 """Achievable / peak dense matmul when the catalog has no measurement (H100 SXM
 measured 0.80 by the MAMF benchmark, github.com/stas00/ml-engineering)."""
 
+KNEE_EXPONENT = 4.0
+"""Exponent of the smooth roofline max. Read off the H200 GEMM rows of
+``tests/reference/data/h200_roofs.csv`` (K 4096, N 14336): M = 1-64 stream the weights in
+34-36 us, M = 256 takes 49 us where a sharp max of streaming (34.5 us) and compute
+(about 48 us at the ramped rate) would give 48 us and a plain sum 83 us; p = 4 gives 50 us."""
+
 ACT_BYTES = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class GemmGroup:
+    """GEMM kernels that see the same rows: per-device FLOPs per row and streaming time."""
+
+    flops_per_row: float
+    stream_s: float
+    width_factor: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,17 +88,17 @@ class StepModel:
     tp: int
     hidden: int
     vocab: int
-    dense_params_dev: float
-    dense_bytes_dev: float
-    dense_width_factor: float
-    expert_width_factor: float
-    head_params_dev: float
-    head_bytes_dev: float
+    dense: tuple[GemmGroup, ...]
+    head: GemmGroup
     moe_layers: int
     num_experts: int
     experts_per_token: int
-    expert_params_dev: float
-    expert_bytes_dev: float
+    expert_flops_per_row: float
+    expert_stream_s: float
+    expert_kernel_s: float
+    expert_width_factor: float
+    elementwise_s_per_token: float
+    layer_latency_s: float
     kv_bytes_per_token_dev: float
     kv_window: int
     kv_windowed_share: float
@@ -74,47 +107,40 @@ class StepModel:
     gemm_flops_per_s: float
     attn_flops_per_s: float
     kv_bandwidth_bytes_per_s: float
-    weight_bandwidth_bytes_per_s: float
     link_bytes_per_s: float
     eff: EngineEfficiency
 
-    def gemm_time_s(self, flops: float, tokens: float) -> float:
-        """Compute time of GEMMs over ``tokens`` rows at the ramped efficiency."""
-        if flops <= 0:
+    def gemm_time_s(self, flops: float, rows: float, stream_s: float, width: float = 1.0) -> float:
+        """Smooth roofline of one GEMM group: ``stream_s`` of weights, ``flops`` over ``rows``."""
+        if rows <= 0:
             return 0.0
-        ramp = tokens / (tokens + self.eff.gemm_half_tokens) if tokens > 0 else 1.0
-        return flops / (self.gemm_flops_per_s * ramp)
+        half = self.eff.gemm_half_tokens
+        compute = flops * (rows + half) / (rows * self.gemm_flops_per_s * width)
+        return float((stream_s**KNEE_EXPONENT + compute**KNEE_EXPONENT) ** (1.0 / KNEE_EXPONENT))
 
-    def step_time_s(self, shape: BatchShape) -> float:
-        """Seconds one engine step takes for ``shape`` on this deployment."""
+    def device_time_s(self, shape: BatchShape) -> float:
+        """Seconds of device kernels for ``shape`` on one device (no communication, no host)."""
         tokens = shape.tokens
         if tokens <= 0:
             return 0.0
-        e = self.eff
-        # dense linear layers (attention projections, dense MLPs, shared experts)
-        t = max(
-            self.gemm_time_s(2.0 * tokens * self.dense_params_dev, tokens)
-            / self.dense_width_factor,
-            self.dense_bytes_dev / self.weight_bandwidth_bytes_per_s,
-        )
+        t = self.layer_latency_s + tokens * self.elementwise_s_per_token
+        for g in self.dense:
+            t += self.gemm_time_s(g.flops_per_row * tokens, tokens, g.stream_s, g.width_factor)
         # routed experts: only those the batch touches are read
         if self.moe_layers:
             n, k = self.num_experts, self.experts_per_token
             touched = n * (1.0 - (1.0 - k / n) ** tokens)
-            per_expert_tokens = tokens * k / touched
-            flops = 2.0 * tokens * k * self.expert_params_dev * self.moe_layers
-            bytes_ = touched * self.expert_bytes_dev * self.moe_layers
-            t += max(
-                self.gemm_time_s(flops, per_expert_tokens) / self.expert_width_factor,
-                bytes_ / self.weight_bandwidth_bytes_per_s,
+            t += self.gemm_time_s(
+                self.expert_flops_per_row * tokens * k,
+                tokens * k / touched,
+                touched * self.expert_stream_s + self.expert_kernel_s,
+                self.expert_width_factor,
             )
         # LM head for the rows that sample a token
         rows = shape.decode_seqs + shape.prefill_seqs
         if rows:
-            t += max(
-                self.gemm_time_s(2.0 * rows * self.head_params_dev, rows),
-                self.head_bytes_dev / self.weight_bandwidth_bytes_per_s,
-            )
+            h = self.head
+            t += self.gemm_time_s(h.flops_per_row * rows, rows, h.stream_s)
         # decode attention: stream every decode sequence's KV
         if shape.decode_seqs:
             ctx = float(shape.decode_context_tokens)
@@ -131,17 +157,30 @@ class StepModel:
         # prefill attention (causal, FlashAttention-style: compute bound)
         if shape.prefill_attention_pairs:
             t += shape.prefill_attention_pairs * self.attn_flops_per_pair / self.attn_flops_per_s
-        # tensor-parallel all-reduces: two per layer
-        if self.tp > 1:
-            msg = tokens * self.hidden * ACT_BYTES
-            ring = 2.0 * (self.tp - 1) / self.tp * msg / self.link_bytes_per_s
-            t += 2 * self.layers * (ring + e.allreduce_latency_s)
+        return t
+
+    def comm_time_s(self, shape: BatchShape) -> float:
+        """Seconds of tensor-parallel all-reduces (two per layer) for ``shape``."""
+        if self.tp <= 1 or shape.tokens <= 0:
+            return 0.0
+        msg = shape.tokens * self.hidden * ACT_BYTES
+        ring = 2.0 * (self.tp - 1) / self.tp * msg / self.link_bytes_per_s
+        return 2 * self.layers * (ring + self.eff.allreduce_latency_s)
+
+    def host_time_s(self, shape: BatchShape) -> float:
+        """Seconds of engine host work per step that the device waits for."""
+        e = self.eff
         return (
-            t
-            + e.step_overhead_s
+            e.step_overhead_s
             + e.layer_overhead_s * self.layers
             + e.seq_overhead_s * (shape.decode_seqs + shape.prefill_seqs)
         )
+
+    def step_time_s(self, shape: BatchShape) -> float:
+        """Seconds one engine step takes for ``shape`` on this deployment."""
+        if shape.tokens <= 0:
+            return 0.0
+        return self.device_time_s(shape) + self.comm_time_s(shape) + self.host_time_s(shape)
 
 
 def build_step_model(
@@ -155,70 +194,95 @@ def build_step_model(
 ) -> StepModel:
     """Precompute the per-device constants of ``model`` on ``tp`` x ``accelerator``."""
     c = count_params(model)
+    e = efficiency
+    m = model
     wbytes = weights.bits_per_weight / 8.0
     emb_bytes = (
         weights.bits_per_weight if weights.gguf else max(weights.bits_per_weight, EMBEDDING_BITS)
     ) / 8.0
-    dense_params = c.attention + c.dense_mlp + c.shared_experts + c.router
-    head_params = model.vocab_size * model.hidden_size  # tied or not, one matrix is read
-    expert_params = (
-        mlp_params(model.hidden_size, model.moe_intermediate_size, model.mlp_gated)
-        if model.is_moe
-        else 0.0
-    )
     compute = weights.compute
     if compute in ("fp8", "fp4", "int8") and not fp8_compute:
         compute = "fp16"
     mamf = accelerator.matmul_efficiency or DEFAULT_MATMUL_EFFICIENCY
-    gemm_peak = accelerator.peak_flops_for(compute) * mamf * efficiency.gemm_efficiency
-    attn_peak = accelerator.peak_flops_for("fp16") * efficiency.attention_efficiency
+    gemm_peak = accelerator.peak_flops_for(compute) * mamf * e.gemm_efficiency
+    attn_peak = accelerator.peak_flops_for("fp16") * e.attention_efficiency
     peak_bw = accelerator.memory_bandwidth_bytes_per_s
-    bw = peak_bw * efficiency.bandwidth_efficiency
-    kv_bw = peak_bw * (efficiency.kv_bandwidth_efficiency or efficiency.bandwidth_efficiency)
-    wbw = bw * (efficiency.quantized_bandwidth_efficiency if weights.weight_only else 1.0)
+    bw = peak_bw * e.bandwidth_efficiency
+    kv_bw = peak_bw * (e.kv_bandwidth_efficiency or e.bandwidth_efficiency)
+    wbw = bw * (e.quantized_bandwidth_efficiency if weights.weight_only else 1.0)
+    layers = m.num_layers
+    lat = e.gemm_latency_s
+
+    def group(params: float, kernels: float, width: float = 1.0, nbytes: float = 0.0) -> GemmGroup:
+        """A GEMM group of ``params`` weights (all devices) in ``kernels`` launches per device."""
+        stream = (params * wbytes + nbytes) / tp / wbw + kernels * lat
+        return GemmGroup(2.0 * params / tp, stream, width)
+
+    h = m.hidden_size
+    half_w = e.gemm_half_width
+    dense_layers = layers - c.moe_layers
+    attn_kernels = 5 if m.is_mla else 2  # MLA: q down/up, kv down/up, output
+    # the attention group also reads the (tiny) norm weights
+    groups = [
+        group(c.attention, attn_kernels * layers, _attention_width(m, tp, half_w), c.norms * 2.0)
+    ]
+    if c.dense_mlp:
+        groups.append(group(c.dense_mlp, 2 * dense_layers, _mlp_width(m, tp, half_w)))
+    if c.shared_experts + c.router:
+        groups.append(group(c.shared_experts + c.router, 3 * c.moe_layers))
+    head_params = m.vocab_size * h  # tied or not, one matrix is read
+    head = GemmGroup(2.0 * head_params / tp, head_params * emb_bytes / tp / wbw + lat)
+    expert_params = mlp_params(h, m.moe_intermediate_size, m.mlp_gated) if m.is_moe else 0.0
+    # elementwise traffic per token and layer (see module docstring), 16-bit activations
+    q_dev = m.num_attention_heads * (m.v_head_dim if m.is_mla else m.head_dim) / tp
+    mlp_width = (
+        m.experts_per_token * m.moe_intermediate_size
+        + m.num_shared_experts * m.moe_intermediate_size
+        if m.is_moe
+        else m.intermediate_size
+    )
+    elem_bytes = ACT_BYTES * (10.0 * h + 3.0 * mlp_width / tp + 2.0 * q_dev) * layers
     kvb = kv_bytes_per_element(kv_precision)
-    kv_heads_dev = model.num_kv_heads if model.is_mla else max(1.0, model.num_kv_heads / tp)
-    per_layer_elems = float(kv_elements_per_token_per_layer(model))
-    if not model.is_mla:
-        per_layer_elems = per_layer_elems * kv_heads_dev / model.num_kv_heads
-    kv_tok_dev = per_layer_elems * model.num_layers * kvb
-    if model.is_mla:
-        lat = model.kv_lora_rank + model.qk_rope_head_dim
-        dec_flops = (2.0 * lat + 2.0 * model.kv_lora_rank) * model.num_attention_heads
-        pair_flops = 2.0 * (model.qk_nope_head_dim + model.qk_rope_head_dim + model.v_head_dim)
-        pair_flops *= model.num_attention_heads
+    kv_heads_dev = m.num_kv_heads if m.is_mla else max(1.0, m.num_kv_heads / tp)
+    per_layer_elems = float(kv_elements_per_token_per_layer(m))
+    if not m.is_mla:
+        per_layer_elems = per_layer_elems * kv_heads_dev / m.num_kv_heads
+    kv_tok_dev = per_layer_elems * layers * kvb
+    if m.is_mla:
+        latent = m.kv_lora_rank + m.qk_rope_head_dim
+        dec_flops = (2.0 * latent + 2.0 * m.kv_lora_rank) * m.num_attention_heads
+        pair_flops = 2.0 * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim)
+        pair_flops *= m.num_attention_heads
     else:
-        dec_flops = 4.0 * model.num_attention_heads * model.head_dim
+        dec_flops = 4.0 * m.num_attention_heads * m.head_dim
         pair_flops = dec_flops
-    layers = model.num_layers
-    link = accelerator.interconnect_bandwidth_bytes_per_s * efficiency.comm_efficiency
+    link = accelerator.interconnect_bandwidth_bytes_per_s * e.comm_efficiency
     return StepModel(
         layers=layers,
         tp=tp,
-        hidden=model.hidden_size,
-        vocab=model.vocab_size,
-        dense_params_dev=dense_params / tp,
-        dense_bytes_dev=(dense_params * wbytes + c.norms * 2.0) / tp,
-        dense_width_factor=_dense_width_factor(model, tp, efficiency.gemm_half_width),
-        expert_width_factor=_expert_width_factor(model, tp, efficiency.gemm_half_width),
-        head_params_dev=head_params / tp,
-        head_bytes_dev=head_params * emb_bytes / tp,
+        hidden=h,
+        vocab=m.vocab_size,
+        dense=tuple(groups),
+        head=head,
         moe_layers=c.moe_layers,
-        num_experts=model.num_experts,
-        experts_per_token=model.experts_per_token,
-        expert_params_dev=expert_params / tp,
-        expert_bytes_dev=expert_params * wbytes / tp,
+        num_experts=m.num_experts,
+        experts_per_token=m.experts_per_token,
+        expert_flops_per_row=2.0 * expert_params * c.moe_layers / tp,
+        expert_stream_s=expert_params * wbytes * c.moe_layers / tp / wbw,
+        expert_kernel_s=2 * c.moe_layers * lat,
+        expert_width_factor=_expert_width_factor(m, tp, half_w),
+        elementwise_s_per_token=elem_bytes / bw,
+        layer_latency_s=e.layer_latency_s * layers,
         kv_bytes_per_token_dev=kv_tok_dev,
-        kv_window=model.sliding_window,
-        kv_windowed_share=model.num_sliding_window_layers / layers,
+        kv_window=m.sliding_window,
+        kv_windowed_share=m.num_sliding_window_layers / layers,
         attn_flops_per_pair=pair_flops * layers / tp,
         attn_decode_flops_per_ctx=dec_flops * layers / tp,
         gemm_flops_per_s=gemm_peak,
         attn_flops_per_s=attn_peak,
         kv_bandwidth_bytes_per_s=kv_bw,
-        weight_bandwidth_bytes_per_s=wbw,
         link_bytes_per_s=link,
-        eff=efficiency,
+        eff=e,
     )
 
 
@@ -230,17 +294,20 @@ def _width_factor(gemms: Sequence[tuple[float, float]], half_width: float) -> fl
     return sum(f * w / (w + half_width) for f, w in gemms) / total
 
 
-def _dense_width_factor(m: ModelSpec, tp: int, half_width: float) -> float:
-    """Shape efficiency of the dense GEMMs: fused QKV and gate/up are column-parallel
-    (output width split by ``tp``), O and down projections row-parallel (input split)."""
+def _attention_width(m: ModelSpec, tp: int, half_width: float) -> float:
+    """Shape efficiency of the attention projections: fused QKV is column-parallel
+    (output width split by ``tp``), the output projection row-parallel (input split)."""
     h = m.hidden_size
     q = m.num_attention_heads * m.head_dim
     qkv = (m.num_attention_heads + 2 * m.num_kv_heads) * m.head_dim
-    gemms = [(h * qkv, qkv / tp), (q * h, q / tp)]
-    if not m.is_moe or m.first_dense_layers:
-        up = 2 * m.intermediate_size if m.mlp_gated else m.intermediate_size
-        gemms += [(h * up, up / tp), (m.intermediate_size * h, m.intermediate_size / tp)]
-    return _width_factor(gemms, half_width)
+    return _width_factor([(h * qkv, qkv / tp), (q * h, q / tp)], half_width)
+
+
+def _mlp_width(m: ModelSpec, tp: int, half_width: float) -> float:
+    """Shape efficiency of the dense MLP: gate/up column-parallel, down row-parallel."""
+    h, i = m.hidden_size, m.intermediate_size
+    up = 2 * i if m.mlp_gated else i
+    return _width_factor([(h * up, up / tp), (i * h, i / tp)], half_width)
 
 
 def _expert_width_factor(m: ModelSpec, tp: int, half_width: float) -> float:
@@ -250,3 +317,12 @@ def _expert_width_factor(m: ModelSpec, tp: int, half_width: float) -> float:
     i = m.moe_intermediate_size
     up = 2 * i if m.mlp_gated else i
     return _width_factor([(up, up / tp), (i, i / tp)], half_width)
+
+
+__all__ = [
+    "DEFAULT_MATMUL_EFFICIENCY",
+    "KNEE_EXPONENT",
+    "GemmGroup",
+    "StepModel",
+    "build_step_model",
+]

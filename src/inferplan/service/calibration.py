@@ -335,9 +335,13 @@ def choose_parameters(
     """
     names = list(start)
     base = errors_of({})
-    step = 0.1  # in log space: a 10.5 % change
+    step = 0.1  # in log space: a 10.5 % change, downwards where up would pass the bound
+
+    def signed(n: str) -> float:
+        return -step if start[n] * math.exp(step) > BOUNDS[n][1] else step
+
     cols = [
-        (errors_of({n: start[n] * math.exp(step)}) - base) / step for n in names
+        (errors_of({n: start[n] * math.exp(signed(n))}) - base) / signed(n) for n in names
     ]
     jac = np.column_stack(cols)
     _, r, piv = qr(jac, mode="economic", pivoting=True)

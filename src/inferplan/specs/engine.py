@@ -59,11 +59,21 @@ class EngineEfficiency(FrozenSpec):
         default=None, gt=0, le=1, description="paged-attention KV streaming; None = bandwidth"
     )
     attention_efficiency: float = Field(default=0.5, gt=0, le=1)
+    gemm_latency_s: float = Field(
+        default=0.0, ge=0, description="fixed device time per GEMM kernel"
+    )
+    layer_latency_s: float = Field(
+        default=0.0, ge=0, description="device time per layer of its small kernels (norms, etc.)"
+    )
     comm_efficiency: float = Field(default=0.7, gt=0, le=1)
     allreduce_latency_s: float = Field(default=10e-6, ge=0)
-    step_overhead_s: float = Field(default=1e-3, ge=0)
-    layer_overhead_s: float = Field(default=0.0, ge=0)
-    seq_overhead_s: float = Field(default=0.0, ge=0)
+    step_overhead_s: float = Field(default=1e-3, ge=0, description="host time per step")
+    layer_overhead_s: float = Field(
+        default=0.0, ge=0, description="host launch time per layer (engines without CUDA graphs)"
+    )
+    seq_overhead_s: float = Field(
+        default=0.0, ge=0, description="host time per sequence per step (sampling, detokenisation)"
+    )
     quantized_bandwidth_efficiency: float = Field(
         default=1.0, gt=0, le=1, description="extra factor for weight-only dequantizing kernels"
     )
