@@ -176,8 +176,10 @@ MULTI_PROVIDER_WITH_EU = (
 # Families priced by only one provider so far (a second public price was not found);
 # checked to be still single, so the list cannot outlive the gap it records.
 SINGLE_PROVIDER = frozenset({
-    "llama-3.1-405b", "deepseek-v3", "deepseek-r1", "qwen3-235b-a22b", "gpt-oss-20b",
+    "llama-3.1-405b", "deepseek-v3", "deepseek-r1",
 })
+# Families that gained a second public price (2026 comparison tables).
+SECOND_PROVIDER_ADDED = ("qwen3-235b-a22b", "gpt-oss-20b")
 
 
 def test_every_api_offer_names_a_known_or_declared_closed_model() -> None:
@@ -202,6 +204,11 @@ def test_families_have_two_providers_including_an_eu_one(model_id: str) -> None:
 def test_single_provider_families_are_still_single() -> None:
     for model_id in SINGLE_PROVIDER:
         assert len(_providers_of(model_id)) == 1, f"{model_id} now has more providers"
+
+
+@pytest.mark.parametrize("model_id", SECOND_PROVIDER_ADDED)
+def test_second_providers_were_added(model_id: str) -> None:
+    assert len(_providers_of(model_id)) >= 2, model_id
 
 
 def test_deepseek_qwen3_and_llama_405b_have_api_offers() -> None:

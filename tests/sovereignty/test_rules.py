@@ -56,6 +56,8 @@ EU_CLOUD = provider(
     parent_hq_country="FR",
     regions=[RegionSpec(id="par", country="FR")],
     certifications=["iso27001", "hds"],
+    attestations=[{"kind": "hds", "source": "https://example.org/hds",
+                   "as_of": dt.date(2025, 6, 1), "gpu_cloud": "yes"}],
 )
 EU_ARM_OF_US = provider(
     id="eu-arm",

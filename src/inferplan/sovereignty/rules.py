@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import ValidationError, field_validator, model_validator
 
 from inferplan.sovereignty.country_rules import applicable_rules
+from inferplan.sovereignty.evidence import check_evidence, label
 from inferplan.specs.base import FrozenSpec
 from inferplan.specs.policy import (
     GDPR_COUNTRIES,
@@ -386,17 +387,24 @@ def check_certifications(
             provider.source,
             warn=True,
         )
-    missing = [c for c in required if not holds(provider, c)]
+    checks = [check_evidence(provider, c, target.kind) for c in required]
+    missing = [e for e in checks if not e.counts]
     if not missing:
+        scope = [c for e in checks for c in e.conditions]
+        if scope:
+            return _condition(rule, f"{provider.id} holds {names} on record", provider.source,
+                              scope)
         return _ok(
             rule, f"{provider.id} holds {names} (confirm the service is in scope)", provider.source
         )
-    lacking = ", ".join(c.value for c in missing)
+    lacking = ", ".join(e.cert.value for e in missing)
     if provider.id == GENERIC_COLOCATION_ID:
         return _unclear(
             policy, rule, f"facility not named, so {lacking} cannot be checked", provider.source
         )
-    return _fail(rule, f"{provider.id} lacks required {lacking}", provider.source)
+    scoped = "; ".join(e.reason for e in missing if e.reason and e.attestation is not None)
+    tail = f" ({scoped})" if scoped else ""
+    return _fail(rule, f"{provider.id} lacks required {lacking}{tail}", provider.source)
 
 
 def holds(provider: ProviderSpec, cert: Certification) -> bool:
@@ -473,11 +481,13 @@ def check_country_rules(
         checks = [f"{r.check} ({r.basis}) - the organisation's own duty" for r in binding]
         return _condition(rule, "self-operated: the duties are the organisation's own",
                           binding[0].source, checks)
-    missing = [
-        r
+    evidence = {
+        r.id: check_evidence(provider, r.evidence, target.kind)
         for r in binding
-        if r.mandatory and r.evidence is not None and not holds(provider, r.evidence)
-    ]
+        if r.evidence is not None
+    }
+    missing = [r for r in binding if r.mandatory and r.id in evidence
+               and not evidence[r.id].counts]
     if provider.id == GENERIC_COLOCATION_ID and missing:
         lacking = ", ".join(r.evidence.value for r in missing if r.evidence is not None)
         return _unclear(
@@ -485,25 +495,31 @@ def check_country_rules(
         )
     if missing:
         why = "; ".join(
-            f"{r.evidence.value if r.evidence else r.id} required by {r.basis} is not on "
-            f"record for {provider.id}"
+            f"{evidence[r.id].cert.value} required by {r.basis} is not on record for "
+            f"{provider.id}"
+            if not evidence[r.id].attestation
+            else f"{evidence[r.id].cert.value} required by {r.basis}: {evidence[r.id].reason}"
             for r in missing
         )
         reason = f"{why}; failing closed (add it to the catalog once you hold the evidence)"
         return _fail(rule, reason, missing[0].source)
     conds = []
     for r in binding:
-        unverified = r.evidence is not None and not holds(provider, r.evidence)
-        note = " - not found in the sources read" if unverified else ""
+        e = evidence.get(r.id)
+        note = " - not found in the sources read" if e is not None and not e.counts else ""
         conds.append(f"{r.check} ({r.basis}){note}")
+        if e is not None and e.counts:
+            conds.extend(e.conditions)
     held = [
-        r.evidence.value
-        for r in binding
-        if r.evidence is not None and holds(provider, r.evidence)
+        label(e.cert) for e in evidence.values() if e.counts
     ]
     shown = f"{provider.id} holds {', '.join(held)} on record; " if held else ""
-    reason = f"{shown}{len(conds)} country requirement(s) to check for {policy.home_country}"
-    return _condition(rule, reason, binding[0].source, conds)
+    reason = f"{shown}{len(binding)} country requirement(s) to check for {policy.home_country}"
+    source = next(
+        (e.attestation.source for e in evidence.values() if e.counts and e.attestation),
+        binding[0].source,
+    )
+    return _condition(rule, reason, source, conds)
 
 
 def check_api_retention(

@@ -17,6 +17,7 @@ reach (``foreign_access_contested`` with ``jurisdiction_sources``).
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from enum import StrEnum
 
@@ -97,6 +98,57 @@ class DpaTerms(FrozenSpec):
         return self
 
 
+class EvidenceLevel(StrEnum):
+    """Who says an attestation is held: the provider or issuer itself, or a third party
+    quoting it (a customer's compliance file, a comparison site)."""
+
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+
+
+#: Evidence that decides whether an option exists at all (mandatory country rules):
+#: a provider that lists one of these must record the attestation behind it.
+EVIDENCED_CERTIFICATIONS: frozenset[Certification] = frozenset(
+    {
+        Certification.BSI_C5_TYPE2,
+        Certification.SECNUMCLOUD,
+        Certification.HDS,
+        Certification.NEN7510,
+        Certification.NHS_DSPT,
+    }
+)
+
+
+class Attestation(FrozenSpec):
+    """The evidence behind one certification, attestation or contract term.
+
+    kind: the certification it evidences (also listed in ``certifications``).
+    source / as_of: where it was read and the date of the report, certificate or
+        announcement (the date read when the source is undated; notes say so).
+    evidence: ``primary`` (the provider's or issuer's own page) or ``secondary`` (a third
+        party quoting it).
+    services: the services the source names in scope (empty = not stated).
+    gpu_cloud / ai_api: whether the scope covers the provider's GPU instances / its
+        hosted model API: ``yes`` (named in scope), ``no`` (the source bounds the scope and
+        they are outside it: the evidence does not count for them) or ``unknown``
+        (inferplan's rule: a condition to confirm the scope, not a rejection).
+    """
+
+    kind: Certification
+    source: str = Field(min_length=3)
+    as_of: dt.date
+    evidence: EvidenceLevel = EvidenceLevel.PRIMARY
+    services: tuple[str, ...] = ()
+    gpu_cloud: Availability = Availability.UNKNOWN
+    ai_api: Availability = Availability.UNKNOWN
+    notes: str = ""
+
+    @field_validator("gpu_cloud", "ai_api", mode="before")
+    @classmethod
+    def _yaml_bool(cls, v: object) -> object:
+        return {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool) else v
+
+
 class SubProcessor(FrozenSpec):
     """Another company's infrastructure that serves this offering (GDPR Art. 28(2)/(4)
     sub-processor). ``provider`` is a providers-catalog id; ``region`` one of its region
@@ -145,6 +197,8 @@ class ProviderSpec(SourcedRecord):
     sub_processors: other companies' clouds the offering runs on (location and
         jurisdiction inherited by the sovereignty rules).
     certifications: held at provider level per the source; service scope may be narrower.
+    attestations: the evidence behind certifications (source, date, scope); required for
+        the ones that decide an option (:data:`EVIDENCED_CERTIFICATIONS`).
     default_region: region used when a target names none (e.g. an API's default hosting).
     air_gap_capable: the option can run with no network path (own or colocated hardware).
     extra_sources: further sources behind individual fields.
@@ -160,6 +214,7 @@ class ProviderSpec(SourcedRecord):
     gdpr_dpa: DpaTerms = DpaTerms()
     sub_processors: tuple[SubProcessor, ...] = ()
     certifications: tuple[Certification, ...] = ()
+    attestations: tuple[Attestation, ...] = ()
     regions: tuple[RegionSpec, ...] = ()
     default_region: str | None = None
     api: ApiDataTerms | None = None
@@ -184,6 +239,21 @@ class ProviderSpec(SourcedRecord):
                 "gdpr_dpa is a contract, not a certification: record it as "
                 "gdpr_dpa: {offered: yes, source: ...}"
             )
+        for a in self.attestations:
+            if a.kind not in self.certifications:
+                raise ValueError(
+                    f"attestation '{a.kind.value}' is not listed in certifications"
+                )
+        bare = sorted(
+            c.value
+            for c in self.certifications
+            if c in EVIDENCED_CERTIFICATIONS and self.attestation(c) is None
+        )
+        if bare:
+            raise ValueError(
+                f"certifications {', '.join(bare)} need an attestations entry "
+                "(kind, source, as_of, scope)"
+            )
         if self.foreign_access_contested and not self.jurisdiction_sources:
             raise ValueError("foreign_access_contested needs jurisdiction_sources")
         ids = [r.id for r in self.regions]
@@ -197,6 +267,10 @@ class ProviderSpec(SourcedRecord):
         if own_hardware and not self.air_gap_capable:
             raise ValueError("on_prem and colocation providers are air_gap_capable")
         return self
+
+    def attestation(self, cert: Certification) -> Attestation | None:
+        """The recorded evidence for ``cert``, or ``None``."""
+        return next((a for a in self.attestations if a.kind == cert), None)
 
     def foreign_access(self) -> dict[ForeignAccessLaw, Exposure]:
         """Each foreign-access law that bears on this provider and how (module test).
@@ -240,9 +314,12 @@ class ProviderSpec(SourcedRecord):
 
 __all__ = [
     "CLOUD_KINDS",
+    "EVIDENCED_CERTIFICATIONS",
     "ApiDataTerms",
+    "Attestation",
     "Availability",
     "DpaTerms",
+    "EvidenceLevel",
     "Exposure",
     "ProviderKind",
     "ProviderSpec",
