@@ -136,6 +136,9 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
         latency_verified=verified,
         meets_slo=meets,
         latency_source=note,
+        compliance_drivers=[i.model_dump(mode="json") for i in c.compliance.items]
+        if c.compliance is not None
+        else [],
         unserved_share=r.unserved_share,
         warnings=r.warnings,
     )
