@@ -63,3 +63,7 @@ def assert_accounted(spec: ScenarioSpec, result: PlanResult) -> None:
             assert any(api.id in o.name for o in result.options) or any(
                 f == f"api / {api.id}" for f in fams
             ), f"API {api.id} is neither an option nor rejected"
+    if "hybrid" in spec.candidates.kinds:
+        assert any(o.kind == "hybrid" for o in result.options) or any(
+            f.startswith("hybrid") for f in fams
+        ), "the hybrid is neither an option nor rejected"
