@@ -123,3 +123,19 @@ def test_simulated_capacity_is_the_slo_boundary_and_not_capped() -> None:
 
     assert meets(cap.requests_per_s)
     assert not meets(cap.requests_per_s * 1.15)
+
+
+def test_close_calls_are_decided_by_the_simulator() -> None:
+    result = plan(parse_scenario(_raw()))
+    hosted = [o for o in result.options if o.hardware is not None and o.kind != "hybrid"]
+    best = hosted[0]
+    assert best.capacity_basis == "latency (simulated)"
+    designs: list[tuple[str | None, str | None, int | None]] = []
+    for o in hosted:
+        key = (o.hardware, o.precision, o.devices_per_replica)
+        if key in designs:
+            continue
+        if o.npv_usd - best.npv_usd > 0.05 * best.npv_usd or len(designs) > 2:
+            break
+        designs.append(key)
+        assert o.capacity_basis == "latency (simulated)", o.name

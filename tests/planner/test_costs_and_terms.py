@@ -8,6 +8,7 @@ import pytest
 
 from inferplan.catalog.prices import load_prices
 from inferplan.planner.search import plan
+from inferplan.report.html import render_plan_html
 from inferplan.scenario_io import parse_scenario
 
 
@@ -41,6 +42,10 @@ def test_air_gap_costs_are_their_own_line_from_a_hand_calculation() -> None:
     assert pick.breakdown_usd["compliance"] == pytest.approx(3 * yearly, rel=1e-6)
     # the base operations staff stays its own line: ops-fte 1.0 x 128,260 x 3 years
     assert pick.breakdown_usd["staff"] == pytest.approx(3 * 128_260, rel=1e-6)
+    drivers = {d["driver"] for d in pick.compliance_drivers}
+    assert {"air_gap_operations", "offline_model_updates"} <= drivers
+    page = render_plan_html(result, parse_scenario(raw))
+    assert "Compliance costs" in page and "air gap operations" in page
 
 
 def test_every_cloud_term_the_catalog_prices_is_tried_and_the_cheapest_ranks_first() -> None:

@@ -45,15 +45,17 @@ def render(r: PlanResult) -> None:
     rec = r.recommendation
     lines = [
         f"[bold]{escape(rec.headline or rec.option)}[/]",
-        f"{rec.option}: {rec.kind} at {rec.provider}" + (f" ({rec.region})" if rec.region else ""),
+        f"option: {escape(rec.option)}" + (f" ({rec.region})" if rec.region else ""),
     ]
     if rec.conditions:
         lines.append("[yellow]conditions (to fulfil, not passes):[/]")
         lines += [f"  ! {escape(c)}" for c in rec.conditions]
-    if rec.hardware:
+    if rec.hardware and rec.replicas:
+        per = (rec.count or 0) // max(rec.replicas, 1)
+        spare = f" ({rec.spare_replicas} spare)" if rec.spare_replicas else ""
         lines.append(
-            f"{rec.count} x {rec.hardware} at peak, {rec.precision} weights, {rec.engine}, "
-            f"model {rec.model}"
+            f"{rec.replicas} replicas{spare} of {per} x {rec.hardware} at the peak, "
+            f"{rec.precision} weights, {rec.engine}, model {rec.model}"
         )
     lines.append(
         f"TCO {_money(rec.tco_nominal_usd)} nominal, NPV {_money(rec.npv_usd)} over "
@@ -76,7 +78,7 @@ def render(r: PlanResult) -> None:
         )
     lines += [f"- {escape(x)}" for x in rec.reasons]
     if r.runner_up is not None:
-        lines.append(f"runner-up: {r.runner_up.name}: {r.why_not_runner_up}")
+        lines.append(f"runner-up: {escape(r.why_not_runner_up or r.runner_up.name)}")
     console.print(Panel("\n".join(lines), title="recommendation", expand=False))
     t = Table(title=f"cheapest allowed options ({len(r.options)} priced)")
     for col in ("option", "NPV", "TCO", "$/1M tok", "peak devices", "sovereignty", "frontier"):

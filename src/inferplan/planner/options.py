@@ -283,7 +283,8 @@ def build_candidates(
                         "hardware",
                         f"{row.instance} has {row.gpus_per_node} GPU"
                         f"{'s' if row.gpus_per_node > 1 else ''} per node; "
-                        f"a {dep.tp}-way tensor-parallel replica needs {dep.tp} in one node",
+                        f"a replica split {dep.tp} ways (tensor parallel) needs {dep.tp} GPUs "
+                        "in one node",
                     )
                 )
                 continue

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from inferplan.catalog.prices import load_prices, load_regions
+from inferplan.planner.designs import Rejection
 from inferplan.planner.options import Candidate
 from inferplan.specs.economics import CloudCommitment, CloudSpec, HybridSpec, OnPremSpec
 from inferplan.specs.scenario import ScenarioSpec
@@ -109,13 +110,13 @@ def counts_as_served(scenario: ScenarioSpec, r: OptionResult) -> bool:
 
 def add_hybrid(
     scenario: ScenarioSpec, cands: list[Candidate], priced: list[OptionResult]
-) -> list[OptionResult]:
+) -> tuple[list[OptionResult], list[Rejection]]:
     """Add one hybrid: the cheapest owned or cloud base with the cheapest burst target.
 
     The split tries every base size from none to the base's own fleet (spare included).
     """
     if "hybrid" not in scenario.candidates.kinds:
-        return priced
+        return priced, []
     npv = {r.name: r.npv_usd for r in priced if counts_as_served(scenario, r)}
     bases = [c for c in cands if isinstance(c.option, OnPremSpec) and c.option.name in npv]
     bursts = [
@@ -128,7 +129,12 @@ def add_hybrid(
         )
     ]
     if not bases or not bursts:
-        return priced
+        missing = "no own or colocated base" if not bases else "no on-demand cloud or API burst"
+        return priced, [
+            Rejection(
+                "hybrid", "design", f"a hybrid needs both; the allowed options have {missing}"
+            )
+        ]
     base = min(bases, key=lambda c: npv[c.option.name])
     burst = min(bursts, key=lambda c: npv[c.option.name])
     hyb = HybridSpec(
@@ -142,7 +148,14 @@ def add_hybrid(
     _extra_lines(scenario, base, flows[hyb.name], ctx)
     result = summarise(hyb.name, "hybrid", flows[hyb.name], ctx)
     if not result.details.get("base_units"):
-        return priced  # the best split has no base: the burst option alone
+        return priced, [
+            Rejection(
+                hyb.name,
+                "design",
+                f"the cheapest split buys no base servers: {burst.option.name} alone costs less "
+                f"than any owned base under it",
+            )
+        ]
     cands.append(
         Candidate(
             hyb,
@@ -157,7 +170,7 @@ def add_hybrid(
             burst=burst,
         )
     )
-    return [*priced, result]
+    return [*priced, result], []
 
 
 __all__ = ["UNSERVED_TOLERANCE", "add_hybrid", "counts_as_served", "price_candidates"]

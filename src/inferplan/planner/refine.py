@@ -7,7 +7,9 @@ rate within the SLO percentile, no cap on the search) and price again. Designs n
 simulated yet carry their closed-form capacity times the median simulated /
 closed-form ratio of the designs simulated so far, so the ranking does not favour
 the unchecked. A simulated capacity, once known, sizes its design's fleet in every
-later round and in the answer. The loop ends when the pick's design is simulated.
+later round and in the answer. The loop ends when the design behind the cheapest
+self-hosted option, and those of its close calls (within ``CLOSE_CALL`` of its NPV),
+are simulated.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from inferplan.specs.scenario import ScenarioSpec
 from inferplan.tco.results import OptionResult
 
 MAX_SIMULATED_DESIGNS = 12
+CLOSE_CALL = 0.05
+"""Options within 5 % of the cheapest self-hosted option's NPV are close calls: their
+designs are simulated too, so the simulator, not the closed form, decides them."""
+MAX_CLOSE_CALLS = 2
 SIMULATED = "latency (simulated)"
 
 
@@ -82,6 +88,29 @@ class Refinement:
             self.ratios[d.label] = cap.requests_per_s / d.capacity.requests_per_s
 
 
+def _unsimulated_close_calls(
+    ranked: list[Candidate], npv: dict[str, float], ref: Refinement
+) -> list[Design]:
+    """Designs not simulated yet behind the cheapest self-hosted option and behind any
+    other within ``CLOSE_CALL`` of its NPV (at most ``MAX_CLOSE_CALLS`` of those)."""
+    if not ranked or ranked[0].design is None:
+        return []
+    best = npv[ranked[0].option.name]
+    out: list[Design] = []
+    seen: set[str] = set()
+    for i, c in enumerate(ranked):
+        if c.design is None or c.design.label in seen:
+            continue
+        if i > 0 and (
+            npv[c.option.name] - best > CLOSE_CALL * abs(best) or len(seen) > MAX_CLOSE_CALLS
+        ):
+            break
+        seen.add(c.design.label)
+        if c.design.label not in ref.simulated:
+            out.append(c.design)
+    return out
+
+
 Build = Callable[[list[Design]], tuple[list[Candidate], list[Rejection]]]
 Price = Callable[[list[Candidate]], list[OptionResult]]
 
@@ -114,12 +143,12 @@ def refine(
             (c for c in cands if c.design is not None and c.option.name in npv),
             key=lambda c: npv[c.option.name],
         )
-        pick = next(iter(ranked), None)
-        if pick is None or pick.design is None or pick.design.label in ref.simulated:
+        todo = _unsimulated_close_calls(ranked, npv, ref)
+        if not todo:
             return designs, cands, priced, rej + sim_rej, ref
         if round_ == MAX_SIMULATED_DESIGNS:
             break
-        ref.simulate(scenario, closed[pick.design.label], slo)
+        ref.simulate(scenario, closed[todo[0].label], slo)
     return designs, cands, priced, rej + sim_rej, ref
 
 

@@ -95,8 +95,9 @@ def quality_notes(scenario: ScenarioSpec, served: list[PlanOption]) -> list[str]
         )
     if any(o.kind == "api" for o in served):
         notes.append(
-            "API options serve the provider's deployment of the model; its latency is not "
-            "predicted here and its quantization is the provider's choice"
+            "API options serve the provider's deployment of the model: its latency is "
+            "checked only against published measurements (api_latency.yaml; otherwise "
+            "'latency not verified') and its quantization is the provider's choice"
         )
     return notes
 

@@ -136,6 +136,9 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
         latency_verified=verified,
         meets_slo=meets,
         latency_source=note,
+        compliance_drivers=[i.model_dump(mode="json") for i in c.compliance.items]
+        if c.compliance is not None
+        else [],
         unserved_share=r.unserved_share,
         warnings=r.warnings,
     )
@@ -207,7 +210,8 @@ def plan(
     if not cands:
         raise InfeasibleError(_infeasible_message(scenario, designs, rejected))
     tick("hybrids", 0.7)
-    priced = add_hybrid(scenario, cands, priced)
+    priced, hyb_rej = add_hybrid(scenario, cands, priced)
+    rejected += hyb_rej
     by_name = {c.option.name: c for c in cands}
     options = [_plan_option(by_name[r.name], r, scenario) for r in priced]
     served_names = {r.name for r in priced if counts_as_served(scenario, r)}

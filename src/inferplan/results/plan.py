@@ -65,6 +65,10 @@ class PlanOption(BaseModel):
         default=None, description="predicted or published latency within the SLO"
     )
     latency_source: str | None = None
+    compliance_drivers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="what the 'compliance' cost line holds: driver, ops_fte, usd_per_year, basis",
+    )
     unserved_share: float = 0.0
     warnings: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
