@@ -210,7 +210,7 @@ def register(app: typer.Typer) -> None:
             console.print(
                 escape(
                     f"{res.currency}: {res.usd_per_currency_unit:.6g} USD per {res.currency} "
-                    f"({res.fx_source}; as of {res.fx_as_of or 'scenario'})"
+                    f"({res.fx_source.split(' (')[0]}; as of {res.fx_as_of or 'scenario'})"
                 ),
                 style="dim",
             )
