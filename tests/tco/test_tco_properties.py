@@ -166,6 +166,8 @@ MONEY_KEYS = {
     "decommissioning_usd_per_server",
     "storage_usd_per_month",
     "unserved_usd_per_million_tokens",
+    "savings_plan_usd_per_hour",
+    "usd_per_unit_month",
 }
 
 
@@ -215,7 +217,29 @@ def _full_options() -> list[dict[str, Any]]:
         "life_years": 20,
     }
     cloud = dict(CLOUD, staff_fte=0.5, staff_usd_per_fte_year=100_000, storage_usd_per_month=300)
-    return [own, built, cloud, API]
+    plan = dict(
+        CLOUD,
+        name="plan",
+        commitment="savings_plan_1y",
+        reserved_discount=0.3,
+        savings_plan_usd_per_hour=25,
+    )
+    upfront = dict(
+        CLOUD,
+        name="upfront",
+        commitment="reserved_1y",
+        reserved_discount=0.4,
+        reserved_payment="partial_upfront",
+        reserved_upfront_share=0.3,
+    )
+    api = dict(
+        API,
+        name="api-committed",
+        enterprise_discount=0.1,
+        volume_tiers=[{"above_million_tokens_per_month": 20_000, "discount": 0.15}],
+        provisioned={"units": 1, "usd_per_unit_month": 9_000, "tokens_per_s_per_unit": 4_000},
+    )
+    return [own, built, cloud, plan, upfront, api, API]
 
 
 @FAST

@@ -19,6 +19,7 @@ from pydantic import Field, model_validator
 
 from inferplan.specs.economics import (
     RESERVED_TERM_MONTHS,
+    SAVINGS_PLAN_TERM_MONTHS,
     ApiSpec,
     CloudSpec,
     DeploymentOption,
@@ -300,8 +301,9 @@ class ScenarioSpec(FiniteSpec):
             at = f"options[{i}]"
             if opt.name in names[:i]:
                 raise ValueError(f"{at}.name: option name '{opt.name}' is used twice")
-            if isinstance(opt, CloudSpec) and opt.commitment in RESERVED_TERM_MONTHS:
-                term = RESERVED_TERM_MONTHS[opt.commitment]
+            terms = {**RESERVED_TERM_MONTHS, **SAVINGS_PLAN_TERM_MONTHS}
+            if isinstance(opt, CloudSpec) and opt.commitment in terms:
+                term = terms[opt.commitment]
                 if term > months:
                     raise ValueError(
                         f"{at}.commitment: {opt.commitment.value} term ({term} months) is "
