@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -134,3 +135,42 @@ def test_absurd_money_and_missing_options_exit_2(
     assert needle in out
     assert "Traceback" not in out and len(out.splitlines()) == 1
     assert "NaN" not in out and "Infinity" not in out
+
+
+def _doc_scenario(tmp_path: Path, doc: str) -> Path:
+    text = (Path(__file__).resolve().parents[2] / "docs" / doc).read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
+    assert block is not None
+    p = tmp_path / "s.yaml"
+    p.write_text(block.group(1), encoding="utf-8")
+    return p
+
+
+def test_json_carries_after_tax_irr_payback_and_currency(app: typer.Typer, tmp_path: Path) -> None:
+    p = _doc_scenario(tmp_path, "tco-finance-worked-example.md")
+    res = runner.invoke(app, ["tco", str(p), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["tax_rate"] == 0.25 and data["baseline"] == "cloud"
+    assert data["currency"] == "EUR" and data["usd_per_currency_unit"] == 1.0763
+    own = data["options"][0]
+    # hand calculations in docs/tco-finance-worked-example.md
+    assert round(own["after_tax_npv_usd"], 2) == 373_981.80
+    assert own["irr_vs_baseline"] == pytest.approx(0.1564, abs=5e-5)
+    assert own["payback_month_vs_baseline"] == 24
+    assert round(own["in_currency"]["npv"], 2) == 445_339.76
+    tables = runner.invoke(app, ["tco", str(p)], env={"COLUMNS": "220"})
+    assert tables.exit_code == 0, tables.output
+    for text in ("after-tax NPV (25%)", "NPV EUR", "Against the baseline 'cloud'", "15.64%"):
+        assert text in tables.stdout
+
+
+def test_json_carries_the_new_cost_lines(app: typer.Typer, tmp_path: Path) -> None:
+    p = _doc_scenario(tmp_path, "tco-costs-worked-example.md")
+    res = runner.invoke(app, ["tco", str(p), "--json"])
+    assert res.exit_code == 0, res.output
+    own = json.loads(res.stdout)["options"][0]
+    for line in ("facility_rent", "insurance", "decommissioning", "staff", "bridge.api"):
+        assert line in own["breakdown_usd"]
+    assert round(own["tco_nominal_usd"], 2) == 1_325_318.64
+    assert own["details"]["purchases"][1] == {"month": 10, "servers": 2, "spares": 1}

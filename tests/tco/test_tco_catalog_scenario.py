@@ -92,8 +92,8 @@ def test_overrides(prices, regions) -> None:
         (lambda r: r["options"][0].update(colour="red"), "options[0].colour"),
         (lambda r: r["options"][0].update(kind="colocation"), "options[0].facility"),
         (lambda r: r["options"][0].update(bridge="own"), "options[0].bridge"),
-        (lambda r: r["workload"].update(requests_per_day=0), "workload.requests_per_day"),
-        (lambda r: r["finance"].update(currency="EUR"), "finance.currency"),
+        (lambda r: r["workload"].update(requests_per_day=-1), "workload.requests_per_day"),
+        (lambda r: r["finance"].update(currency="JPY"), "finance.currency"),
     ],
 )
 def test_bad_inputs_name_the_field(mutate, field) -> None:

@@ -60,6 +60,7 @@ def test_yaml_infinity_is_refused() -> None:
         ({"pue-hyperscale": {"value": 0.5}}, "price_overrides.pue-hyperscale.value"),
         ({"us-avg": {"electricity_usd_per_kwh": math.inf}}, ELEC),
         ({"us-avg": {"electricity_usd_per_kwh": 500.0}}, ELEC),
+        ({"us-avg": {"default_pue": 30.0}}, "price_overrides.us-avg.default_pue"),
     ],
 )
 def test_overrides_beyond_the_field_limits_are_refused(prices, regions, override, field) -> None:

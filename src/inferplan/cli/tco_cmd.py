@@ -26,32 +26,62 @@ def _num(x: float | None, digits: int = 3) -> str:
     return "-" if x is None else f"{x:,.{digits}f}"
 
 
+def _money(x: float | None, currency: str) -> str:
+    if x is None:
+        return "-"
+    return f"{currency} {x:,.0f}"
+
+
 def _summary_table(res: TcoComparison) -> Table:
     t = Table(title=f"TCO over {res.horizon_months} months, discount rate {res.discount_rate:.2%}")
-    for col in (
-        "option",
-        "kind",
-        "TCO nominal",
-        "NPV",
-        "$/1M tok",
-        "levelised $/1M",
-        "kWh/1M tok",
-        "kg CO2/1M tok",
-        "served",
-    ):
+    taxed = res.tax_rate is not None
+    foreign = res.currency != "USD"
+    cols = ["option", "kind", "TCO nominal", "NPV"]
+    if taxed:
+        cols.append(f"after-tax NPV ({res.tax_rate:.0%})")
+    if foreign:
+        cols.append(f"NPV {res.currency}")
+    cols += ["$/1M tok", "levelised $/1M", "kWh/1M tok", "kg CO2/1M tok", "served"]
+    for col in cols:
         t.add_column(col, justify="left" if col in ("option", "kind") else "right")
     for o in res.options:
         mark = " *" if o.name == res.cheapest_by_npv else ("" if o.ranked else " (not ranked)")
-        t.add_row(
-            o.name + mark,
-            o.kind,
-            _usd(o.tco_nominal_usd),
-            _usd(o.npv_usd),
+        row = [o.name + mark, o.kind, _usd(o.tco_nominal_usd), _usd(o.npv_usd)]
+        if taxed:
+            row.append(_usd(o.after_tax_npv_usd))
+        if foreign:
+            row.append(_money((o.in_currency or {}).get("npv"), res.currency))
+        row += [
             _num(o.usd_per_million_tokens),
             _num(o.levelised_usd_per_million_tokens),
             _num(o.kwh_per_million_tokens),
             _num(o.kg_co2_per_million_tokens),
             f"{o.served_share:.1%}",
+        ]
+        t.add_row(*row)
+    return t
+
+
+def _baseline_table(res: TcoComparison) -> Table:
+    t = Table(title=f"Against the baseline '{res.baseline}' (savings = baseline CF - option CF)")
+    for col in ("option", "IRR", "after-tax IRR", "payback month", "discounted payback"):
+        t.add_column(col, justify="left" if col == "option" else "right")
+
+    def pct(x: float | None) -> str:
+        return "-" if x is None else f"{x:.2%}"
+
+    def month(x: int | None) -> str:
+        return "never" if x is None else str(x)
+
+    for o in res.options:
+        if o.name == res.baseline:
+            continue
+        t.add_row(
+            o.name,
+            pct(o.irr_vs_baseline),
+            pct(o.after_tax_irr_vs_baseline),
+            month(o.payback_month_vs_baseline),
+            month(o.discounted_payback_month_vs_baseline),
         )
     return t
 
@@ -172,6 +202,20 @@ def register(app: typer.Typer) -> None:
             f"Cheapest by NPV: [bold]{escape(res.cheapest_by_npv or 'none ranked')}[/]; "
             f"by nominal TCO: [bold]{escape(res.cheapest_by_nominal or 'none ranked')}[/]"
         )
+        if res.cheapest_by_after_tax_npv is not None:
+            console.print(
+                f"Cheapest by after-tax NPV: [bold]{escape(res.cheapest_by_after_tax_npv)}[/]"
+            )
+        if res.currency != "USD":
+            console.print(
+                escape(
+                    f"{res.currency}: {res.usd_per_currency_unit:.6g} USD per {res.currency} "
+                    f"({res.fx_source.split(' (')[0]}; as of {res.fx_as_of or 'scenario'})"
+                ),
+                style="dim",
+            )
+        if res.baseline is not None:
+            console.print(_baseline_table(res))
         console.print(_breakdown_table(res))
         console.print(_cashflow_table(res, monthly))
         console.print(_break_even_table(res))

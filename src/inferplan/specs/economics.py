@@ -229,6 +229,8 @@ class CloudCommitment(StrEnum):
     ON_DEMAND = "on_demand"
     RESERVED_1Y = "reserved_1y"
     RESERVED_3Y = "reserved_3y"
+    SAVINGS_PLAN_1Y = "savings_plan_1y"
+    SAVINGS_PLAN_3Y = "savings_plan_3y"
     SPOT = "spot"
 
 
@@ -236,6 +238,12 @@ RESERVED_TERM_MONTHS: dict[CloudCommitment, int] = {
     CloudCommitment.RESERVED_1Y: 12,
     CloudCommitment.RESERVED_3Y: 36,
 }
+
+SAVINGS_PLAN_TERM_MONTHS: dict[CloudCommitment, int] = {
+    CloudCommitment.SAVINGS_PLAN_1Y: 12,
+    CloudCommitment.SAVINGS_PLAN_3Y: 36,
+}
+"""Savings plans and committed-use discounts: a spend per hour committed for the term."""
 
 
 class CloudSpec(ServingSpec):
@@ -247,7 +255,16 @@ class CloudSpec(ServingSpec):
     month of each whole term (terms renew back to back; months after the last
     whole term are billed on demand). Spot: the spot price x (1 +
     ``spot_interruption_overhead``), the extra node-hours lost to interruptions.
-    Autoscaling (on demand and spot): nodes(hour) = max(min_nodes, needed).
+    Payment of a reserved term (``reserved_payment``): ``no_upfront`` monthly;
+    ``all_upfront`` the whole term's bill at the term's start; ``partial_upfront``
+    ``reserved_upfront_share`` of it at the start and the rest monthly (state the
+    ``reserved_discount`` that goes with your payment option).
+    Savings plan / committed use (``savings_plan_1y``/``_3y``): nodes autoscale as on
+    demand; each hour pays max(commitment, usage at the plan rate) up to the
+    commitment, and usage beyond it at on-demand prices:
+    cost(hour) = C + max(0, U x (1 - d) - C) / (1 - d) with U the on-demand value of
+    the node-hours, d = ``reserved_discount`` and C = ``savings_plan_usd_per_hour``.
+    Autoscaling (on demand, spot, savings plans): nodes(hour) = max(min_nodes, needed).
     Energy is estimated when a node power is known (``node_max_power_w`` or the
     row's ``power_reference``), with ``pue`` (default ``pue-hyperscale``).
     Staff: ``staff_fte`` (default finance row ``mlops-fte-rented``) x
@@ -266,6 +283,9 @@ class CloudSpec(ServingSpec):
     gpus_per_node: int | None = Field(default=None, ge=1, le=72)
     commitment: CloudCommitment = CloudCommitment.ON_DEMAND
     reserved_discount: float | None = Field(default=None, ge=0, lt=1)
+    reserved_payment: Literal["no_upfront", "partial_upfront", "all_upfront"] = "no_upfront"
+    reserved_upfront_share: float | None = Field(default=None, gt=0, lt=1)
+    savings_plan_usd_per_hour: float | None = Field(default=None, gt=0, le=1e7)
     spot_price_usd_per_hour: float | None = Field(default=None, ge=0, le=1e5)
     spot_interruption_overhead: float = Field(default=0.1, ge=0, le=1)
     autoscaling: bool = True
@@ -282,12 +302,43 @@ class CloudSpec(ServingSpec):
 
     @model_validator(mode="after")
     def _priced(self) -> CloudSpec:
+        if (self.reserved_payment == "partial_upfront") != (
+            self.reserved_upfront_share is not None
+        ):
+            raise ValueError(
+                "reserved_upfront_share: required with reserved_payment: partial_upfront only"
+            )
+        if self.commitment in SAVINGS_PLAN_TERM_MONTHS and (
+            self.savings_plan_usd_per_hour is None or self.reserved_discount is None
+        ):
+            raise ValueError(
+                "savings_plan_usd_per_hour: a savings plan needs savings_plan_usd_per_hour "
+                "and reserved_discount (the plan's discount off on demand)"
+            )
         if self.catalog_id is None:
             if self.price_usd_per_hour is None:
                 raise ValueError("price_usd_per_hour: required without catalog_id")
             if self.gpus_per_node is None:
                 raise ValueError("gpus_per_node: required without catalog_id")
         return self
+
+
+class ApiTierSpec(FiniteSpec):
+    """A volume tier: tokens of a month above ``above_million_tokens_per_month`` get
+    ``discount`` off the list price (marginal, like tax brackets)."""
+
+    above_million_tokens_per_month: float = Field(ge=0, le=1e9)
+    discount: float = Field(ge=0, lt=1)
+
+
+class ProvisionedSpec(FiniteSpec):
+    """Provisioned throughput: ``units`` reserved at ``usd_per_unit_month`` each, each
+    serving ``tokens_per_s_per_unit`` input + output tokens/s; hours above the
+    provisioned rate spill over to per-token billing."""
+
+    units: int = Field(ge=1, le=100_000)
+    usd_per_unit_month: float = Field(ge=0, le=1e7)
+    tokens_per_s_per_unit: float = Field(gt=0, le=1e7)
 
 
 class ApiSpec(FiniteSpec):
@@ -297,6 +348,9 @@ class ApiSpec(FiniteSpec):
     x cached price + output x output price) / 1e6, times (1 - batch_share x
     batch_discount). Cached input defaults to the input price when unknown.
     Rate limits are checked against the peak hour and reported as warnings.
+    Commitments: ``enterprise_discount`` off every token; ``volume_tiers`` discount the
+    tokens of a month above each threshold (marginal); ``provisioned`` throughput
+    is a fixed monthly fee for a token rate, with per-token billing above it.
     """
 
     kind: Literal["api"] = "api"
@@ -309,9 +363,15 @@ class ApiSpec(FiniteSpec):
     batch_discount: float | None = Field(default=None, ge=0, lt=1)
     max_requests_per_minute: float | None = Field(default=None, gt=0)
     max_tokens_per_minute: float | None = Field(default=None, gt=0)
+    enterprise_discount: float = Field(default=0.0, ge=0, lt=1)
+    volume_tiers: list[ApiTierSpec] = Field(default_factory=list)
+    provisioned: ProvisionedSpec | None = None
 
     @model_validator(mode="after")
     def _priced(self) -> ApiSpec:
+        edges = [t.above_million_tokens_per_month for t in self.volume_tiers]
+        if edges != sorted(set(edges)):
+            raise ValueError("volume_tiers: thresholds must be distinct and ascending")
         if self.catalog_id is None and (
             self.input_usd_per_million is None or self.output_usd_per_million is None
         ):
@@ -344,7 +404,9 @@ DeploymentOption = Annotated[
 __all__ = [
     "MAX_USD",
     "RESERVED_TERM_MONTHS",
+    "SAVINGS_PLAN_TERM_MONTHS",
     "ApiSpec",
+    "ApiTierSpec",
     "CloudCommitment",
     "CloudSpec",
     "ColocationFacilitySpec",
@@ -355,6 +417,7 @@ __all__ = [
     "HybridSpec",
     "MeteredFacilitySpec",
     "OnPremSpec",
+    "ProvisionedSpec",
     "ServerCapexSpec",
     "ServingSpec",
 ]

@@ -19,6 +19,7 @@ from pydantic import Field, model_validator
 
 from inferplan.specs.economics import (
     RESERVED_TERM_MONTHS,
+    SAVINGS_PLAN_TERM_MONTHS,
     ApiSpec,
     CloudSpec,
     DeploymentOption,
@@ -49,18 +50,19 @@ class TrafficSpec(FiniteSpec):
     """Demand: volume, weekly shape, growth and token lengths.
 
     Volume is ``requests_per_day`` (mean over the 7 days of a week) or ``users`` x
-    ``requests_per_user_per_day``. ``profile`` is a preset or relative weights for
-    24 hours (every day; ``weekend_factor`` scales Saturday and Sunday) or 168
-    hours (Monday 00h first). ``peak_to_mean_within_hour`` (>= 1) scales the hourly
-    mean rate for sizing only (bursts inside an hour). Growth is applied in yearly
-    steps: year k (months 12k+1..12k+12) has (1 + growth_per_year)^k times the volume.
-    Costs use the mean token lengths (cost is linear in tokens); the p90 fields are
+    ``requests_per_user_per_day``; zero prices what a fleet costs standing idle.
+    ``profile`` is a preset or relative weights for 24 hours (every day;
+    ``weekend_factor`` scales Saturday and Sunday) or 168 hours (Monday 00h first).
+    ``peak_to_mean_within_hour`` (>= 1) scales the hourly mean rate for sizing only
+    (bursts inside an hour). Growth is applied in yearly steps: year k (months
+    12k+1..12k+12) has (1 + growth_per_year)^k times the volume. Costs use the mean
+    token lengths (cost is linear in tokens); the p90 fields are
     kept for the performance model.
     """
 
-    requests_per_day: float | None = Field(default=None, gt=0, le=1e12)
+    requests_per_day: float | None = Field(default=None, ge=0, le=1e12)
     users: int | None = Field(default=None, ge=1, le=10_000_000_000)
-    requests_per_user_per_day: float | None = Field(default=None, gt=0, le=1e5)
+    requests_per_user_per_day: float | None = Field(default=None, ge=0, le=1e5)
     profile: ProfilePreset | list[float] = ProfilePreset.ALWAYS_ON
     weekend_factor: float | None = Field(default=None, ge=0, le=100)
     peak_to_mean_within_hour: float = Field(default=1.0, ge=1.0, le=20.0)
@@ -116,24 +118,85 @@ class EscalationSpec(FiniteSpec):
     software: float = Field(default=0.0, gt=-1, le=1)
 
 
+MACRS_YEARS = (3, 5, 7)
+"""Recovery periods with a MACRS half-year table in :mod:`inferplan.tco.tax`."""
+
+
+class TaxSpec(FiniteSpec):
+    """Corporate income tax for the after-tax view.
+
+    ``rate`` (a share of taxable profit), or ``country`` to take the finance catalog
+    row ``tax-<country>`` (``us``: federal 21 %; ``uk``: 25 %). Costs are deducted from
+    profits made elsewhere in the business when they are paid, except capital
+    purchases (hardware, installation, facility build), which are depreciated:
+    ``straight_line`` over ``years``; ``declining_balance`` at ``declining_balance_factor``
+    / ``years`` a year, switching to straight line when that is larger; ``macrs``: the
+    IRS half-year table for ``years`` in 3, 5 or 7 (computers are 5-year property).
+    A facility build is depreciated straight line over ``facility_years`` (39: IRS
+    nonresidential real property). At a sale, tax is due on the gain over the
+    remaining tax basis (a loss saves tax).
+    """
+
+    country: str | None = None
+    rate: float | None = Field(default=None, ge=0, le=0.9)
+    depreciation: Literal["straight_line", "declining_balance", "macrs"] = "straight_line"
+    years: int = Field(default=5, ge=1, le=40)
+    declining_balance_factor: float = Field(default=2.0, gt=1.0, le=3.0)
+    facility_years: int = Field(default=39, ge=1, le=60)
+
+    @model_validator(mode="after")
+    def _rate_or_country(self) -> TaxSpec:
+        if self.rate is None and self.country is None:
+            raise ValueError("rate: give a tax rate or a country (us, uk)")
+        if self.depreciation == "macrs" and self.years not in MACRS_YEARS:
+            raise ValueError("years: MACRS tables exist for 3, 5 and 7 years")
+        return self
+
+
 class FinanceSpec(FiniteSpec):
     """Horizon, discount rate (effective annual, e.g. your WACC) and escalation.
 
+    Horizon: ``horizon_years`` or ``horizon_months`` (e.g. 18 for a pilot; prices and
+    growth still step once a year, in months 13, 25, ...).
     ``unserved_usd_per_million_tokens``: what a million tokens of demand that an
     option cannot serve costs the business (e.g. the price of an API that would
     carry them, or a penalty). ``None`` (default): an option must serve all the
     demand to be ranked.
+    ``currency``: results are also reported in EUR, GBP or CHF at the dated finance
+    catalog rate (``fx-eur``...), or at ``usd_per_currency_unit`` when given; prices stay
+    in USD. ``tax``: the after-tax view. ``baseline``: the option every other is
+    compared against for IRR and payback month.
     """
 
     horizon_years: int = Field(gt=0, le=15)
+    months: int | None = Field(default=None, alias="horizon_months", ge=1, le=180)
     discount_rate: float = Field(ge=0, le=1)
-    currency: Literal["USD"] = "USD"
+    currency: Literal["USD", "EUR", "GBP", "CHF"] = "USD"
+    usd_per_currency_unit: float | None = Field(default=None, gt=0, le=1e4)
     escalation: EscalationSpec = EscalationSpec()
     unserved_usd_per_million_tokens: float | None = Field(default=None, ge=0, le=1e4)
+    tax: TaxSpec | None = None
+    baseline: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _years_from_months(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            m = data.get("horizon_months", data.get("months"))
+            if isinstance(m, int) and not isinstance(m, bool) and m > 0:
+                years = -(-m // 12)
+                given = data.get("horizon_years")
+                if given is None:
+                    data = {**data, "horizon_years": years}
+                elif given != years:
+                    raise ValueError(
+                        "horizon_years: give horizon_years or horizon_months, not both"
+                    )
+        return data
 
     @property
     def horizon_months(self) -> int:
-        return 12 * self.horizon_years
+        return self.months if self.months is not None else 12 * self.horizon_years
 
 
 FactorName = Literal[
@@ -232,12 +295,15 @@ class ScenarioSpec(FiniteSpec):
         names = [o.name for o in self.options]
         by_name = {o.name: o for o in self.options}
         months = self.finance.horizon_months
+        if self.finance.baseline is not None and self.finance.baseline not in by_name:
+            raise ValueError("finance.baseline: must name one of the options")
         for i, opt in enumerate(self.options):
             at = f"options[{i}]"
             if opt.name in names[:i]:
                 raise ValueError(f"{at}.name: option name '{opt.name}' is used twice")
-            if isinstance(opt, CloudSpec) and opt.commitment in RESERVED_TERM_MONTHS:
-                term = RESERVED_TERM_MONTHS[opt.commitment]
+            terms = {**RESERVED_TERM_MONTHS, **SAVINGS_PLAN_TERM_MONTHS}
+            if isinstance(opt, CloudSpec) and opt.commitment in terms:
+                term = terms[opt.commitment]
                 if term > months:
                     raise ValueError(
                         f"{at}.commitment: {opt.commitment.value} term ({term} months) is "
@@ -269,6 +335,7 @@ class ScenarioSpec(FiniteSpec):
 
 
 __all__ = [
+    "MACRS_YEARS",
     "CorrelationSpec",
     "EscalationSpec",
     "FactorName",
@@ -276,6 +343,7 @@ __all__ = [
     "ProfilePreset",
     "RangeSpec",
     "ScenarioSpec",
+    "TaxSpec",
     "TrafficSpec",
     "UncertaintySpec",
 ]

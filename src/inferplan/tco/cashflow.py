@@ -22,6 +22,8 @@ Conventions used throughout inferplan's TCO:
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import numpy.typing as npt
 
@@ -138,12 +140,53 @@ def break_even_month(a: FloatArray, b: FloatArray, annual_rate: float | None = N
     return 1 if bad.size == 0 else int(bad[-1]) + 2
 
 
+def irr(cash_flows: FloatArray) -> float | None:
+    """Effective annual internal rate of return of monthly ``cash_flows`` (index m at
+    the end of month m): the r with sum_m CF_m / (1 + r)^(m/12) = 0.
+
+    Solved for the monthly rate i (r = (1 + i)^12 - 1) by bracketing sign changes of
+    the NPV on a grid of i in (-0.99, 10] and bisecting (Brent's method). None when
+    the NPV never changes sign (no investment-then-return pattern) or changes sign
+    more than once (several rates fit; the IRR is not meaningful).
+
+    >>> cf = np.zeros(13)
+    >>> cf[0], cf[12] = -100.0, 110.0
+    >>> round(irr(cf), 6)
+    0.1
+    """
+    cf = np.asarray(cash_flows, dtype=float)
+    m = np.arange(len(cf), dtype=float)
+
+    def f(i: float) -> float:
+        return float(np.dot(cf, (1.0 + i) ** (-m)))
+
+    grid = np.concatenate([np.linspace(-0.99, -1e-6, 200), [0.0], np.geomspace(1e-6, 10.0, 400)])
+    sign = np.sign([f(i) for i in grid])
+    nz = np.nonzero(sign)[0]
+    changes = [(a, k) for a, k in itertools.pairwise(nz) if sign[a] != sign[k]]
+    if len(changes) != 1:
+        return None
+    a_lo, hi = float(grid[changes[0][0]]), float(grid[changes[0][1]])
+    s_lo = sign[changes[0][0]]
+    for _ in range(200):
+        mid = 0.5 * (a_lo + hi)
+        if np.sign(f(mid)) == s_lo:
+            a_lo = mid
+        else:
+            hi = mid
+        if hi - a_lo < 1e-15:
+            break
+    i = 0.5 * (a_lo + hi)
+    return float((1.0 + i) ** 12 - 1.0)
+
+
 __all__ = [
     "annuity_payment",
     "break_even_month",
     "cumulative",
     "discount_factors",
     "escalation_index",
+    "irr",
     "loan_schedule",
     "npv",
     "purchase_index",

@@ -26,8 +26,15 @@ from inferplan.errors import SpecError
 from inferplan.specs.economics import ApiSpec, CloudSpec, HybridSpec, OnPremSpec
 from inferplan.specs.prices import RateRecord, RegionRecord
 from inferplan.specs.scenario import ScenarioSpec
-from inferplan.tco.cashflow import break_even_month, discount_factors, npv
+from inferplan.tco.cashflow import FloatArray, break_even_month, discount_factors, npv
 from inferplan.tco.context import EvalContext, Factors, Flows
+from inferplan.tco.finance_view import (
+    add_after_tax,
+    add_baseline,
+    add_currency,
+    currency_rate,
+    tax_rate,
+)
 from inferplan.tco.hybrid import evaluate_hybrid
 from inferplan.tco.limits import check_finite, check_price_overrides
 from inferplan.tco.onprem import evaluate_on_prem
@@ -233,11 +240,16 @@ def compare_tco(
     ctx = build_context(scenario, prices, regions, factors)
     flows = evaluate_options(scenario, ctx, hybrid_base)
     results = [summarise(o.name, o.kind, flows[o.name], ctx) for o in scenario.options]
+    t_rate = tax_rate(scenario.finance, ctx)
+    after: dict[str, FloatArray] = {}
     for i, r in enumerate(results):
         check_finite(
             {"tco_nominal_usd": r.tco_nominal_usd, "npv_usd": r.npv_usd, **r.breakdown_usd},
             f"options[{i}]",
         )
+        if t_rate is not None:
+            after[r.name] = add_after_tax(r, flows[r.name], ctx, t_rate)
+    usd_per_unit, fx_source, fx_as_of = currency_rate(scenario.finance, ctx)
     rate = ctx.finance.discount_rate * ctx.factors.discount_rate
     totals = {n: f.total for n, f in flows.items()}
     for r in results:
@@ -246,6 +258,9 @@ def compare_tco(
                 a, b = totals[r.name], totals[other.name]
                 r.break_even_month[other.name] = break_even_month(a, b)
                 r.break_even_month_discounted[other.name] = break_even_month(a, b, rate)
+    if scenario.finance.baseline is not None:
+        add_baseline(results, totals, after, scenario.finance.baseline, rate)
+    add_currency(results, usd_per_unit)
     return TcoComparison(
         scenario=scenario.name,
         horizon_months=ctx.months,
@@ -253,6 +268,13 @@ def compare_tco(
         options=results,
         cheapest_by_npv=_cheapest(results, "npv_usd"),
         cheapest_by_nominal=_cheapest(results, "tco_nominal_usd"),
+        cheapest_by_after_tax_npv=_cheapest(results, "after_tax_npv_usd") if after else None,
+        tax_rate=t_rate,
+        baseline=scenario.finance.baseline,
+        currency=scenario.finance.currency,
+        usd_per_currency_unit=usd_per_unit,
+        fx_source=fx_source,
+        fx_as_of=fx_as_of,
     )
 
 

@@ -20,6 +20,7 @@ from inferplan.errors import SpecError
 from inferplan.specs.prices import RateRecord, RegionRecord
 from inferplan.specs.scenario import FinanceSpec, TrafficSpec
 from inferplan.tco.cashflow import FloatArray, escalation_index
+from inferplan.tco.tax import Asset
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class Flows:
     overflow_rps: FloatArray | None = None
     info: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    assets: list[Asset] = field(default_factory=list)
 
     def zeros(self) -> FloatArray:
         return np.zeros(self.months + 1)
@@ -126,6 +128,7 @@ class Flows:
             if theirs is not None:
                 setattr(self, name, theirs.copy() if mine is None else mine + theirs)
         self.warnings.extend(other.warnings)
+        self.assets.extend(other.assets)
 
 
 def require_throughput(value: float | None, field_name: str) -> float:

@@ -35,16 +35,20 @@ RATE_LIMITS_BY_UNIT: dict[str, tuple[float, float]] = {
 """Allowed ``value`` range of a rates row, by its ``unit``."""
 
 
-def _field_limit(field: str) -> float:
+def _field_limits(field: str) -> tuple[float, float]:
     if "per_million" in field:
-        return 1e4
+        return 0.0, 1e4
     if "per_hour" in field:
-        return 1e5
-    if "per_kwh" in field:
-        return 10.0
+        return 0.0, 1e5
+    if "usd_per_kwh" in field:
+        return 0.0, 10.0
+    if "local_per_kwh" in field:
+        return 0.0, 1e4  # local currency units (yen, rupees...)
+    if "pue" in field:
+        return 1.0, 3.0
     if "discount" in field or "share" in field:
-        return 1.0
-    return MAX_USD
+        return 0.0, 1.0
+    return 0.0, MAX_USD
 
 
 def check_price_overrides(overrides: dict[str, dict[str, Any]], rate_units: dict[str, str]) -> None:
@@ -66,7 +70,7 @@ def check_price_overrides(overrides: dict[str, dict[str, Any]], rate_units: dict
                 lo, hi = RATE_LIMITS_BY_UNIT.get(rate_units[rid], (0.0, MAX_USD))
                 unit = rate_units[rid]
             else:
-                lo, hi, unit = 0.0, _field_limit(key), ""
+                (lo, hi), unit = _field_limits(key), ""
             if not lo <= value <= hi:
                 what = f" ({unit})" if unit else ""
                 raise SpecError(at, f"must be between {lo:g} and {hi:g}{what}, got {value:g}")

@@ -52,6 +52,7 @@ from inferplan.tco.cashflow import (
     straight_line_book_share,
 )
 from inferplan.tco.context import EvalContext, Flows, require_throughput
+from inferplan.tco.tax import Asset
 from inferplan.tco.traffic import (
     WEEKS_PER_MONTH,
     replicas_needed,
@@ -248,10 +249,12 @@ def _facility(
         if life is None:
             life = ctx.finance_rate("dc-facility-life-years", f"{at}.facility.life_years")
         capex = float(kw.max()) * per_kw
+        book = capex * straight_line_book_share(ctx.months, life)
         flows.add_at("facility_capex", 0, capex)
-        flows.add_at(
-            "facility_residual", ctx.months, -capex * straight_line_book_share(ctx.months, life)
-        )
+        flows.add_at("facility_residual", ctx.months, -book)
+        if capex > 0:
+            first = int(np.argmax(installed > 0))
+            flows.assets.append(Asset(capex, first, ctx.months, book, "facility"))
 
 
 def evaluate_on_prem(
@@ -300,7 +303,10 @@ def evaluate_on_prem(
         pay_for_hardware(flows, spec.financing, hw, t.buy, t.end)
         if spec.financing.kind is not Financing.LEASE:
             share = residual_share(spec, t.end - t.buy)
-            flows.add_at("residual_value", t.end, -hw * share * f.residual_value)
+            proceeds = hw * share * f.residual_value
+            flows.add_at("residual_value", t.end, -proceeds)
+            cost = hw + t.n * srv.installation_usd * price_idx
+            flows.assets.append(Asset(cost, t.start, t.end, proceeds))
         if spec.decommissioning_usd_per_server:
             flows.add_at("decommissioning", t.end, units * spec.decommissioning_usd_per_server)
         on = flows.zeros()

@@ -7,6 +7,8 @@ spot autoscale to max(min_nodes, needed); a fixed ``nodes`` (or autoscaling off)
 keeps the peak fleet all month. Reserved terms are billed 24/7 for the fleet
 sized to the peak of the term; months after the last whole term are on demand.
 Storage is a monthly fee; egress = output tokens x bytes per token / 1e9 x USD/GB.
+Commitments (reserved prepayment, savings plans, API tiers and provisioned
+throughput): :mod:`inferplan.tco.commitments`.
 Staff running the serving stack on rented nodes: ``staff_fte`` x loaded cost / 12
 a month (default finance row ``mlops-fte-rented``), escalated with ``staff``.
 
@@ -31,12 +33,14 @@ import numpy as np
 from inferplan.errors import SpecError
 from inferplan.specs.economics import (
     RESERVED_TERM_MONTHS,
+    SAVINGS_PLAN_TERM_MONTHS,
     ApiSpec,
     CloudCommitment,
     CloudSpec,
 )
 from inferplan.specs.prices import PriceUnit
 from inferplan.tco.cashflow import FloatArray
+from inferplan.tco.commitments import prepay_terms, savings_plan_hour_cost, tier_multiplier
 from inferplan.tco.context import EvalContext, Flows, require_throughput
 from inferplan.tco.traffic import (
     WEEKS_PER_MONTH,
@@ -78,6 +82,9 @@ def resolve_cloud(spec: CloudSpec, ctx: EvalContext, at: str) -> NodeParams:
     c = spec.commitment
     if c is CloudCommitment.ON_DEMAND:
         committed = od
+    elif c in SAVINGS_PLAN_TERM_MONTHS:
+        assert spec.reserved_discount is not None  # the spec requires it
+        committed = od * (1.0 - spec.reserved_discount)
     elif c is CloudCommitment.SPOT:
         spot = spec.spot_price_usd_per_hour or (rec.spot_usd_per_hour if rec else None)
         if spot is None:
@@ -143,6 +150,8 @@ def _node_plan(
                 "and are billed on demand"
             )
         rate = node.on_demand_usd_per_hour
+    elif spec.commitment in SAVINGS_PLAN_TERM_MONTHS:
+        rate = node.on_demand_usd_per_hour  # usage valued on demand, billed by the plan
     else:
         rate = node.committed_usd_per_hour
     rows = slice(auto_start, months + 1)
@@ -156,6 +165,34 @@ def _node_plan(
             nodes[rows] = np.maximum(floor, need[rows])
         price[rows] = rate
     return nodes, price, notes
+
+
+def _bill_compute(spec: CloudSpec, ctx: EvalContext, flows: Flows, value: FloatArray) -> None:
+    """Book compute: ``value[m, h]`` is USD per hour of hour-of-week h in month m at the
+    price the plan bills (on-demand value for savings plans)."""
+    months = ctx.months
+    if spec.commitment in SAVINGS_PLAN_TERM_MONTHS:
+        assert spec.savings_plan_usd_per_hour is not None and spec.reserved_discount is not None
+        term = SAVINGS_PLAN_TERM_MONTHS[spec.commitment]
+        covered = 1 + (months // term) * term  # first month after the last whole term
+        value = value.copy()
+        value[1:covered] = savings_plan_hour_cost(
+            value[1:covered], spec.savings_plan_usd_per_hour, spec.reserved_discount
+        )
+        if covered <= months:
+            flows.warnings.append(
+                f"months {covered}-{months} fall outside a whole {term}-month plan "
+                "and are billed on demand"
+            )
+    monthly = value.sum(axis=1) * WEEKS_PER_MONTH
+    share = {"no_upfront": 0.0, "all_upfront": 1.0}.get(
+        spec.reserved_payment, spec.reserved_upfront_share or 0.0
+    )
+    if spec.commitment in RESERVED_TERM_MONTHS and share > 0:
+        term = RESERVED_TERM_MONTHS[spec.commitment]
+        upfront, monthly = prepay_terms(monthly, 1, term, months // term, share)
+        flows.add("cloud_upfront", upfront)
+    flows.add("cloud_compute", monthly)
 
 
 def evaluate_cloud(
@@ -195,7 +232,7 @@ def evaluate_cloud(
         nodes[~active] = 0.0
     flows = Flows(ctx.months, warnings=notes)
     cloud_idx = ctx.index("cloud") * f.cloud_price
-    flows.add("cloud_compute", (nodes * price).sum(axis=1) * WEEKS_PER_MONTH * cloud_idx)
+    _bill_compute(spec, ctx, flows, nodes * price * cloud_idx[:, None])
     reps = np.floor(nodes * node.gpus / g + 1e-9)
     served = np.minimum(demand, reps * thr * util / (out_mean * burst))
     on = active.astype(float)
@@ -260,11 +297,33 @@ def api_usd_per_request(spec: ApiSpec, ctx: EvalContext, at: str) -> float:
 
 
 def evaluate_api(spec: ApiSpec, ctx: EvalContext, demand: FloatArray, at: str) -> Flows:
-    """Cash flows of an API serving all of ``demand``; rate limits become warnings."""
+    """Cash flows of an API serving all of ``demand``; rate limits become warnings.
+
+    Per-token cost = requests x cost per request x (1 - enterprise discount) x the
+    volume-tier multiplier of the month's billed tokens; provisioned throughput adds
+    its fixed fee and takes the requests it can carry off the per-token bill.
+    """
     flows = Flows(ctx.months)
     req = requests_per_month(demand)
-    per_req = api_usd_per_request(spec, ctx, at)
-    flows.add("api", req * per_req * ctx.index("api") * ctx.factors.api_price)
+    per_req = api_usd_per_request(spec, ctx, at) * (1.0 - spec.enterprise_discount)
+    price_idx = ctx.index("api") * ctx.factors.api_price
+    billed = req
+    prov = spec.provisioned
+    if prov is not None:
+        cap_rps = (
+            prov.units
+            * prov.tokens_per_s_per_unit
+            / (ctx.tokens_per_request * ctx.traffic.peak_to_mean_within_hour)
+        )
+        billed = requests_per_month(np.maximum(0.0, demand - cap_rps))
+        fee = np.zeros(ctx.months + 1)
+        fee[1:] = prov.units * prov.usd_per_unit_month
+        flows.add("api_provisioned", fee * price_idx)
+        flows.info["provisioned_share_of_requests"] = (
+            1.0 - float(billed.sum()) / float(req.sum()) if req.sum() > 0 else 0.0
+        )
+    tiers = tier_multiplier(billed * ctx.tokens_per_request / 1e6, spec.volume_tiers)
+    flows.add("api", billed * per_req * tiers * price_idx)
     flows.served_requests = req
     flows.overflow_rps = np.zeros_like(demand)
     peak_rpm = float(demand.max()) * 60.0 * ctx.traffic.peak_to_mean_within_hour

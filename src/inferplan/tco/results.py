@@ -16,6 +16,12 @@ CONVENTIONS = (
     "break_even_month[X] = first month from which this option's cumulative cost stays "
     "at or below X's to the end of the horizon (null: never). Energy is facility kWh "
     "(IT x PUE); CO2 = kWh x annual-average grid intensity. "
+    "After tax (when finance.tax is set): CF - tax rate x (opex + depreciation) + tax "
+    "rate x (sale proceeds - tax basis); after_tax_npv_usd discounts those flows. "
+    "irr_vs_baseline: effective annual rate at which the savings against the baseline "
+    "(baseline CF - option CF) have zero NPV (null: no single rate); "
+    "payback_month_vs_baseline = break-even month against the baseline. in_currency: "
+    "headline figures / usd_per_currency_unit. "
     "Unserved demand is priced at finance.unserved_usd_per_million_tokens (category "
     "'unserved') when set; otherwise an option with unserved demand has ranked=false and "
     "is never the cheapest."
@@ -46,6 +52,17 @@ class OptionResult(BaseModel):
     kwh_per_million_tokens: float | None
     co2_kg: float | None
     kg_co2_per_million_tokens: float | None
+    after_tax_npv_usd: float | None = None
+    after_tax_tco_nominal_usd: float | None = None
+    tax_shield_usd: float | None = None
+    depreciation_usd: float | None = None
+    tax_on_sales_usd: float | None = None
+    after_tax_monthly_cash_flows_usd: list[float] | None = None
+    irr_vs_baseline: float | None = None
+    after_tax_irr_vs_baseline: float | None = None
+    payback_month_vs_baseline: int | None = None
+    discounted_payback_month_vs_baseline: int | None = None
+    in_currency: dict[str, float | None] | None = None
     details: dict[str, Any] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
 
@@ -60,6 +77,13 @@ class TcoComparison(BaseModel):
     options: list[OptionResult]
     cheapest_by_npv: str | None
     cheapest_by_nominal: str | None
+    cheapest_by_after_tax_npv: str | None = None
+    tax_rate: float | None = None
+    baseline: str | None = None
+    currency: str = "USD"
+    usd_per_currency_unit: float = 1.0
+    fx_source: str = "USD"
+    fx_as_of: str | None = None
 
     def option(self, name: str) -> OptionResult:
         """The result of the option called ``name``."""
