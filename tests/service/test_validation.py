@@ -64,3 +64,20 @@ def test_summary_has_a_line_per_slice_with_cases() -> None:
     s = validate_cases(cases).summary
     assert s.by_slice[SLICES[0]].n_cases == 1
     assert SLICES[1] not in s.by_slice  # no MoE case: no line
+
+
+def test_case_naming_only_its_dataset_uses_the_dataset_means() -> None:
+    # ShareGPT means 161.31 in / 337.99 out (vLLM paper, arXiv:2309.06180): the same case with
+    # those lengths written out must give the same prediction
+    named = _case(
+        scenario="max_throughput",
+        batch=None,
+        isl=None,
+        osl=None,
+        metric="output_tokens_per_s",
+        notes="dataset: ShareGPT, 1000 prompts",
+    )
+    explicit = named.model_copy(update={"isl": 161.31, "osl": 337.99, "notes": None})
+    p = predict_case(named)
+    assert p.value == predict_case(explicit).value
+    assert "ShareGPT" in p.assumption

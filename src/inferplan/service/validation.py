@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from inferplan.catalog import load_accelerators, load_models
 from inferplan.errors import InferplanError
 from inferplan.perf.batch import SchedulerLimits
+from inferplan.perf.datasets import dataset_named_in
 from inferplan.perf.metrics import ServingMetrics, summarize
 from inferplan.perf.regimes import max_throughput, prefill_time_s, static_batch
 from inferplan.perf.simulate import simulate
@@ -135,6 +136,20 @@ def predict_case(
     case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None = None
 ) -> _Prediction:
     """Predict one case's metric; raises :class:`InferplanError` when it cannot."""
+    from_dataset = ""
+    if case.isl is None and case.osl is None and case.scenario != "single_stream":
+        named = dataset_named_in(case.notes or "")
+        if named is not None:
+            case = case.model_copy(update={"isl": named.isl_mean, "osl": named.osl_mean})
+            from_dataset = (
+                f"lengths not given: {named.name} means {named.isl_mean:g} in / "
+                f"{named.osl_mean:g} out ({named.source.split(',')[0]})"
+            )
+    p = _predict_case(case, eff)
+    return replace(p, assumption=p.assumption or from_dataset)
+
+
+def _predict_case(case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None) -> _Prediction:
     d = _deployment(case, eff)
     step = step_model_of(d)
     isl = int(case.isl) if case.isl is not None else None
