@@ -107,6 +107,9 @@ def register(app: typer.Typer) -> None:
         slo_ttft_ms: float = typer.Option(None, "--slo-ttft-ms"),
         slo_tpot_ms: float = typer.Option(None, "--slo-tpot-ms"),
         curve: bool = typer.Option(False, "--curve", help="add a latency-throughput sweep"),
+        prefix_share: float = typer.Option(
+            0.0, "--prefix-share", help="share of prompt tokens found in the prefix cache (0-1)"
+        ),
         json_out: bool = typer.Option(False, "--json", help="Print JSON."),
         calibration: str = typer.Option(
             None, "--calibration", help="apply a calibration profile (inferplan calibrate)"
@@ -146,7 +149,17 @@ def register(app: typer.Typer) -> None:
         if cv <= 0:
             raise SpecError("cv", "must be > 0 (1 = Poisson)")
         r = predict(
-            d, isl, osl, batch, concurrency, rate, slo_ttft_ms, slo_tpot_ms, curve, arrival_cv=cv
+            d,
+            isl,
+            osl,
+            batch,
+            concurrency,
+            rate,
+            slo_ttft_ms,
+            slo_tpot_ms,
+            curve,
+            arrival_cv=cv,
+            prefix_share=prefix_share,
         )
         if calibration is not None:
             note = f"efficiencies calibrated by profile '{calibration}' (inferplan calibrate)"
