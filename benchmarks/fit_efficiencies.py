@@ -59,12 +59,12 @@ PER_ENGINE = {
         ("seq_overhead_s", 0.0, 100e-6, 10e-6),
     ],
     "trtllm": [
-        ("step_overhead_s", 0.0, 10e-3, 1.0e-3),
+        ("step_overhead_s", 0.0, 3e-3, 1.0e-3),
         ("seq_overhead_s", 0.0, 100e-6, 6e-6),
         ("kv_bandwidth_efficiency", 0.3, 1.0, 0.8),
         # its own fused kernels and one-shot all-reduce: at most the floor's values
-        ("layer_latency_s", 0.0, 29.1e-6, 20e-6),
-        ("allreduce_latency_s", 2e-6, 30e-6, 10e-6),
+        ("layer_latency_s", 5e-6, 29.1e-6, 15e-6),
+        ("allreduce_latency_s", 5e-6, 30e-6, 15e-6),
     ],
     "nim": [("step_overhead_s", 0.0, 10e-3, 0.5e-3), ("seq_overhead_s", 0.0, 100e-6, 5e-6)],
     "llamacpp": [
