@@ -55,7 +55,7 @@ PER_ENGINE = {
         ("kv_bandwidth_efficiency", 0.3, 1.0, 0.7),
     ],
     "vllm-v1-sync": [
-        ("step_overhead_s", 0.0, 4e-3, 2.0e-3),
+        ("step_overhead_s", 0.0, 1.5e-3, 1.0e-3),
         ("seq_overhead_s", 0.0, 100e-6, 10e-6),
     ],
     "trtllm": [
