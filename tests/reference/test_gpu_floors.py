@@ -113,5 +113,8 @@ def test_engine_step_is_floor_plus_its_host_time(engine: str) -> None:
     for kind, batch, tokens in (("decode", 1, 1024), ("decode", 64, 4096), ("prefill", 1, 2048)):
         shape = floor_shape(kind, batch, tokens)
         host = step.host_time_s(shape)
-        assert host > 0
+        assert host >= 0
         assert step.step_time_s(shape) == pytest.approx(step.device_time_s(shape) + host)
+    # SGLang's overlap scheduler hides its host work; vLLM V1 and TensorRT-LLM add theirs
+    if engine != "sglang":
+        assert step.host_time_s(floor_shape("decode", 1, 1024)) > 0

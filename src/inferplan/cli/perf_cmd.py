@@ -8,6 +8,7 @@ from rich.table import Table
 from inferplan.cli.common import console, handle_errors, print_json
 from inferplan.cli.fit_cmd import _layout
 from inferplan.errors import SpecError
+from inferplan.perf.datasets import dataset_lengths
 from inferplan.results.perf import MetricStats, PerfResult
 from inferplan.service.deployment import resolve
 from inferplan.service.perf import predict
@@ -92,8 +93,11 @@ def register(app: typer.Typer) -> None:
         engine: str = typer.Option("vllm", "--engine"),
         tp: int = typer.Option(None, "--tp", help="tensor-parallel degree per replica"),
         pp: int = typer.Option(None, "--pp"),
-        isl: int = typer.Option(1024, "--isl", help="prompt tokens per request"),
-        osl: int = typer.Option(256, "--osl", help="output tokens per request"),
+        isl: int = typer.Option(None, "--isl", help="prompt tokens per request (default 1024)"),
+        osl: int = typer.Option(None, "--osl", help="output tokens per request (default 256)"),
+        dataset: str = typer.Option(
+            None, "--dataset", help="lengths from a public dataset's means (e.g. ShareGPT)"
+        ),
         batch: int = typer.Option(None, "--batch", help="static batch size"),
         concurrency: int = typer.Option(None, "--concurrency", help="closed-loop clients"),
         rate: float = typer.Option(None, "--rate", help="open-loop arrival rate, req/s"),
@@ -103,12 +107,27 @@ def register(app: typer.Typer) -> None:
         slo_ttft_ms: float = typer.Option(None, "--slo-ttft-ms"),
         slo_tpot_ms: float = typer.Option(None, "--slo-tpot-ms"),
         curve: bool = typer.Option(False, "--curve", help="add a latency-throughput sweep"),
+        prefix_share: float = typer.Option(
+            0.0, "--prefix-share", help="share of prompt tokens found in the prefix cache (0-1)"
+        ),
         json_out: bool = typer.Option(False, "--json", help="Print JSON."),
         calibration: str = typer.Option(
             None, "--calibration", help="apply a calibration profile (inferplan calibrate)"
         ),
     ) -> None:
         """Predict TTFT, TPOT, ITL, E2E and throughput (no regime flag = max throughput)."""
+        dataset_note = None
+        if dataset is not None:
+            if isl is not None or osl is not None:
+                raise SpecError("dataset", "give --dataset or --isl/--osl, not both")
+            lengths = dataset_lengths(dataset)
+            isl, osl = round(lengths.isl_mean), round(lengths.osl_mean)
+            dataset_note = (
+                f"lengths: {lengths.name} means {lengths.isl_mean:g} in / "
+                f"{lengths.osl_mean:g} out tokens ({lengths.source})"
+            )
+        isl = 1024 if isl is None else isl
+        osl = 256 if osl is None else osl
         d = resolve(model, gpu, engine, precision, kv_precision)
         if calibration is not None:
             from inferplan.service.calibration_profiles import calibrated, load_profile
@@ -130,11 +149,23 @@ def register(app: typer.Typer) -> None:
         if cv <= 0:
             raise SpecError("cv", "must be > 0 (1 = Poisson)")
         r = predict(
-            d, isl, osl, batch, concurrency, rate, slo_ttft_ms, slo_tpot_ms, curve, arrival_cv=cv
+            d,
+            isl,
+            osl,
+            batch,
+            concurrency,
+            rate,
+            slo_ttft_ms,
+            slo_tpot_ms,
+            curve,
+            arrival_cv=cv,
+            prefix_share=prefix_share,
         )
         if calibration is not None:
             note = f"efficiencies calibrated by profile '{calibration}' (inferplan calibrate)"
             r = r.model_copy(update={"notes": [*r.notes, note]})
+        if dataset_note is not None:
+            r = r.model_copy(update={"notes": [*r.notes, dataset_note]})
         if json_out:
             print_json(r)
         else:

@@ -37,6 +37,14 @@ def render(report: ValidationReport, show_cases: bool) -> None:
         t.add_column(col)
     for k, g in s.by_regime_metric.items():
         t.add_row(k, str(g.n_cases), str(g.n_predicted), _pct(g.median_ape), _pct(g.within_25pct))
+    for k, g in s.by_slice.items():
+        t.add_row(
+            f"[italic]{k}[/]",
+            str(g.n_cases),
+            str(g.n_predicted),
+            _pct(g.median_ape),
+            _pct(g.within_25pct),
+        )
     t.add_row(
         "[bold]all[/]", str(s.n_cases), str(s.n_predicted), _pct(s.median_ape), _pct(s.within_25pct)
     )

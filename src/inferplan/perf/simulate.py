@@ -223,6 +223,7 @@ def simulate(
     arrivals_s: np.ndarray | None = None,
     concurrency: int | None = None,
     think_time_s: float = 0.0,
+    cached_tokens: np.ndarray | None = None,
 ) -> SimulationResult:
     """Simulate continuous batching of ``len(isl)`` requests until all are done.
 
@@ -235,9 +236,28 @@ def simulate(
     reserve_full for isl + osl; without chunked prefill, isl must also fit
     ``max_num_batched_tokens``. At most min(max_num_seqs, max_num_batched_tokens)
     sequences run at once.
+
+    Prefix caching: ``cached_tokens[k]`` leading prompt tokens of request k are found in
+    the engine's prefix cache (a shared system prompt, a previous turn): its prefill
+    computes only the rest, attending to the cached part, and its private KV blocks hold
+    only the rest (the shared blocks are the cache's: pass ``limits.kv_capacity_tokens``
+    without them). A recomputed request finds its prefix cached again.
     """
     isl_a, osl_a = _tokens("isl", isl), _tokens("osl", osl)
     n = isl_a.size
+    if cached_tokens is None:
+        cached_a = np.zeros(n, dtype=np.int64)
+    else:
+        cached_a = np.asarray(cached_tokens)
+        if (
+            cached_a.shape != (n,)
+            or not np.issubdtype(cached_a.dtype, np.integer)
+            or (n and (cached_a.min() < 0 or (cached_a >= isl_a).any()))
+        ):
+            raise SpecError(
+                "cached_tokens", "must hold one integer 0 <= cached < isl per request"
+            )
+        cached_a = cached_a.astype(np.int64)
     if osl_a.size != n:
         raise SpecError("osl", "must have one entry per request (same length as isl)")
     closed = concurrency is not None
@@ -256,18 +276,20 @@ def simulate(
     chunked = limits.chunked_prefill
     budget_max = limits.max_num_batched_tokens
     seq_cap = min(limits.max_num_seqs, budget_max)
-    peak_tokens = isl_a + osl_a - (0 if reserve else 1)
+    peak_tokens = isl_a - cached_a + osl_a - (0 if reserve else 1)
     rejected_a = -(-peak_tokens // block) > cap_blocks
     if not chunked:
         rejected_a |= isl_a > budget_max
 
     isl_l, osl_l, rej_l = isl_a.tolist(), osl_a.tolist(), rejected_a.tolist()
+    cached_l = cached_a.tolist()
+    own_l = (isl_a - cached_a).tolist()  # prompt tokens in the request's own KV blocks
     arr_l = arrival.tolist() if not closed else [math.nan] * n
     nan = math.nan
     first, finish, last_tok = [nan] * n, [nan] * n, [nan] * n
     preempts, gen, target, prefilled = [0] * n, [0] * n, list(isl_l), [0] * n
     blocks_at, g0, j0, phase, inc, state = [0] * n, [0] * n, [0] * n, [0] * n, [0] * n, [0] * n
-    full_blocks = (-(-(isl_a + osl_a) // block)).tolist()
+    full_blocks = (-(-(isl_a - cached_a + osl_a) // block)).tolist()
 
     if closed:
         assert concurrency is not None
@@ -326,7 +348,7 @@ def simulate(
             n_dec -= 1
             ctx -= isl_l[i] + j
             phase_count[phase[i]] -= 1
-            used -= -(-(isl_l[i] + j - 1) // block)
+            used -= -(-(own_l[i] + j - 1) // block)
             gen[i] = j
         else:
             prefilling.remove(i)
@@ -365,7 +387,7 @@ def simulate(
                 completed.append(i)
         while not preempted and waiting and budget > 0 and n_dec + len(prefilling) < seq_cap:
             i = waiting[0]
-            size = target[i]
+            size = target[i] - cached_l[i]  # tokens to compute
             if not chunked and size > budget and (pf_seqs or size <= budget_max):
                 break  # a recompute longer than the budget runs alone
             need = full_blocks[i] if reserve else -(-size // block)
@@ -377,9 +399,9 @@ def simulate(
             prefilling.append(i)
             stack.append((i, inc[i]))
             c = min(size, budget) if chunked else size
-            pf_pairs += c * (c + 1) / 2
+            pf_pairs += c * (cached_l[i] + (c + 1) / 2)
             pf_tokens, pf_seqs, budget = pf_tokens + c, pf_seqs + 1, budget - c
-            prefilled[i] = c
+            prefilled[i] = cached_l[i] + c
             if c == size:
                 completed.append(i)
         if not chunked and not pf_seqs and n_dec and not reserve:
@@ -415,7 +437,7 @@ def simulate(
                 n_dec -= 1
                 ctx -= isl_l[i] + j
                 phase_count[phase[i]] -= 1
-                used -= blocks_at[i] if reserve else -(-(isl_l[i] + j - 1) // block)
+                used -= blocks_at[i] if reserve else -(-(own_l[i] + j - 1) // block)
                 join_gap(i)
                 send_next(t)
         if completed:
@@ -436,7 +458,7 @@ def simulate(
                 n_dec += 1
                 ctx += isl_l[i] + j
                 if not reserve:
-                    phase[i] = (g + 2 - isl_l[i] - j) % block
+                    phase[i] = (g + 2 - own_l[i] - j) % block
                     phase_count[phase[i]] += 1
                 heapq.heappush(finish_heap, (g + osl_l[i] - j, i, inc[i]))
             prefilling[:] = [i for i in prefilling if state[i] == _PREFILL]

@@ -16,7 +16,9 @@ A step's time is ``device_time_s + comm_time_s + host_time_s``:
     ``S / (S + BW t0)``);
   - GEMM compute runs at the hardware's measured maximum achievable matmul rate
     (MAMF) x ``gemm_efficiency`` x ``M / (M + gemm_half_tokens)`` for ``M`` rows
-    (small-M GEMMs leave tensor-core tiles partly empty);
+    (small-M GEMMs leave tensor-core tiles partly empty), but never below the
+    FP32 vector rate: a GEMM of a few rows runs as a GEMV on the CUDA cores
+    instead of padding tensor-core tiles;
   - elementwise kernels (RMSNorm, residual adds, SiLU x up, attention-output
     relayout) move ``2 x (10 h + 3 i + 2 q)`` bytes per token and layer at the
     weight-streaming bandwidth, and every layer pays ``layer_latency_s`` for its
@@ -51,7 +53,7 @@ from inferplan.memory.params import count_params, mlp_params
 from inferplan.memory.weights import EMBEDDING_BITS
 from inferplan.perf.batch import BatchShape
 from inferplan.specs.engine import EngineEfficiency
-from inferplan.specs.hardware import AcceleratorSpec
+from inferplan.specs.hardware import AcceleratorSpec, DeviceKind
 from inferplan.specs.model import ModelSpec
 from inferplan.specs.precision import PrecisionInfo, kv_bytes_per_element
 
@@ -105,6 +107,7 @@ class StepModel:
     attn_flops_per_pair: float
     attn_decode_flops_per_ctx: float
     gemm_flops_per_s: float
+    vector_flops_per_s: float
     attn_flops_per_s: float
     kv_bandwidth_bytes_per_s: float
     link_bytes_per_s: float
@@ -114,8 +117,8 @@ class StepModel:
         """Smooth roofline of one GEMM group: ``stream_s`` of weights, ``flops`` over ``rows``."""
         if rows <= 0:
             return 0.0
-        half = self.eff.gemm_half_tokens
-        compute = flops * (rows + half) / (rows * self.gemm_flops_per_s * width)
+        rate = self.gemm_flops_per_s * width * rows / (rows + self.eff.gemm_half_tokens)
+        compute = flops / max(rate, self.vector_flops_per_s)
         return float((stream_s**KNEE_EXPONENT + compute**KNEE_EXPONENT) ** (1.0 / KNEE_EXPONENT))
 
     def device_time_s(self, shape: BatchShape) -> float:
@@ -211,7 +214,10 @@ def build_step_model(
     kv_bw = peak_bw * (e.kv_bandwidth_efficiency or e.bandwidth_efficiency)
     wbw = bw * (e.quantized_bandwidth_efficiency if weights.weight_only else 1.0)
     layers = m.num_layers
-    lat = e.gemm_latency_s
+    # kernel latencies and the tensor-core/vector split were measured on a GPU; a CPU or an
+    # SoC runs its GEMMs on the same units at every size, without them
+    gpu = accelerator.kind in (DeviceKind.GPU, DeviceKind.NPU)
+    lat = e.gemm_latency_s if gpu else 0.0
 
     def group(params: float, kernels: float, width: float = 1.0, nbytes: float = 0.0) -> GemmGroup:
         """A GEMM group of ``params`` weights (all devices) in ``kernels`` launches per device."""
@@ -272,13 +278,14 @@ def build_step_model(
         expert_kernel_s=2 * c.moe_layers * lat,
         expert_width_factor=_expert_width_factor(m, tp, half_w),
         elementwise_s_per_token=elem_bytes / bw,
-        layer_latency_s=e.layer_latency_s * layers,
+        layer_latency_s=e.layer_latency_s * layers if gpu else 0.0,
         kv_bytes_per_token_dev=kv_tok_dev,
         kv_window=m.sliding_window,
         kv_windowed_share=m.num_sliding_window_layers / layers,
         attn_flops_per_pair=pair_flops * layers / tp,
         attn_decode_flops_per_ctx=dec_flops * layers / tp,
         gemm_flops_per_s=gemm_peak,
+        vector_flops_per_s=(accelerator.peak_flops.fp32 or 0.0) if gpu else 0.0,
         attn_flops_per_s=attn_peak,
         kv_bandwidth_bytes_per_s=kv_bw,
         link_bytes_per_s=link,

@@ -54,6 +54,7 @@ class ValidationCase(BaseModel):
     statistic: str = "value"
     value: float
     trust: str = "medium"
+    notes: str | None = None
 
     @field_validator("*", mode="before")
     @classmethod

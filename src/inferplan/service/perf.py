@@ -8,6 +8,8 @@ interval derived from the validation residuals of its metric.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from inferplan.errors import InfeasibleError, SpecError
@@ -20,6 +22,7 @@ from inferplan.perf.metrics import (
     steady_window,
     summarize,
 )
+from inferplan.perf.prefix import cached_prefix_tokens, shared_prefix_kv_tokens
 from inferplan.perf.regimes import max_throughput, static_batch
 from inferplan.perf.simulate import poisson_rate_evaluator, simulate
 from inferplan.perf.workload import GammaArrivals, PoissonArrivals
@@ -84,11 +87,14 @@ def predict(
     with_curve: bool = False,
     seed: int = 0,
     arrival_cv: float = 1.0,
+    prefix_share: float = 0.0,
 ) -> PerfResult:
     """Predict the metrics of ``d`` for fixed prompt/output lengths under one regime.
 
     Open-loop arrivals are Poisson (``arrival_cv`` = 1) or gamma with that coefficient
-    of variation of the inter-arrival times (> 1 is burstier).
+    of variation of the inter-arrival times (> 1 is burstier). ``prefix_share`` of each
+    prompt's tokens is found in the engine's prefix cache (:mod:`inferplan.perf.prefix`):
+    not recomputed, and stored once per replica instead of once per sequence.
     """
     if isl < 0 or osl < 1:
         raise SpecError("isl", "isl must be >= 0 and osl >= 1")
@@ -103,6 +109,14 @@ def predict(
         raise InfeasibleError(f"does not fit: {mem.reason}")
     step, limits = step_model_of(d), limits_of(d, mem)
     notes: list[str] = []
+    cached = int(cached_prefix_tokens(np.array([max(isl, 1)]), prefix_share)[0]) if isl else 0
+    if cached:
+        shared = shared_prefix_kv_tokens(isl, prefix_share)
+        limits = replace(limits, kv_capacity_tokens=max(1, limits.kv_capacity_tokens - shared))
+        notes.append(
+            f"prefix cache: {cached} of {isl} prompt tokens ({prefix_share:.0%}) cached, "
+            "not recomputed; their KV is stored once per replica"
+        )
     base = dict(
         model=d.model.id,
         accelerator=d.accelerator.id,
@@ -120,7 +134,7 @@ def predict(
     slo_t = slo_ttft_ms / 1e3 if slo_ttft_ms else None
     slo_p = slo_tpot_ms / 1e3 if slo_tpot_ms else None
     if batch is not None:
-        r = static_batch(step, batch, isl, osl)
+        r = static_batch(step, batch, isl, osl, cached=cached)
         tok = r.output_tokens_per_s * d.replicas
         lo, hi, basis = interval("output_tokens_per_s", tok)
         return PerfResult(
@@ -140,7 +154,7 @@ def predict(
             notes=notes,
         )
     if concurrency is None and rate_rps is None:
-        ss = max_throughput(step, limits, isl, osl)
+        ss = max_throughput(step, limits, isl, osl, cached=cached)
         tok = ss.output_tokens_per_s * d.replicas
         lo, hi, basis = interval("output_tokens_per_s", tok)
         notes.append(
@@ -164,12 +178,13 @@ def predict(
             notes=notes,
         )
     isls, osls = np.full(SIM_REQUESTS, isl), np.full(SIM_REQUESTS, osl)
+    cached_a = np.full(SIM_REQUESTS, cached)
     max_rate = None
     if concurrency is not None:
         per = max(1, round(concurrency / d.replicas))
         if per * d.replicas != concurrency:
             notes.append(f"concurrency split as {per} per replica over {d.replicas} replicas")
-        run = simulate(step, limits, isls, osls, concurrency=per)
+        run = simulate(step, limits, isls, osls, concurrency=per, cached_tokens=cached_a)
         m: ServingMetrics = summarize(run, slo_t, slo_p, warmup_requests=per, cooldown_requests=per)
         regime, load = "closed_loop", float(concurrency)
     else:
@@ -181,7 +196,7 @@ def predict(
             else GammaArrivals(rate_rps=per_rate, cv=arrival_cv)
         )
         arrivals = process.arrival_times_s(np.random.default_rng(seed), SIM_REQUESTS)
-        run = simulate(step, limits, isls, osls, arrivals_s=arrivals)
+        run = simulate(step, limits, isls, osls, arrivals_s=arrivals, cached_tokens=cached_a)
         m = summarize(
             run,
             slo_t,

@@ -8,6 +8,7 @@ value as absolute percentage error, ``|pred - meas| / meas``.
 from __future__ import annotations
 
 import functools
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -16,9 +17,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 from pydantic import BaseModel
 
-from inferplan.catalog import load_accelerators
+from inferplan.catalog import load_accelerators, load_models
 from inferplan.errors import InferplanError
 from inferplan.perf.batch import SchedulerLimits
+from inferplan.perf.datasets import dataset_named_in
 from inferplan.perf.metrics import ServingMetrics, summarize
 from inferplan.perf.regimes import max_throughput, prefill_time_s, static_batch
 from inferplan.perf.simulate import simulate
@@ -27,6 +29,7 @@ from inferplan.perf.workload import PoissonArrivals
 from inferplan.service.cases import ValidationCase
 from inferplan.service.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
 from inferplan.specs.engine import EngineEfficiency
+from inferplan.specs.hardware import DeviceKind
 from inferplan.specs.precision import kv_bytes_per_element
 
 GENERATION_ONLY_DEFAULT_OSL = 128
@@ -48,6 +51,7 @@ class CaseResult(BaseModel):
     ape: float | None = None
     assumption: str = ""
     skipped_reason: str | None = None
+    slices: list[str] = []
 
 
 class GroupSummary(BaseModel):
@@ -64,6 +68,7 @@ class ValidationSummary(BaseModel):
     median_ape: float | None
     within_25pct: float | None
     by_regime_metric: dict[str, GroupSummary]
+    by_slice: dict[str, GroupSummary] = {}
 
 
 class ValidationReport(BaseModel):
@@ -75,6 +80,24 @@ class ValidationReport(BaseModel):
 class _Prediction:
     value: float
     assumption: str = ""
+
+
+_VLLM_VERSION = re.compile(r"\bvLLM\s*~?\s*v?(\d+)\.(\d+)", re.IGNORECASE)
+VLLM_PROFILES = (((0, 8), "vllm-v0"), ((0, 14), "vllm-v1-sync"))
+"""vLLM releases before 0.8 run the V0 engine; 0.8-0.13 the V1 engine without asynchronous
+scheduling (on by default from 0.14); later ones the ``vllm`` profile."""
+
+
+def engine_profile(case: ValidationCase) -> str:
+    """The engine profile of a case: the vLLM profile of the release its notes name, if any."""
+    if case.engine == "vllm":
+        m = _VLLM_VERSION.search(case.notes or "")
+        if m:
+            version = (int(m[1]), int(m[2]))
+            for before, profile in VLLM_PROFILES:
+                if version < before:
+                    return profile
+    return case.engine
 
 
 def _deployment(case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None) -> Deployment:
@@ -97,7 +120,7 @@ def _deployment(case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None
     d = resolve(
         case.model,
         case.hardware,
-        engine=case.engine,
+        engine=engine_profile(case),
         precision=case.weight_dtype,
         kv_precision=kv,
         tp=tp,
@@ -113,6 +136,20 @@ def predict_case(
     case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None = None
 ) -> _Prediction:
     """Predict one case's metric; raises :class:`InferplanError` when it cannot."""
+    from_dataset = ""
+    if case.isl is None and case.osl is None and case.scenario != "single_stream":
+        named = dataset_named_in(case.notes or "")
+        if named is not None:
+            case = case.model_copy(update={"isl": named.isl_mean, "osl": named.osl_mean})
+            from_dataset = (
+                f"lengths not given: {named.name} means {named.isl_mean:g} in / "
+                f"{named.osl_mean:g} out ({named.source.split(',')[0]})"
+            )
+    p = _predict_case(case, eff)
+    return replace(p, assumption=p.assumption or from_dataset)
+
+
+def _predict_case(case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None) -> _Prediction:
     d = _deployment(case, eff)
     step = step_model_of(d)
     isl = int(case.isl) if case.isl is not None else None
@@ -238,6 +275,34 @@ def _predict_simulated(case: ValidationCase, d: Deployment, step: StepModel) -> 
     return _Prediction(stat * scale)
 
 
+LOW_BATCH_MAX = 8
+"""Cases with at most this many sequences in flight form the low-batch slice."""
+SLICES = (
+    "low batch (single stream, batch or concurrency <= 8)",
+    "MoE models",
+    "Apple silicon and CPUs",
+)
+
+
+def case_slices(case: ValidationCase) -> list[str]:
+    """The slices of the summary ``case`` belongs to (besides its regime and metric)."""
+    out = []
+    in_flight = case.batch if case.scenario in ("static_batch", "single_stream") else None
+    if case.scenario == "closed_loop":
+        in_flight = case.concurrency
+    if case.scenario == "single_stream" or (in_flight is not None and in_flight <= LOW_BATCH_MAX):
+        out.append(SLICES[0])
+    try:
+        if load_models().get(case.model).is_moe:
+            out.append(SLICES[1])
+        acc = load_accelerators().get(case.hardware)
+    except InferplanError:
+        return out
+    if acc.kind in (DeviceKind.SOC, DeviceKind.CPU) or acc.vendor.lower() == "apple":
+        out.append(SLICES[2])
+    return out
+
+
 def validate_cases(
     cases: Iterable[ValidationCase],
     predictor: Callable[[ValidationCase], _Prediction] = predict_case,
@@ -254,6 +319,7 @@ def validate_cases(
             model=c.model,
             trust=c.trust,
             measured=c.value,
+            slices=case_slices(c),
         )
         try:
             p = predictor(c)
@@ -280,6 +346,7 @@ def summarize_results(results: list[CaseResult]) -> ValidationSummary:
     for r in results:
         groups[f"{r.scenario}/{r.metric}"].append(r)
     overall = _group(results)
+    slices = {k: _group([r for r in results if k in r.slices]) for k in SLICES}
     return ValidationSummary(
         n_cases=overall.n_cases,
         n_predicted=overall.n_predicted,
@@ -287,4 +354,5 @@ def summarize_results(results: list[CaseResult]) -> ValidationSummary:
         median_ape=overall.median_ape,
         within_25pct=overall.within_25pct,
         by_regime_metric={k: _group(v) for k, v in sorted(groups.items())},
+        by_slice={k: g for k, g in slices.items() if g.n_cases},
     )
