@@ -264,6 +264,7 @@ async def _execute(
         info, model, engine, settings = await connect(http, config)
         run_start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=run.clock())
         run.metadata = run_metadata(config, info, model, engine, settings, run_start)
+        run.metadata.client["max_connections"] = conns
         res.write_json(run.metadata, run.out_dir / res.METADATA_FILE)
         factory = prompt_factory(config)
         client = StreamClient(settings, http, run.clock)
