@@ -100,7 +100,7 @@ def test_sweep_table_and_files(server: StubServer, tmp_path: Path) -> None:
             ("--url", "http://127.0.0.1:1", "--api-key-env", "INFERPLAN_TEST_UNSET_VAR"),
             "api_key_env: environment variable INFERPLAN_TEST_UNSET_VAR is not set",
         ),
-        (("--url", "http://127.0.0.1:1", "-n", "1"), "url: no server answers"),
+        (("--url", "http://127.0.0.1:1", "-n", "1"), "url: connection refused by 127.0.0.1:1"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], message: str) -> None:

@@ -28,6 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serial
 from inferplan.errors import BenchmarkError
 
 RECORDS_FILE = "records.jsonl"
+WORKER_RECORDS_GLOB = "records.worker*.jsonl"
+"""Per-worker record files of ``--workers N``, written as requests end (merged into
+``records.jsonl`` when the run ends; read by ``bench report`` after a kill)."""
 SUMMARY_FILE = "summary.json"
 METADATA_FILE = "run.json"
 CSV_FILE = "records.csv"
@@ -327,6 +330,20 @@ def read_records(path: Path) -> list[RequestRecord]:
                 break  # a line cut by a killed writer
             raise BenchmarkError(f"{path}:{i + 1}: not a request record") from None
     return records
+
+
+def read_run_records(run_dir: Path) -> list[RequestRecord]:
+    """Every record of a run folder: ``records.jsonl`` merged with any per-worker files
+    a killed ``--workers`` run left, each request once, warm-up first, by request id."""
+    files = [run_dir / RECORDS_FILE] if (run_dir / RECORDS_FILE).is_file() else []
+    files += sorted(run_dir.glob(WORKER_RECORDS_GLOB))
+    if not files:
+        raise BenchmarkError(f"{run_dir}: no {RECORDS_FILE} (nor per-worker record files)")
+    seen: dict[tuple[str, int], RequestRecord] = {}
+    for f in files:
+        for rec in read_records(f):
+            seen.setdefault((rec.phase.value, rec.request_id), rec)
+    return sorted(seen.values(), key=lambda r: (r.phase is Phase.MEASURE, r.request_id))
 
 
 CSV_COLUMNS = (

@@ -24,7 +24,6 @@ from inferplan.bench.results import (
     SUMMARY_FILE,
     RunMetadata,
     RunSummary,
-    read_records,
     write_csv,
     write_json,
 )
@@ -317,15 +316,16 @@ def report(
 ) -> None:
     """Rebuild summary.json, records.csv and report.html from a run's records (after a kill)."""
     from inferplan.bench.report import write_report
+    from inferplan.bench.results import read_run_records
 
-    meta_path, rec_path = run_dir / METADATA_FILE, run_dir / RECORDS_FILE
-    if not meta_path.is_file() or not rec_path.is_file():
-        raise SpecError("run_dir", f"{run_dir} lacks {METADATA_FILE} or {RECORDS_FILE}")
+    meta_path = run_dir / METADATA_FILE
+    if not meta_path.is_file():
+        raise SpecError("run_dir", f"{run_dir} lacks {METADATA_FILE}")
     try:
         metadata = RunMetadata.model_validate_json(meta_path.read_text(encoding="utf-8"))
     except ValueError:
         raise BenchmarkError(f"{meta_path}: not an inferplan bench run file") from None
-    records = read_records(rec_path)
+    records = read_run_records(run_dir)
     summary = build_summary(metadata, records)
     write_json(summary, run_dir / SUMMARY_FILE)
     write_csv(records, run_dir / CSV_FILE)
