@@ -296,9 +296,15 @@ def compare(
     alpha: float = typer.Option(0.05, "--alpha", help="significance level per metric"),
     as_json: bool = typer.Option(False, "--json", help="print the comparison as JSON"),
     fail_on_diff: bool = typer.Option(False, "--fail-on-diff", help="exit 1 if runs differ"),
+    allow_different: bool = typer.Option(
+        False, "--allow-different",
+        help="compare runs whose load, lengths or endpoint differ (refused otherwise)",
+    ),
 ) -> None:
     """Say whether two runs differ beyond noise (Mann-Whitney U per metric and stage)."""
-    result = compare_runs(run_a, run_b, alpha)
+    result = compare_runs(run_a, run_b, alpha, allow_different)
+    for w in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     if not result.metrics:
         raise SpecError("run_b", "the runs share no measured stage with completed requests")
     if as_json:
