@@ -19,6 +19,9 @@ one process:
    process), requests/s, and the median TTFT each client measures against the
    same near-zero-latency server (the excess is client overhead). Rounds alternate
    A, B, A, B to cancel drift. Skipped, with a message, when ``openai`` is absent.
+4. **Honesty under stress**: Poisson 50 req/s (must not be flagged) and Poisson
+   800 req/s (beyond this client on two cores: must be flagged with the achieved
+   rate and the cause, and its queueing kept out of TTFT).
 
 Usage::
 
@@ -36,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -75,7 +79,7 @@ def start_stub(token_delay_s: float = 0.0) -> tuple[subprocess.Popen[str], str]:
     return proc, f"http://127.0.0.1:{line.split()[1]}"
 
 
-async def run_stage(url: str, plan: StagePlan, osl: int, out: Path) -> dict[str, float]:
+async def run_stage(url: str, plan: StagePlan, osl: int, out: Path) -> dict[str, Any]:
     """One stage with inferplan's client; returns rates, lags and CPU use."""
     factory = PromptFactory(LengthDist.parse("isl", "16"), LengthDist.parse("osl", str(osl)))
     t0 = time.perf_counter()
@@ -104,9 +108,15 @@ async def run_stage(url: str, plan: StagePlan, osl: int, out: Path) -> dict[str,
         concurrency=plan.concurrency,
         rate_req_per_s=plan.rate_req_per_s,
         loop_lag_s=run.loop_lag_s,
+        pool_limit=conns,
     )
     h = s.client_health
+    queue = h.client_queue_s
     return {
+        "queue_p50_s": (queue.p50 or 0.0) if queue is not None else 0.0,
+        "client_limited": float(h.client_limited),
+        "reasons": " | ".join(h.reasons),
+        "scheduled_req_per_s": h.scheduled_rate_req_per_s or 0.0,
         "ok": s.counts["ok"],
         "total": s.counts["total"],
         "achieved_req_per_s": h.achieved_rate_req_per_s or 0.0,
@@ -257,6 +267,23 @@ def overhead(url: str, rounds: int, requests: int, out: Path) -> None:
     )
 
 
+def honesty(url: str, seconds: float, out: Path) -> None:
+    print("\n4. honesty under stress (open loop, Poisson arrivals, 16 output tokens)")
+    print(f"{'requested':>10} {'scheduled':>9} {'achieved':>9} {'TTFT p50':>10} "
+          f"{'client queue p50':>16}  flagged")
+    for i, rate in enumerate((50.0, 800.0)):
+        plan = StagePlan(100 + i, Profile.RATE, rate_req_per_s=rate, arrival=Arrival.POISSON,
+                         max_requests=max(20, int(rate * seconds)))
+        r = asyncio.run(run_stage(url, plan, 16, out))
+        print(f"{rate:>10.0f} {r['scheduled_req_per_s']:>9.1f} {r['achieved_req_per_s']:>9.1f} "
+              f"{r['ttft_p50_s'] * 1e3:>7.2f} ms {r['queue_p50_s'] * 1e3:>13.2f} ms  "
+              f"{'yes' if r['client_limited'] else 'no'}")
+        if r["reasons"]:
+            print(f"{'':>10} {r['reasons']}")
+    print("   expected: 50 req/s not flagged; an overloaded client flagged with its achieved "
+          "rate and cause, its queueing kept out of TTFT")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="benchmark inferplan's benchmark client")
     parser.add_argument("--quick", action="store_true", help="tiny loads (smoke check)")
@@ -271,12 +298,14 @@ def main() -> None:
                 best_rate = rate_sweep(url, [50, 100], 1.0, out)
                 best_tok = token_sweep(paced_url, [1, 4], 8, out)
                 overhead(url, 1, 64, out)
+                honesty(url, 1.0, out)
             else:
                 best_rate = rate_sweep(
                     url, [100, 200, 300, 400, 600, 800, 1000, 1500, 2000], 3.0, out
                 )
                 best_tok = token_sweep(paced_url, [1, 4, 8, 12, 16, 32, 64], 16, out)
                 overhead(url, 3, 600, out)
+                honesty(url, 4.0, out)
             print(
                 f"\nsustained with timing error < 1 ms: {best_rate or 0:.0f} req/s; "
                 f"{best_tok or 0:.0f} output tok/s"

@@ -105,7 +105,7 @@ def slow_stub() -> Iterator[tuple[subprocess.Popen[str], str]]:
     proc.wait(5)
 
 
-def _bench(url: str, out: Path, *extra: str) -> subprocess.Popen[str]:
+def _bench(url: str, out: Path, *extra: str, own_group: bool = False) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(HERE.parent)])}
     return subprocess.Popen(
         [
@@ -130,6 +130,7 @@ def _bench(url: str, out: Path, *extra: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        start_new_session=own_group,  # a group of its own: killed with its workers
     )
 
 
@@ -197,3 +198,37 @@ def test_server_dying_mid_run_is_a_one_line_error_and_data_is_kept(tmp_path: Pat
     summary = read_summary(out / "summary.json")
     assert summary.aborted_reason and summary.counts["connect"] >= 5
     assert summary.counts["ok"] >= 4
+
+
+def _lines_in(paths: list[Path]) -> int:
+    return sum(len(p.read_text().splitlines()) for p in paths if p.is_file())
+
+
+def test_workers_killed_keep_every_finished_request(slow_stub: tuple, tmp_path: Path) -> None:
+    """kill -9 of a ``--workers 2`` run: each worker's record file holds what it finished,
+    and ``bench report`` rebuilds the run from them."""
+    _, url = slow_stub
+    out = tmp_path / "run"
+    proc = _bench(url, out, "-n", "5000", "--workers", "2", "-c", "2", own_group=True)
+    deadline = time.monotonic() + 60
+    while _lines_in(list(out.glob("records.worker*.jsonl"))) < 6:
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.monotonic() < deadline, "workers wrote no records"
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)  # the bench and its worker processes, nothing else
+    proc.communicate(timeout=10)
+    files = sorted(out.glob("records.worker*.jsonl"))
+    assert len(files) == 2 and not (out / "summary.json").exists()
+    finished = {
+        json.loads(line)["request_id"]
+        for f in files
+        for line in f.read_text().splitlines()[:-1]  # the last line may be cut
+        if json.loads(line)["phase"] == "measure"
+    }
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), str(HERE.parent)])}
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "bench.cli_app", "bench", "report", str(out)],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert read_summary(out / "summary.json").counts["total"] >= len(finished) >= 2

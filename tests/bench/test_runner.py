@@ -99,3 +99,54 @@ def test_calibration_fits_the_stub_template(threaded_stub: Stub, out_dir: Path) 
     # the stub counts 1 token per word plus 10 for the chat template
     assert cal["tokens_per_word"] == pytest.approx(1.0) and cal["overhead_tokens"] == 10
     assert outcome.summary.stages[0].input_tokens_total == 2 * 40
+
+
+async def _connect_against(handler: Callable[..., object], url: str = "http://web.example"):
+    import httpx
+
+    from inferplan.bench.runner import connect
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:  # type: ignore[arg-type]
+        return await connect(http, BenchConfig(url=url, max_requests=1))
+
+
+async def test_a_web_page_is_a_wrong_path_not_a_missing_model() -> None:
+    import httpx
+
+    from inferplan.errors import BenchmarkError
+
+    def html(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, headers={"content-type": "text/html"},
+                              text="<!DOCTYPE html><html><body>Not Found</body></html>")
+
+    with pytest.raises(BenchmarkError) as exc:
+        await _connect_against(html)
+    msg = str(exc.value)
+    assert "web.example/v1/models answered an HTML page: wrong path?" in msg
+    assert "--model" not in msg
+
+
+async def test_a_json_404_everywhere_is_a_wrong_path() -> None:
+    import httpx
+
+    from inferplan.errors import BenchmarkError
+
+    def missing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"detail": "Not Found"})
+
+    with pytest.raises(BenchmarkError, match=r"answered HTTP 404: wrong path\?"):
+        await _connect_against(missing)
+
+
+async def test_an_api_without_a_model_list_asks_for_model() -> None:
+    import httpx
+
+    from inferplan.errors import SpecError
+
+    def api(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/models":
+            return httpx.Response(200, json={"object": "list", "data": []})
+        return httpx.Response(404, json={"detail": "Not Found"})
+
+    with pytest.raises(SpecError, match="pass --model NAME"):
+        await _connect_against(api)

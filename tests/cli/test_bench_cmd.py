@@ -100,7 +100,7 @@ def test_sweep_table_and_files(server: StubServer, tmp_path: Path) -> None:
             ("--url", "http://127.0.0.1:1", "--api-key-env", "INFERPLAN_TEST_UNSET_VAR"),
             "api_key_env: environment variable INFERPLAN_TEST_UNSET_VAR is not set",
         ),
-        (("--url", "http://127.0.0.1:1", "-n", "1"), "url: no server answers"),
+        (("--url", "http://127.0.0.1:1", "-n", "1"), "url: connection refused by 127.0.0.1:1"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], message: str) -> None:
@@ -175,3 +175,33 @@ def test_compare_and_report(server: StubServer, tmp_path: Path) -> None:
     code, out, err = _run("report", str(a))
     assert code == 0, err
     assert (a / "summary.json").exists()
+
+
+def test_compare_refuses_runs_under_different_loads(server: StubServer, tmp_path: Path) -> None:
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    for d, extra in ((a, ("-c", "1")), (b, ("-c", "2")), (c, ("-c", "1", "--osl", "6"))):
+        code, _, err = _run("--url", server.url, "-n", "6", "--osl", "4", "--isl", "16",
+                            "-o", str(d), *extra)
+        assert code == 0, err
+    code, _, err = _run("compare", str(a), str(b))
+    assert code == 2 and "not comparable: load: concurrency [1] vs [2]" in err
+    assert err.strip().count("\n") == 0
+    code, _, err = _run("compare", str(a), str(c))
+    assert code == 2 and "lengths: osl 4 vs 6" in err
+    code, out, err = _run("compare", str(a), str(b), "--allow-different", "--json")
+    assert code == 0, err
+    assert "not comparable: load: concurrency [1] vs [2]" in json.loads(out)["warnings"]
+    assert "warning: not comparable" in err
+
+
+def test_compare_warns_when_the_model_differs(tmp_path: Path) -> None:
+    from inferplan.bench.compare import comparability
+    from inferplan.bench.results import RunMetadata
+
+    base = RunMetadata(started_at="", url="http://gpu-a:8000", endpoint="chat", model="m-bf16",
+                       engine="vllm", engine_version="0.6.0",
+                       config={"concurrency": [4], "isl": "128", "osl": "128"})
+    other = base.model_copy(update={"model": "m-fp8", "url": "http://gpu-b:8000"})
+    blocking, warnings = comparability(base, other)
+    assert blocking == []
+    assert warnings == ["model m-bf16 vs m-fp8", "server http://gpu-a:8000 vs http://gpu-b:8000"]

@@ -8,6 +8,13 @@ chunk count) with their source, and the error kind when it fails. It never
 raises for a server fault; only cancellation propagates (the record is then
 marked ``incomplete``).
 
+Send time: ``dispatched_s`` is when the client started the request; ``sent_s``
+when its headers started to leave on a connection (httpcore's
+``http11.send_request_headers.started`` / ``http2...`` trace event), so the time
+spent waiting for a free pooled connection and opening a new one (``connect_s``)
+is client-side queueing, not server latency. Without trace events (a mock
+transport) ``sent_s`` is the dispatch time.
+
 APIs: OpenAI chat and completions streaming
 (https://platform.openai.com/docs/api-reference/chat/create, ``stream_options``
 ``include_usage``), vLLM's ``continuous_usage_stats`` and ``ignore_eos``
@@ -122,6 +129,70 @@ def _short(text: str, limit: int = 200) -> str:
     return one_line if len(one_line) <= limit else one_line[: limit - 3] + "..."
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def describe_connect_error(exc: BaseException, url: str) -> str:
+    """Name the real cause of a failed connection: DNS, TLS, refused, or other.
+
+    >>> describe_connect_error(ConnectionRefusedError(111, "Connection refused"),
+    ...                        "http://127.0.0.1:9/v1/models")
+    'connection refused by 127.0.0.1:9: no server listens on that port'
+    """
+    import socket
+    import ssl
+
+    parsed = httpx.URL(url)
+    host = parsed.host or "?"
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    chain = _causes(exc)
+    text = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, socket.gaierror) for e in chain) or any(
+        k in text for k in ("name or service not known", "nodename nor servname",
+                            "temporary failure in name resolution", "name resolution",
+                            "no address associated", "getaddrinfo failed")
+    ):
+        return f"DNS: the host name '{host}' cannot be resolved"
+    if any(isinstance(e, ssl.SSLError) for e in chain) or any(
+        k in text for k in ("ssl", "tls", "certificate")
+    ):
+        detail = next((str(e) for e in chain if isinstance(e, ssl.SSLError)), str(exc))
+        hint = (" (is the server plain http? try http://)" if "wrong_version_number" in text
+                else "")
+        return _short(f"TLS handshake with {host}:{port} failed: {detail}{hint}")
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
+        return f"connection refused by {host}:{port}: no server listens on that port"
+    if any(k in text for k in ("unreachable", "no route")):
+        return f"network unreachable: no route to {host}:{port}"
+    return _short(f"cannot connect to {host}:{port}: {exc or type(exc).__name__}")
+
+
+def describe_http_error(status: int, content_type: str, body: str, url: str) -> str:
+    """One line for a non-2xx answer; a 404/405 or an HTML page points at the URL.
+
+    >>> describe_http_error(404, "text/html", "<html>Not Found</html>", "http://h/v1/x")
+    'HTTP 404 from http://h/v1/x (an HTML page): wrong path? give the server base URL, e.g. http://HOST:PORT/v1'
+    """
+    html = "text/html" in content_type or body.lstrip()[:15].lower().startswith(
+        ("<!doctype html", "<html")
+    )
+    if status in (404, 405) or (html and status < 500):
+        kind = " (an HTML page)" if html else ""
+        return (f"HTTP {status} from {url}{kind}: wrong path? give the server base URL, "
+                "e.g. http://HOST:PORT/v1")
+    if html:
+        return f"HTTP {status} from {url}: an HTML error page (a proxy or gateway?)"
+    return _short(f"HTTP {status}: {body}")
+
+
 def _int_or_none(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
@@ -148,7 +219,7 @@ class StreamClient:
         record.prompt_words = planned.prompt_words
         content = json.dumps(build_body(self.settings, planned)).encode()
         state = _StreamState()
-        record.sent_s = self.clock()
+        record.dispatched_s = record.sent_s = self.clock()
         try:
             async with asyncio.timeout(self.settings.timeout_s):
                 await self._exchange(content, record, state)
@@ -157,9 +228,9 @@ class StreamClient:
                 record, ErrorKind.TIMEOUT, f"no complete answer in {self.settings.timeout_s} s"
             )
         except httpx.ConnectTimeout:
-            self._fail(record, ErrorKind.TIMEOUT, "connect timed out")
+            self._fail(record, ErrorKind.TIMEOUT, f"connect to {self.url} timed out")
         except httpx.ConnectError as exc:
-            self._fail(record, ErrorKind.CONNECT, _short(str(exc) or "connection failed"))
+            self._fail(record, ErrorKind.CONNECT, describe_connect_error(exc, self.url))
         except httpx.TimeoutException as exc:
             self._fail(record, ErrorKind.TIMEOUT, _short(f"{type(exc).__name__}: {exc}"))
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
@@ -186,20 +257,43 @@ class StreamClient:
 
     async def _exchange(self, content: bytes, record: RequestRecord, state: _StreamState) -> None:
         endpoint = self.settings.endpoint
+        clock = self.clock
+        connect_started: list[float] = []
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if event == "connection.connect_tcp.started":
+                connect_started.append(clock())
+            elif event.endswith(".send_request_headers.started"):
+                record.sent_s = clock()
+                if connect_started:
+                    record.connect_s = record.sent_s - connect_started[0]
+
         async with self.http.stream(
-            "POST", self.url, content=content, headers=self._headers
+            "POST", self.url, content=content, headers=self._headers,
+            extensions={"trace": trace},
         ) as resp:
             record.http_status = resp.status_code
+            ctype = resp.headers.get("content-type", "").lower()
             if resp.status_code >= 300:
                 body = (await resp.aread()).decode("utf-8", errors="replace")
                 record.error_kind = ErrorKind.HTTP_STATUS
-                record.error_message = _short(f"HTTP {resp.status_code}: {body}")
+                record.error_message = describe_http_error(resp.status_code, ctype, body,
+                                                           self.url)
+                record.end_s = self.clock()
+                return
+            if "text/html" in ctype:
+                await resp.aread()
+                record.error_kind = ErrorKind.MALFORMED
+                record.error_message = (
+                    f"{self.url} answered with an HTML page (HTTP {resp.status_code}, "
+                    "content-type text/html), not an event stream: the URL points at a web "
+                    "page or proxy, not the inference server's API"
+                )
                 record.end_s = self.clock()
                 return
             decoder: SseDecoder | NdjsonDecoder = (
                 NdjsonDecoder() if endpoint is Endpoint.OLLAMA else SseDecoder()
             )
-            clock = self.clock
             async for raw in resp.aiter_bytes():
                 now = clock()
                 for payload in decoder.feed(raw):
@@ -235,8 +329,19 @@ class StreamClient:
             if record.input_tokens is None and t_in is not None:
                 record.input_tokens, record.input_tokens_source = t_in, "timings"
         if record.output_tokens is None and (record.error_kind is None or record.token_times_s):
-            record.output_tokens = record.client_chunk_count
-            record.output_tokens_source = "client_chunks"
+            if (
+                record.error_kind is None
+                and record.finish_reason == "length"
+                and record.requested_output_tokens
+                and record.client_chunk_count <= record.requested_output_tokens
+            ):
+                # stopped by its length limit: exactly max_tokens were generated, however
+                # many tokens each chunk carried
+                record.output_tokens = record.requested_output_tokens
+                record.output_tokens_source = "max_tokens"
+            else:
+                record.output_tokens = record.client_chunk_count
+                record.output_tokens_source = "client_chunks"
 
 
 class _StreamState:

@@ -22,7 +22,16 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from inferplan.bench.results import RECORDS_FILE, Phase, RequestRecord, read_records
+from inferplan.bench.results import (
+    METADATA_FILE,
+    RECORDS_FILE,
+    WORKER_RECORDS_GLOB,
+    Phase,
+    RequestRecord,
+    RunMetadata,
+    read_records,
+    read_run_records,
+)
 from inferplan.errors import SpecError
 
 EXACT_MAX_TOTAL = 40
@@ -88,13 +97,63 @@ class MetricComparison(BaseModel):
 
 
 class ComparisonResult(BaseModel):
-    """All metric comparisons of two runs."""
+    """All metric comparisons of two runs, and what makes them less than comparable."""
 
     run_a: str
     run_b: str
     alpha: float
     metrics: list[MetricComparison]
     differs: bool
+    warnings: list[str] = []
+
+
+LOAD_KEYS = ("concurrency", "rate", "arrival", "gamma_shape", "max_concurrency", "trace",
+             "trace_speedup")
+LENGTH_KEYS = ("isl", "osl", "shared_prefix_tokens")
+
+
+def comparability(a: RunMetadata | None, b: RunMetadata | None) -> tuple[list[str], list[str]]:
+    """``(blocking, warnings)``: differences that make a comparison meaningless (the
+    offered load, the requested lengths, the API endpoint) and ones a reader must
+    know (model, engine or version, server URL, EOS handling, workers).
+
+    >>> from inferplan.bench.results import RunMetadata as M
+    >>> a = M(started_at="", url="http://a", endpoint="chat", model="m",
+    ...       config={"concurrency": [4], "isl": "128", "osl": "128"})
+    >>> b = a.model_copy(update={"config": {"concurrency": [8], "isl": "128", "osl": "128"},
+    ...                          "engine_version": "0.6"})
+    >>> comparability(a, b)
+    (['load: concurrency [4] vs [8]'], ['engine version None vs 0.6'])
+    """
+    if a is None or b is None:
+        return [], ["run.json missing for a run: load, lengths and model cannot be checked"]
+    blocking: list[str] = []
+    warnings: list[str] = []
+    for key in LOAD_KEYS:
+        va, vb = a.config.get(key), b.config.get(key)
+        if va != vb:
+            blocking.append(f"load: {key} {va} vs {vb}")
+    for key in LENGTH_KEYS:
+        va, vb = a.config.get(key), b.config.get(key)
+        if va != vb:
+            blocking.append(f"lengths: {key} {va} vs {vb}")
+    if a.endpoint != b.endpoint:
+        blocking.append(f"endpoint {a.endpoint} vs {b.endpoint}")
+    if a.model != b.model:
+        warnings.append(f"model {a.model} vs {b.model}")
+    if a.engine != b.engine:
+        warnings.append(f"engine {a.engine} vs {b.engine}")
+    elif a.engine_version != b.engine_version:
+        warnings.append(f"engine version {a.engine_version} vs {b.engine_version}")
+    if a.url != b.url:
+        warnings.append(f"server {a.url} vs {b.url}")
+    eos_a, eos_b = a.server_info.get("ignore_eos_sent"), b.server_info.get("ignore_eos_sent")
+    if eos_a != eos_b:
+        warnings.append(f"ignore_eos sent {eos_a} vs {eos_b} (output lengths may differ)")
+    wa, wb = a.config.get("workers", 1), b.config.get("workers", 1)
+    if wa != wb:
+        warnings.append(f"client workers {wa} vs {wb}")
+    return blocking, warnings
 
 
 def _values(records: list[RequestRecord], stage: int, metric: str) -> list[float]:
@@ -161,14 +220,43 @@ def compare_records(
 
 def load_run_records(path: Path, field: str) -> list[RequestRecord]:
     """Records of a run folder (or a ``records.jsonl`` path)."""
-    target = path / RECORDS_FILE if path.is_dir() else path
-    if not target.is_file():
+    if path.is_dir():
+        if not (path / RECORDS_FILE).is_file() and not any(path.glob(WORKER_RECORDS_GLOB)):
+            raise SpecError(field, f"{path} is neither a run folder nor a {RECORDS_FILE} file")
+        return read_run_records(path)
+    if not path.is_file():
         raise SpecError(field, f"{path} is neither a run folder nor a {RECORDS_FILE} file")
-    return read_records(target)
+    return read_records(path)
 
 
-def compare_runs(a: Path, b: Path, alpha: float = 0.05) -> ComparisonResult:
-    """Load two runs and compare them."""
-    return compare_records(
+def load_run_metadata(path: Path) -> RunMetadata | None:
+    """``run.json`` of a run folder (or of the folder of a ``records.jsonl``), if any."""
+    folder = path if path.is_dir() else path.parent
+    meta = folder / METADATA_FILE
+    if not meta.is_file():
+        return None
+    try:
+        return RunMetadata.model_validate_json(meta.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+
+
+def compare_runs(
+    a: Path, b: Path, alpha: float = 0.05, allow_different: bool = False
+) -> ComparisonResult:
+    """Load two runs, check they are comparable, and compare them.
+
+    Runs that differ in offered load, requested lengths or endpoint are refused
+    (:class:`SpecError`) unless ``allow_different``; other differences become warnings.
+    """
+    blocking, warnings = comparability(load_run_metadata(a), load_run_metadata(b))
+    if blocking and not allow_different:
+        raise SpecError(
+            "run_b", "the runs are not comparable: " + "; ".join(blocking)
+            + " (--allow-different compares them anyway)"
+        )
+    result = compare_records(
         load_run_records(a, "run_a"), load_run_records(b, "run_b"), alpha, str(a), str(b)
     )
+    result.warnings = [*(f"not comparable: {x}" for x in blocking), *warnings]
+    return result

@@ -28,6 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serial
 from inferplan.errors import BenchmarkError
 
 RECORDS_FILE = "records.jsonl"
+WORKER_RECORDS_GLOB = "records.worker*.jsonl"
+"""Per-worker record files of ``--workers N``, written as requests end (merged into
+``records.jsonl`` when the run ends; read by ``bench report`` after a kill)."""
 SUMMARY_FILE = "summary.json"
 METADATA_FILE = "run.json"
 CSV_FILE = "records.csv"
@@ -50,8 +53,16 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "input_throughput_tok_per_s": "input tokens of completed requests / measured window",
     "goodput_req_per_s": "completed requests per second that met every given SLO",
     "token_counts": "from the server's usage when present; the source is recorded per "
-    "request (usage, continuous_usage, timings, client_chunks)",
+    "request (usage, continuous_usage, timings); without them, a request stopped by "
+    "its length limit (finish_reason 'length') generated exactly max_tokens (source "
+    "max_tokens), otherwise the client counts streamed chunks (client_chunks, a lower "
+    "bound when a chunk carries several tokens)",
+    "sent": "the moment the request's headers start to leave on a connection (after any "
+    "wait for a free pooled connection and any new connection's setup)",
     "schedule_lag_s": "request sent - request scheduled (client health)",
+    "client_queue_s": "request sent - request scheduled: time a request spent in the "
+    "client (late dispatch, waiting for a pooled connection, opening one); never counted "
+    "in TTFT or E2E",
     "loop_lag_s": "delay between queueing a callback on the client's event loop and "
     "its run, sampled every 10 ms (client health; bounds every client timestamp error)",
     "percentile_ci": "distribution-free order-statistic confidence interval at 95%",
@@ -92,7 +103,9 @@ class RequestRecord(BaseModel):
     phase: Phase = Phase.MEASURE
     worker_id: int = 0
     scheduled_s: float | None = None
+    dispatched_s: float | None = None
     sent_s: float | None = None
+    connect_s: float | None = None
     first_token_s: float | None = None
     first_content_s: float | None = None
     last_token_s: float | None = None
@@ -205,14 +218,25 @@ class StatResult(BaseModel):
 
 
 class ClientHealth(BaseModel):
-    """Whether the client kept up: if not, slow numbers may be the client's fault."""
+    """Whether the client kept up: if not, slow numbers may be the client's fault.
+
+    ``scheduled_rate_req_per_s`` is the rate of the send times the schedule drew
+    for these requests (a Poisson draw differs from the nominal rate by chance);
+    ``achieved_rate_req_per_s`` the rate at which they really left.
+    """
 
     requested_rate_req_per_s: float | None = None
+    scheduled_rate_req_per_s: float | None = None
     achieved_rate_req_per_s: float | None = None
     schedule_lag_s: StatResult
+    client_queue_s: StatResult | None = None
+    dispatch_lag_s: StatResult | None = None
+    pool_wait_s: StatResult | None = None
+    connect_s: StatResult | None = None
     loop_lag_s: StatResult
     client_limited: bool = False
     reasons: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
 
 
 class StageSummary(BaseModel):
@@ -308,13 +332,29 @@ def read_records(path: Path) -> list[RequestRecord]:
     return records
 
 
+def read_run_records(run_dir: Path) -> list[RequestRecord]:
+    """Every record of a run folder: ``records.jsonl`` merged with any per-worker files
+    a killed ``--workers`` run left, each request once, warm-up first, by request id."""
+    files = [run_dir / RECORDS_FILE] if (run_dir / RECORDS_FILE).is_file() else []
+    files += sorted(run_dir.glob(WORKER_RECORDS_GLOB))
+    if not files:
+        raise BenchmarkError(f"{run_dir}: no {RECORDS_FILE} (nor per-worker record files)")
+    seen: dict[tuple[str, int], RequestRecord] = {}
+    for f in files:
+        for rec in read_records(f):
+            seen.setdefault((rec.phase.value, rec.request_id), rec)
+    return sorted(seen.values(), key=lambda r: (r.phase is Phase.MEASURE, r.request_id))
+
+
 CSV_COLUMNS = (
     "request_id",
     "stage",
     "phase",
     "worker_id",
     "scheduled_s",
+    "dispatched_s",
     "sent_s",
+    "connect_s",
     "first_token_s",
     "first_content_s",
     "last_token_s",

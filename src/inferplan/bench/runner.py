@@ -28,6 +28,7 @@ from inferplan.bench.client import (
     ClientSettings,
     PlannedRequest,
     StreamClient,
+    describe_connect_error,
 )
 from inferplan.bench.config import BenchConfig, plan_stages
 from inferplan.bench.loadgen import LoadGenerator, Profile, StagePlan, StageRun
@@ -178,6 +179,22 @@ def _report_progress(
     )
 
 
+async def _why_unreachable(http: httpx.AsyncClient, base: str) -> str:
+    """The real cause when no probe got an answer (DNS, TLS, refused, timeout)."""
+    url = base + "/v1/models"
+    try:
+        await http.get(url, timeout=5.0)
+    except httpx.ConnectTimeout:
+        return f"connecting to {base} timed out (a firewall, or a wrong host or port?)"
+    except httpx.ConnectError as exc:
+        return describe_connect_error(exc, url)
+    except httpx.TimeoutException:
+        return f"{base} accepted the connection but did not answer in 5 s"
+    except httpx.HTTPError as exc:
+        return f"{base}: {type(exc).__name__}: {exc}"
+    return f"no server answers at {base}"
+
+
 async def connect(
     http: httpx.AsyncClient, config: BenchConfig
 ) -> tuple[ServerInfo, str, Engine, ClientSettings]:
@@ -185,7 +202,15 @@ async def connect(
     base = config.base_url
     info = await probe_server(http, base)
     if not info.reachable:
-        raise BenchmarkError(f"url: no server answers at {base} (connection refused or timed out)")
+        raise BenchmarkError(f"url: {await _why_unreachable(http, base)}")
+    models_status = info.statuses.get("/v1/models")
+    no_api = all(status >= 400 for status in info.statuses.values())
+    if "/v1/models" in info.html_paths or (models_status in (404, 405) and no_api):
+        what = "an HTML page" if "/v1/models" in info.html_paths else f"HTTP {models_status}"
+        raise BenchmarkError(
+            f"url: {base}/v1/models answered {what}: wrong path? give the server's base URL, "
+            "e.g. http://HOST:PORT or http://HOST:PORT/v1"
+        )
     model = config.model or (info.models[0] if info.models else None)
     if model is None:
         raise SpecError(
@@ -264,6 +289,7 @@ async def _execute(
         info, model, engine, settings = await connect(http, config)
         run_start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=run.clock())
         run.metadata = run_metadata(config, info, model, engine, settings, run_start)
+        run.metadata.client["max_connections"] = conns
         res.write_json(run.metadata, run.out_dir / res.METADATA_FILE)
         factory = prompt_factory(config)
         client = StreamClient(settings, http, run.clock)

@@ -85,6 +85,10 @@ class ServerInfo:
     metrics_available: bool = False
     reachable: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    """HTTP status of each probe path that answered."""
+    html_paths: list[str] = field(default_factory=list)
+    """Probe paths that answered with an HTML page (a web site or proxy, not an API)."""
 
 
 def _json(text: str) -> Any:
@@ -115,6 +119,9 @@ async def probe_server(
             continue
         info.reachable = True
         status, text = answer
+        info.statuses[path] = status
+        if text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+            info.html_paths.append(path)
         if 200 <= status < 300:
             got[path] = text if path == "/metrics" else _json(text)
     models = got.get("/v1/models")

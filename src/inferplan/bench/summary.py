@@ -28,9 +28,13 @@ from inferplan.bench.stats import PERCENTILES, describe, min_samples_for_ci
 LOOP_LAG_LIMIT_S = 0.001
 """Event-loop lag (p99) above which client timestamps may be off by more than 1 ms."""
 SCHEDULE_LAG_LIMIT_S = 0.001
-"""Open-loop schedule lag (p99) above which the client did not send on time."""
+"""Kept for callers: the old open-loop schedule-lag limit (1 ms)."""
 RATE_SHORTFALL = 0.95
-"""Achieved/requested rate below which an open-loop stage did not offer its load."""
+"""Achieved/scheduled rate below which an open-loop stage did not offer its load."""
+QUEUE_LIMIT_S = 0.010
+"""Client queueing (p90) above which, when it is also over :data:`QUEUE_SHARE` of the
+median TTFT, the client is the bottleneck."""
+QUEUE_SHARE = 0.10
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,31 @@ def _token_checks(ok: list[RequestRecord]) -> dict[str, int]:
             r.requested_output_tokens
             and r.output_tokens is not None
             and r.output_tokens < r.requested_output_tokens
+            and r.finish_reason != "length"  # a length stop is no end-of-sequence token
         ):
             checks["stopped_before_max_tokens"] += 1
         if r.output_tokens is not None and r.output_tokens == 0:
             checks["no_output_tokens"] += 1
     return dict(sorted(checks.items()))
+
+
+def _rate(times: list[float]) -> float | None:
+    times = sorted(times)
+    return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] \
+        else None
+
+
+def _max_busy(records: list[RequestRecord]) -> int:
+    """Most requests on the wire at once (sent, not yet ended): connections in use."""
+    events = sorted(
+        [(r.sent_s, 1) for r in records if r.sent_s is not None and r.end_s is not None]
+        + [(r.end_s, -1) for r in records if r.sent_s is not None and r.end_s is not None]
+    )
+    busy = top = 0
+    for _, step in events:
+        busy += step
+        top = max(top, busy)
+    return top
 
 
 def _health(
@@ -92,49 +116,101 @@ def _health(
     requested_rate: float | None,
     open_loop: bool,
     capped: bool,
+    pool_limit: int | None = None,
 ) -> ClientHealth:
-    lags = [
-        r.sent_s - r.scheduled_s
-        for r in records
-        if r.sent_s is not None and r.scheduled_s is not None
+    """Did the client keep its schedule, and where did requests wait inside it?
+
+    Reasons (``client_limited``): the requests left at a rate below 95% of the
+    rate their own scheduled times imply (an open-loop stage without a
+    concurrency cap), or requests waited in the client (p90 of sent - scheduled)
+    more than 10 ms and more than 10% of the median TTFT. Each reason names the
+    largest part of the wait: late dispatch (CPU or event loop), the connection
+    pool, or opening connections.
+    """
+    timed = [r for r in records if r.sent_s is not None and r.scheduled_s is not None]
+    queue = [r.sent_s - r.scheduled_s for r in timed]  # type: ignore[operator]
+    dispatch = [r.dispatched_s - r.scheduled_s for r in timed if r.dispatched_s is not None]  # type: ignore[operator]
+    connect = [r.connect_s for r in records if r.connect_s is not None]
+    pool = [
+        r.sent_s - r.dispatched_s - (r.connect_s or 0.0)  # type: ignore[operator]
+        for r in timed
+        if r.dispatched_s is not None
     ]
-    sent = sorted(r.sent_s for r in records if r.sent_s is not None)
-    achieved = (
-        (len(sent) - 1) / (sent[-1] - sent[0]) if len(sent) > 1 and sent[-1] > sent[0] else None
-    )
-    lag_stats = describe(lags, "schedule_lag_s")
+    achieved = _rate([r.sent_s for r in timed])  # type: ignore[misc]
+    scheduled = _rate([r.scheduled_s for r in timed])  # type: ignore[misc]
+    queue_stats = describe(queue, "client_queue_s")
+    dispatch_stats = describe(dispatch, "dispatch_lag_s")
+    pool_stats = describe(pool, "pool_wait_s")
+    connect_stats = describe(connect, "connect_s")
     loop_stats = describe(loop_lag_s, "loop_lag_s")
+    ttfts = sorted(v for r in records if r.ok and (v := r.ttft_s) is not None)
+    ttft_p50 = ttfts[len(ttfts) // 2] if ttfts else 0.0
     reasons: list[str] = []
+    notes: list[str] = []
     if loop_stats.p99 is not None and loop_stats.p99 > LOOP_LAG_LIMIT_S:
-        reasons.append(
-            f"event-loop lag p99 {loop_stats.p99 * 1e3:.2f} ms > "
-            f"{LOOP_LAG_LIMIT_S * 1e3:.0f} ms: client timestamps may be late"
+        notes.append(
+            f"event-loop lag p99 {loop_stats.p99 * 1e3:.2f} ms: client timestamps may be "
+            f"late by up to that much"
         )
-    if (
+
+    busy = _max_busy(records)
+    loop_ms = (loop_stats.p99 or 0.0) * 1e3
+
+    def cause() -> str:
+        cpu = (f"the client's CPU or event loop could not keep up (loop lag p99 {loop_ms:.1f} "
+               f"ms; at most {busy} connections busy)")
+        parts = {
+            "late dispatch: " + cpu: dispatch_stats.p90 or 0.0,
+            "waiting for a connection": pool_stats.p90 or 0.0,
+            "opening new connections": connect_stats.p90 or 0.0,
+        }
+        top = max(parts, key=lambda k: parts[k])
+        if top != "waiting for a connection":
+            return top
+        if pool_limit is not None and busy >= pool_limit:
+            return f"connection pool: all {pool_limit} connections were busy"
+        if pool_limit is not None:
+            return "waiting for a connection with the pool not full: " + cpu
+        return f"waiting for a connection (connection pool or CPU; loop lag p99 {loop_ms:.1f} ms)"
+
+    schedule_missed = (
         open_loop
         and not capped
-        and lag_stats.p99 is not None
-        and lag_stats.p99 > SCHEDULE_LAG_LIMIT_S
-    ):
-        reasons.append(
-            f"schedule lag p99 {lag_stats.p99 * 1e3:.2f} ms > "
-            f"{SCHEDULE_LAG_LIMIT_S * 1e3:.0f} ms: requests left late"
-        )
-    if (
-        requested_rate
         and achieved is not None
-        and len(sent) >= 20
-        and not capped
-        and achieved < RATE_SHORTFALL * requested_rate
-    ):
-        reasons.append(f"achieved {achieved:.2f} of {requested_rate:.2f} requested req/s")
+        and scheduled is not None
+        and len(timed) >= 20
+        and achieved < RATE_SHORTFALL * scheduled
+    )
+    queued = (
+        queue_stats.p90 is not None
+        and queue_stats.p90 > QUEUE_LIMIT_S
+        and queue_stats.p90 > QUEUE_SHARE * ttft_p50
+        and not (capped and open_loop)
+    )
+    if schedule_missed:
+        reasons.append(
+            f"the client could not keep the schedule: achieved {achieved:.2f} of "
+            f"{scheduled:.2f} scheduled req/s; cause: {cause()}"
+        )
+    if queued:
+        reasons.append(
+            f"requests waited in the client p50 {(queue_stats.p50 or 0) * 1e3:.1f} ms, p90 "
+            f"{(queue_stats.p90 or 0) * 1e3:.1f} ms before leaving (not counted in TTFT); "
+            f"cause: {cause()}"
+        )
     return ClientHealth(
         requested_rate_req_per_s=requested_rate,
+        scheduled_rate_req_per_s=scheduled,
         achieved_rate_req_per_s=achieved,
-        schedule_lag_s=lag_stats,
+        schedule_lag_s=queue_stats,
+        client_queue_s=queue_stats,
+        dispatch_lag_s=dispatch_stats,
+        pool_wait_s=pool_stats,
+        connect_s=connect_stats,
         loop_lag_s=loop_stats,
         client_limited=bool(reasons),
         reasons=reasons,
+        notes=notes,
     )
 
 
@@ -149,6 +225,7 @@ def summarize_stage(
     loop_lag_s: list[float] | None = None,
     slo: Slo | None = None,
     server_metrics: dict[str, float] | None = None,
+    pool_limit: int | None = None,
 ) -> StageSummary:
     """Statistics of one stage from its records (warm-up records are ignored)."""
     measured = [r for r in records if r.phase is Phase.MEASURE]
@@ -202,6 +279,7 @@ def summarize_stage(
             rate_req_per_s,
             open_loop=profile in ("rate", "trace"),
             capped=max_concurrency is not None,
+            pool_limit=pool_limit,
         ),
         server_metrics=server_metrics or {},
     )
@@ -230,6 +308,7 @@ def _warnings(s: StageSummary) -> list[str]:
         if stat.count == 0:
             out.extend(stat.warnings)
     out.extend(f"client: {r}" for r in s.client_health.reasons)
+    out.extend(f"client note: {n}" for n in s.client_health.notes)
     failed = s.counts["total"] - s.counts["ok"]
     if failed:
         kinds = ", ".join(f"{s.counts[k.value]} {k.value}" for k in ErrorKind if s.counts[k.value])
@@ -246,8 +325,14 @@ def _warnings(s: StageSummary) -> list[str]:
         )
     if s.token_checks.get("output_source_client_chunks"):
         out.append(
-            "the server reported no usage for some requests: their output tokens are "
-            "the client's chunk count"
+            f"the server reported no usage for {s.token_checks['output_source_client_chunks']} "
+            "requests that stopped before their length limit: their output tokens are the "
+            "client's chunk count (a lower bound if a chunk carries several tokens)"
+        )
+    if s.token_checks.get("output_source_max_tokens"):
+        out.append(
+            f"the server reported no usage for {s.token_checks['output_source_max_tokens']} "
+            "requests stopped by their length limit: their output tokens are max_tokens"
         )
     return out
 
@@ -293,6 +378,8 @@ def build_summary(
                 server_metrics=(
                     stage_metrics[sid] if stage_metrics and sid < len(stage_metrics) else None
                 ),
+                pool_limit=pool if isinstance(pool := metadata.client.get("max_connections"),
+                                              int) else None,
             )
         )
     warnings = [f"stage {s.stage}: {w}" for s in stages for w in s.warnings]

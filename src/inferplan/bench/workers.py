@@ -27,8 +27,12 @@ measured into one run folder.
 
 Warm-up is split the same way (every worker opens its connections before the
 first stage); prompt calibration and ``/metrics`` scrapes are done once, by the
-parent. A worker that dies loses the records of its current stage; the run goes
-on with the others and says so in the warnings.
+parent. Each worker also appends every record to ``records.worker<N>.jsonl`` in
+the run folder as the request ends (when it can see the folder), so a run whose
+parent is killed keeps every finished request and ``inferplan bench report``
+rebuilds it; a normal end merges them into ``records.jsonl``. A worker that dies
+loses only the requests it had in flight; the run goes on with the others and
+says so in the warnings.
 """
 
 from __future__ import annotations
@@ -127,6 +131,8 @@ class WorkerSetup:
     t0_wall_s: float
     abort_after_connect_errors: int
     max_connections: int
+    spool_dir: str | None = None
+    """Folder for this worker's record file (written as requests end); None: none."""
 
 
 @dataclass(frozen=True)
@@ -272,6 +278,7 @@ class ClientWorker:
         self.http: httpx.AsyncClient | None = None
         self.clock: Any = None
         self.anchor_uncertainty_s = 0.0
+        self.spool: res.JsonlWriter | None = None
 
     async def open(self, _: object = None) -> dict[str, Any]:
         """Open the HTTP client and anchor the clock; returns where this worker runs."""
@@ -282,6 +289,12 @@ class ClientWorker:
         )
         timeout = httpx.Timeout(s.settings.timeout_s, connect=s.settings.connect_timeout_s)
         self.http = httpx.AsyncClient(timeout=timeout, limits=limits)
+        if s.spool_dir is not None:
+            try:  # a Ray actor on another host cannot see the folder: it returns records only
+                path = Path(s.spool_dir) / f"records.worker{s.index}.jsonl"
+                self.spool = res.JsonlWriter(path).open()
+            except OSError:
+                self.spool = None
         return {
             "worker": s.index,
             "host": socket.gethostname(),
@@ -321,6 +334,8 @@ class ClientWorker:
             if not closed:
                 rec.scheduled_s = sl.start_s + sl.offsets_s[local]
             out.records.append(rec)
+            if self.spool is not None:
+                self.spool.write(rec)  # kept on disk even if the parent is killed
 
         gen = LoadGenerator(
             StreamClient(s.settings, self.http, self.clock),
@@ -348,7 +363,10 @@ class ClientWorker:
         return out
 
     async def close(self, _: object = None) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client and the record file."""
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
         if self.http is not None:
             await self.http.aclose()
             self.http = None
@@ -453,6 +471,8 @@ def _write_run(
     write_report(summary, records, out_dir / res.REPORT_FILE)
     text = json.dumps(health, indent=2) + "\n"
     (out_dir / WORKERS_FILE).write_text(text, encoding="utf-8")
+    for spool in out_dir.glob(res.WORKER_RECORDS_GLOB):  # merged into records.jsonl above
+        spool.unlink(missing_ok=True)
 
 
 def run_distributed(
@@ -492,6 +512,7 @@ def run_distributed(
             t0_wall,
             config.abort_after_connect_errors,
             max(1, math.ceil(widest / workers)),
+            str(out_dir.resolve()),
         )
         for w in range(workers)
     ]

@@ -24,7 +24,6 @@ from inferplan.bench.results import (
     SUMMARY_FILE,
     RunMetadata,
     RunSummary,
-    read_records,
     write_csv,
     write_json,
 )
@@ -297,9 +296,15 @@ def compare(
     alpha: float = typer.Option(0.05, "--alpha", help="significance level per metric"),
     as_json: bool = typer.Option(False, "--json", help="print the comparison as JSON"),
     fail_on_diff: bool = typer.Option(False, "--fail-on-diff", help="exit 1 if runs differ"),
+    allow_different: bool = typer.Option(
+        False, "--allow-different",
+        help="compare runs whose load, lengths or endpoint differ (refused otherwise)",
+    ),
 ) -> None:
     """Say whether two runs differ beyond noise (Mann-Whitney U per metric and stage)."""
-    result = compare_runs(run_a, run_b, alpha)
+    result = compare_runs(run_a, run_b, alpha, allow_different)
+    for w in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     if not result.metrics:
         raise SpecError("run_b", "the runs share no measured stage with completed requests")
     if as_json:
@@ -317,15 +322,16 @@ def report(
 ) -> None:
     """Rebuild summary.json, records.csv and report.html from a run's records (after a kill)."""
     from inferplan.bench.report import write_report
+    from inferplan.bench.results import read_run_records
 
-    meta_path, rec_path = run_dir / METADATA_FILE, run_dir / RECORDS_FILE
-    if not meta_path.is_file() or not rec_path.is_file():
-        raise SpecError("run_dir", f"{run_dir} lacks {METADATA_FILE} or {RECORDS_FILE}")
+    meta_path = run_dir / METADATA_FILE
+    if not meta_path.is_file():
+        raise SpecError("run_dir", f"{run_dir} lacks {METADATA_FILE}")
     try:
         metadata = RunMetadata.model_validate_json(meta_path.read_text(encoding="utf-8"))
     except ValueError:
         raise BenchmarkError(f"{meta_path}: not an inferplan bench run file") from None
-    records = read_records(rec_path)
+    records = read_run_records(run_dir)
     summary = build_summary(metadata, records)
     write_json(summary, run_dir / SUMMARY_FILE)
     write_csv(records, run_dir / CSV_FILE)
