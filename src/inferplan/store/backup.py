@@ -34,7 +34,7 @@ from inferplan.store.tables import TABLES_IN_ORDER, Base, UtcDateTime
 _BAD = re.compile("[\x00\ud800-\udfff]")
 FORMAT = "inferplan-store-backup"
 FORMAT_VERSION = 1
-OLDER_REVISIONS = ("0001",)
+OLDER_REVISIONS = ("0001", "0002")
 """Schema revisions whose backups restore too: the columns added since are
 derived from the stored documents (scenario descriptions, bench headlines)."""
 

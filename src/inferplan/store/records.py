@@ -53,6 +53,7 @@ def create_plan(
     scenario_version: int | None = None,
     rerun_of: int | None = None,
     job_id: str | None = None,
+    calibration: str | None = None,
 ) -> Plan:
     """A queued plan row holding its input document (and naming its job)."""
     with store.write() as s:
@@ -66,6 +67,7 @@ def create_plan(
             rerun_of=rerun_of,
             created_at=utcnow(),
             job_id=job_id,
+            calibration=calibration,
         )
         s.add(row)
         s.flush()
@@ -238,6 +240,15 @@ def get_calibration(store: Store, cal_id: int) -> Calibration:
         return _get(s, Calibration, "calibration profile", cal_id)
 
 
+def calibration_named(store: Store, name: str) -> Calibration:
+    """The profile called ``name`` (:class:`NotFoundError` when there is none)."""
+    with store.read() as s:
+        row = s.scalar(select(Calibration).where(Calibration.name == name))
+        if row is None:
+            raise NotFoundError("calibration profile", repr(name))
+        return row
+
+
 def list_calibrations(store: Store) -> list[Calibration]:
     with store.read() as s:
         return list(s.scalars(select(Calibration).order_by(Calibration.name)))
@@ -283,6 +294,7 @@ def delete_calibration(store: Store, cal_id: int) -> None:
 __all__ = [
     "ACTIVE",
     "FINISHED",
+    "calibration_named",
     "create_bench_run",
     "create_calibration",
     "create_plan",

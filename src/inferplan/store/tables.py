@@ -132,6 +132,7 @@ class Plan(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    calibration: Mapped[str | None] = mapped_column(String(200), nullable=True)
     payload: Mapped[PlanPayload] = relationship(lazy="raise", uselist=False,
                                                 passive_deletes=True)
 
