@@ -151,3 +151,33 @@ def test_plans_left_running_are_marked_interrupted_at_start(
         plan = c.get(f"{API}/plans/{row.id}").json()
     assert plan["status"] == "interrupted"
     assert plan["finished_at"] is not None
+
+
+def test_plan_applies_a_named_calibration_profile(
+    client: TestClient, default_doc: dict[str, Any], wait_job: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inferplan.errors import InfeasibleError
+
+    prof = {"name": "lab", "engine": "vllm", "accelerator": "h100-sxm-80gb",
+            "parameters": {"bandwidth_efficiency": 0.5}}
+    assert client.post(f"{API}/calibrations", json=prof).status_code == 201
+    hooks: list[Any] = []
+
+    def capture(scenario: Any, progress: Any, efficiency_for: Any = None) -> Any:
+        hooks.append(efficiency_for)
+        raise InfeasibleError("stopped after capturing the calibration")
+
+    monkeypatch.setattr(routes_plans, "run_planner", capture)
+    r = client.post(f"{API}/plans", json={"document": default_doc, "calibration": "lab"})
+    assert r.status_code == 202, r.text
+    wait_job(client, r.json()["job"]["id"])
+    assert client.get(f"{API}/plans/{r.json()['plan_id']}").json()["calibration"] == "lab"
+    again = client.post(f"{API}/plans/{r.json()['plan_id']}/rerun").json()
+    wait_job(client, again["job"]["id"])
+    assert len(hooks) == 2
+    for hook in hooks:  # the profile's efficiencies, on its accelerator and engine only
+        assert (hook.accelerator, hook.engine) == ("h100-sxm-80gb", "vllm")
+        assert hook.efficiency.bandwidth_efficiency == 0.5
+    unknown = client.post(f"{API}/plans", json={"document": default_doc, "calibration": "x"})
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["field"] == "calibration"

@@ -41,8 +41,8 @@ def test_round_trip(store: Store, tmp_path: Path, gz: bool) -> None:
     _fill(store)
     path = tmp_path / ("b.json.gz" if gz else "b.json")
     counts = backup(store, path)
-    assert counts == {"scenarios": 1, "scenario_versions": 2, "plans": 1, "bench_runs": 1,
-                      "calibrations": 1}
+    assert counts == {"scenarios": 1, "scenario_versions": 2, "plans": 1, "plan_payloads": 1,
+                      "bench_runs": 1, "calibrations": 1}
     target = open_store(f"sqlite:///{tmp_path / 'restored.db'}")
     assert restore(target, path) == counts
     assert _snapshot(target) == _snapshot(store)
@@ -71,10 +71,11 @@ def test_restore_refuses_a_store_with_data_unless_forced(store: Store, tmp_path:
     with pytest.raises(SpecError) as err:
         restore(store, tmp_path / "b.json")
     assert err.value.field == "force"
-    # _fill wrote 6 rows (1 scenario, 2 versions, 1 plan, 1 run, 1 profile); "later" 2 more
-    assert row_count(store) == 8
+    # _fill wrote 7 rows (1 scenario, 2 versions, 1 plan and its payload, 1 run,
+    # 1 profile); "later" 2 more
+    assert row_count(store) == 9
     restore(store, tmp_path / "b.json", replace=True)
-    assert row_count(store) == 6 and scenarios.list_scenarios(store)[1] == 1
+    assert row_count(store) == 7 and scenarios.list_scenarios(store)[1] == 1
 
 
 def test_bad_backup_files(store: Store, tmp_path: Path) -> None:

@@ -112,6 +112,15 @@ def test_upgrade_from_0001_fills_the_summary_columns(db_url: str) -> None:
         conn.execute(text("INSERT INTO bench_runs (id, name, url_host, model, engine, summary, "
                           "record_count, created_at) VALUES (1, 'r', 'h', 'm', 'e', :s, 0, :t)"),
                      {"s": _json.dumps(summary), "t": "2026-01-01 00:00:00"})
+        conn.execute(text("INSERT INTO plans (id, scenario_name, scenario_document, status, "
+                          "progress, message, result, created_at) VALUES (1, 'old', :d, "
+                          "'succeeded', 1.0, 'done', :r, :t)"),
+                     {"d": _json.dumps({"name": "old"}), "r": _json.dumps({"answer": 42}),
+                      "t": "2026-01-01 00:00:00"})
+        conn.execute(text("INSERT INTO plans (id, scenario_name, scenario_document, status, "
+                          "progress, message, rerun_of, created_at) VALUES (2, 'old', :d, "
+                          "'failed', 0.0, 'x', 1, :t)"),
+                     {"d": _json.dumps({"name": "old"}), "t": "2026-01-01 00:00:00"})
     migrate(engine)
     store = Store(engine)
     (row,), _ = scenarios.list_scenarios(store)
@@ -120,4 +129,7 @@ def test_upgrade_from_0001_fills_the_summary_columns(db_url: str) -> None:
     assert run.headline is not None
     assert run.headline[0]["label"] == "concurrency 4" and run.headline[0]["ok"] == 9
     assert run.headline[0]["ttft_p99_s"] == 0.9
+    plan = records.get_plan(store, 1)  # the result moved to plan_payloads with the plan
+    assert plan.result == {"answer": 42} and plan.scenario_document == {"name": "old"}
+    assert records.get_plan(store, 2).rerun_of == 1  # rebuilding plans kept the links
     engine.dispose()

@@ -21,16 +21,28 @@ from inferplan.errors import InfeasibleError
 from inferplan.memory.fit import check_parallelism
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.results.perf import PerfResult
+from inferplan.service.calibration_profiles import apply_stored
 from inferplan.service.deployment import fit_layout, resolve
 from inferplan.service.perf import predict
 from inferplan.store.database import Store
-from inferplan.store.records import json_safe
+from inferplan.store.errors import NotFoundError
+from inferplan.store.records import calibration_named, json_safe
+from inferplan.store.tables import Calibration
 from inferplan.tco.compare import compare_tco
 from inferplan.tco.sensitivity import monte_carlo, tornado
 
 router = APIRouter(tags=["analysis"])
 StoreDep = Annotated[Store, Depends(get_store)]
 SENSITIVITY_MAX_DRAWS = 500
+
+
+def profile_named(store: Store, name: str) -> Calibration:
+    """A stored profile by name; an unknown name is a field error on ``calibration``."""
+    try:
+        return calibration_named(store, name)
+    except NotFoundError:
+        raise FieldErrors([FieldError("calibration", f"no calibration profile named "
+                                      f"'{name}'; see GET /api/v1/calibrations")]) from None
 
 
 @router.post("/fit", response_model=MemoryBreakdown, summary="Memory fit of a model")
@@ -43,12 +55,16 @@ def fit_model(body: FitIn) -> MemoryBreakdown:
 
 @router.post("/perf", response_model=None, summary="Latency and throughput of a deployment",
              responses={200: {"model": PerfResult}})
-def perf(body: PerfIn) -> JSONResponse:
+def perf(body: PerfIn, store: StoreDep) -> JSONResponse:
     """:func:`inferplan.service.perf.predict` under one regime: a static ``batch``, a
     closed-loop ``concurrency``, a Poisson ``rate_rps``, or (none given) the
-    saturated maximum throughput."""
+    saturated maximum throughput; with ``calibration``, that stored profile's
+    efficiencies."""
     d = resolve(body.model, body.gpu, body.engine, body.precision, body.kv_precision,
                 body.tp, body.pp, body.replicas)
+    if body.calibration is not None:
+        cal = profile_named(store, body.calibration)
+        d = apply_stored(d, cal.name, cal.engine, cal.accelerator, cal.parameters)
     check_parallelism(d.model, d.accelerator, body.tp, body.pp)
     try:
         res = predict(d, body.input_tokens, body.output_tokens, batch=body.batch,

@@ -1,9 +1,12 @@
 """``/api/v1/calibrations``: named calibration profiles (engine, accelerator, parameters).
 
 A profile records efficiency parameters fitted from benchmark runs for one engine
-on one accelerator. Engine and accelerator must be catalog ids (aliases are
-stored as the canonical id). Updates name the version they are based on (409 when
-it is stale), like scenarios.
+on one accelerator: fields of ``EngineEfficiency``, numbers within their ranges
+(checked by :func:`inferplan.service.calibration_profiles.check_parameters`).
+``POST /plans`` and ``POST /perf`` apply a profile they name (``calibration``).
+Engine and accelerator must be catalog ids (aliases are stored as the canonical
+id). Updates name the version they are based on (409 when it is stale), like
+scenarios.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from inferplan.api.errors import FieldError, FieldErrors
 from inferplan.api.schemas import CalibrationIn, CalibrationOut, CalibrationUpdate
 from inferplan.catalog import load_accelerators, load_engines
 from inferplan.errors import UnknownIdError
+from inferplan.service.calibration_profiles import check_parameters
 from inferplan.store import records as repo
 from inferplan.store.database import Store
 from inferplan.store.tables import Calibration
@@ -57,6 +61,7 @@ def create_profile(body: CalibrationIn, store: StoreDep, response: Response) -> 
     engine, acc = _canonical(body.engine, body.accelerator)
     assert engine is not None and acc is not None
     params = normalise(body.parameters, "parameters")
+    check_parameters(engine, params)
     row = repo.create_calibration(store, body.name, engine, acc, params, body.notes)
     response.headers["Location"] = f"/api/v1/calibrations/{row.id}"
     return row
@@ -72,6 +77,11 @@ def get_profile(cal_id: PathId, store: StoreDep) -> Calibration:
             summary="Change a calibration profile (optimistic concurrency)")
 def update_profile(cal_id: PathId, body: CalibrationUpdate, store: StoreDep) -> Calibration:
     engine, acc = _canonical(body.engine, body.accelerator)
+    if engine is not None or body.parameters is not None:
+        old = repo.get_calibration(store, cal_id)
+        params: dict[str, Any] = (body.parameters if body.parameters is not None
+                                  else old.parameters)
+        check_parameters(engine or old.engine, params)
     changes = {
         "name": body.name,
         "engine": engine,

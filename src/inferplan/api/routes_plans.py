@@ -17,18 +17,20 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from inferplan.api.deps import PathId, QueryId, get_jobs, get_store
 from inferplan.api.documents import diff_documents, require_plannable, resolve_ref
 from inferplan.api.jobs import JobContext, JobFailed, JobManager
+from inferplan.api.routes_analysis import profile_named
 from inferplan.api.schemas import (
     JobOut,
     PlanComparison,
+    PlanIn,
     PlanList,
     PlanOut,
     PlanSubmitted,
     PlanSummary,
-    ScenarioRef,
 )
 from inferplan.errors import InferplanError
 from inferplan.planner.search import plan as run_planner
 from inferplan.scenario_io import parse_scenario
+from inferplan.service.calibration_profiles import CalibrationHook, stored_hook
 from inferplan.store import records as repo
 from inferplan.store.database import Store
 from inferplan.store.tables import Job, Plan
@@ -41,7 +43,8 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such plan
 BUSY: dict[int | str, dict[str, Any]] = {429: {"description": "too many jobs are waiting"}}
 
 
-def plan_job(store: Store, plan_id: int, document: dict[str, Any]) -> Any:
+def plan_job(store: Store, plan_id: int, document: dict[str, Any],
+             efficiency_for: CalibrationHook | None = None) -> Any:
     """The job function that runs one stored plan and records its result."""
 
     def run(ctx: JobContext) -> None:
@@ -51,7 +54,11 @@ def plan_job(store: Store, plan_id: int, document: dict[str, Any]) -> Any:
 
         progress("starting", 0.0)
         try:
-            result = run_planner(parse_scenario(document), progress=progress)
+            if efficiency_for is None:
+                result = run_planner(parse_scenario(document), progress=progress)
+            else:
+                result = run_planner(parse_scenario(document), progress=progress,
+                                     efficiency_for=efficiency_for)
         except InferplanError as exc:
             repo.finish_plan(store, plan_id, "failed", error=str(exc))
             raise JobFailed(str(exc)) from None
@@ -68,12 +75,18 @@ def submit_plan(
     scenario_id: int | None,
     version: int | None,
     rerun_of: int | None = None,
+    calibration: str | None = None,
 ) -> tuple[Plan, Job]:
     """Store a queued plan and start its job (the job row first, so the plan always
-    names a live job)."""
+    names a live job). ``calibration`` names a stored profile to apply."""
+    hook = None
+    if calibration is not None:
+        cal = profile_named(store, calibration)
+        hook = stored_hook(cal.engine, cal.accelerator, cal.parameters)
     job_id = jobs.reserve("plan")
     try:
-        row = repo.create_plan(store, document, scenario_id, version, rerun_of, job_id)
+        row = repo.create_plan(store, document, scenario_id, version, rerun_of, job_id,
+                               calibration)
     except Exception:
         jobs.abandon(job_id, "the plan could not be stored")
         raise
@@ -85,7 +98,7 @@ def submit_plan(
     def crashed(_: str) -> None:
         repo.finish_plan(store, pid, "failed", error="internal error")
 
-    jobs.run(job_id, plan_job(store, pid, document), {"plan_id": pid},
+    jobs.run(job_id, plan_job(store, pid, document, hook), {"plan_id": pid},
              on_cancel=cancelled, on_crash=crashed)
     job = jobs.get(job_id)
     assert job is not None
@@ -104,12 +117,12 @@ def _job_out(jobs: JobManager, job: Job) -> JobOut:
 
 @router.post("/plans", response_model=PlanSubmitted, status_code=202, responses=BUSY,
              summary="Run a plan (as a job)")
-def create_plan(body: ScenarioRef, store: StoreDep, jobs: JobsDep,
+def create_plan(body: PlanIn, store: StoreDep, jobs: JobsDep,
                 response: Response) -> PlanSubmitted:
     doc, spec, sid, ver = resolve_ref(store, body.scenario_id, body.scenario_version,
                                       body.document, body.yaml)
     require_plannable(spec)
-    row, job = submit_plan(store, jobs, doc, sid, ver)
+    row, job = submit_plan(store, jobs, doc, sid, ver, calibration=body.calibration)
     response.headers["Location"] = f"/api/v1/plans/{row.id}"
     return PlanSubmitted(plan_id=row.id, job=_job_out(jobs, job))
 
@@ -197,7 +210,8 @@ def rerun_plan(
         doc, spec, sid, ver = resolve_ref(store, None, None, old.scenario_document, None)
         sid, ver = old.scenario_id, old.scenario_version
     require_plannable(spec)
-    row, job = submit_plan(store, jobs, doc, sid, ver, rerun_of=plan_id)
+    row, job = submit_plan(store, jobs, doc, sid, ver, rerun_of=plan_id,
+                           calibration=old.calibration)
     return PlanSubmitted(plan_id=row.id, job=_job_out(jobs, job))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictFloat, model_validator
 
 from inferplan.api.errors import FieldError, FieldErrors
 from inferplan.api.limits import MAX_TEXT_CHARS, LimitError, check_value
@@ -155,6 +155,9 @@ class PerfIn(DeploymentIn):
     slo_ttft_ms: float | None = Field(default=None, gt=0, le=3_600_000)
     slo_tpot_ms: float | None = Field(default=None, gt=0, le=60_000)
     with_curve: bool = Field(default=False, description="add the concurrency sweep")
+    calibration: str | None = Field(default=None, min_length=1, max_length=200,
+                                    description="name of a stored calibration profile of "
+                                    "this engine and accelerator")
 
 
 class ScenarioRef(_In):
@@ -165,6 +168,13 @@ class ScenarioRef(_In):
     scenario_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     document: dict[str, Any] | None = None
     yaml: str | None = Field(default=None, max_length=1_000_000)
+
+
+class PlanIn(ScenarioRef):
+    """A scenario reference plus, optionally, the name of a stored calibration
+    profile whose efficiencies apply on its accelerator and engine."""
+
+    calibration: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class TcoIn(ScenarioRef):
@@ -205,6 +215,7 @@ class PlanSummary(_Out):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     job_id: str | None = None
+    calibration: str | None = None
 
 
 class PlanOut(PlanSummary):
@@ -289,10 +300,14 @@ class BenchJobIn(_In):
 
 
 class CalibrationIn(_In):
+    """``parameters``: efficiency parameters of the step-time model (the fields of
+    ``EngineEfficiency``, e.g. ``bandwidth_efficiency`` in (0, 1],
+    ``step_overhead_s`` >= 0), numbers only; they replace the engine profile's."""
+
     name: str = Field(min_length=1, max_length=200)
     engine: str = Field(min_length=1, max_length=64)
     accelerator: str = Field(min_length=1, max_length=64)
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, StrictFloat] = Field(default_factory=dict)
     notes: str = Field(default="", max_length=10_000)
 
 
@@ -301,7 +316,7 @@ class CalibrationUpdate(_In):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     engine: str | None = Field(default=None, min_length=1, max_length=64)
     accelerator: str | None = Field(default=None, min_length=1, max_length=64)
-    parameters: dict[str, Any] | None = None
+    parameters: dict[str, StrictFloat] | None = None
     notes: str | None = Field(default=None, max_length=10_000)
 
 

@@ -22,7 +22,7 @@ import datetime as dt
 import difflib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -306,3 +306,45 @@ def calibrate(
         as_of=dt.date.today(),
     )
     return fit, profile
+
+
+def check_parameters(engine: str, parameters: Mapping[str, object]) -> EngineEfficiency:
+    """The engine profile's efficiencies with ``parameters`` applied, checked: every
+    key must be an :class:`EngineEfficiency` field and every value a number in that
+    field's range (a string is refused, not converted). Raises :class:`SpecError`
+    naming ``parameters.<key>``."""
+    fields = EngineEfficiency.model_fields
+    for key, value in parameters.items():
+        if key not in fields:
+            allowed = ", ".join(sorted(fields))
+            raise SpecError(f"parameters.{key}",
+                            f"not an efficiency parameter; allowed: {allowed}")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SpecError(f"parameters.{key}", f"must be a number, not {value!r}")
+    base = load_engines().get(engine, "engine").efficiency
+    try:
+        return EngineEfficiency.model_validate({**base.model_dump(), **parameters})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err.get("loc", ())) or "parameters"
+        raise SpecError(f"parameters.{key}", str(err.get("msg", "invalid"))) from None
+
+
+def stored_hook(engine: str, accelerator: str,
+                parameters: Mapping[str, object]) -> CalibrationHook:
+    """For ``plan(efficiency_for=...)``: a stored profile's efficiencies on its
+    accelerator and engine only."""
+    return CalibrationHook(accelerator, engine, check_parameters(engine, parameters))
+
+
+def apply_stored(d: Deployment, name: str, engine: str, accelerator: str,
+                 parameters: Mapping[str, object]) -> Deployment:
+    """``d`` with a stored profile's efficiencies; a profile of other hardware or
+    engine raises :class:`SpecError` on ``calibration``."""
+    if d.accelerator.id != accelerator or d.engine.id != engine:
+        raise SpecError(
+            "calibration",
+            f"'{name}' is calibrated for {engine} on {accelerator}, not {d.engine.id} on "
+            f"{d.accelerator.id}",
+        )
+    return replace(d, efficiency=check_parameters(engine, parameters))

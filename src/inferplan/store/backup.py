@@ -34,7 +34,7 @@ from inferplan.store.tables import TABLES_IN_ORDER, Base, UtcDateTime
 _BAD = re.compile("[\x00\ud800-\udfff]")
 FORMAT = "inferplan-store-backup"
 FORMAT_VERSION = 1
-OLDER_REVISIONS = ("0001",)
+OLDER_REVISIONS = ("0001", "0002")
 """Schema revisions whose backups restore too: the columns added since are
 derived from the stored documents (scenario descriptions, bench headlines)."""
 
@@ -62,7 +62,7 @@ def backup(store: Store, path: Path) -> dict[str, int]:
         for t in _tables():
             rows = [
                 {k: _encode(v) for k, v in r._mapping.items()}
-                for r in s.execute(select(t).order_by(t.c.id))
+                for r in s.execute(select(t).order_by(*t.primary_key.columns))
             ]
             tables[t.name] = rows
             counts[t.name] = len(rows)
@@ -170,6 +170,17 @@ def check_rows(doc: dict[str, Any]) -> None:
                     )
 
 
+def _source_rows(doc: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    """The backup's rows of ``table``; a revision 0001 backup kept plan payloads in
+    the plans rows."""
+    tables = doc["tables"]
+    if table == "plan_payloads" and table not in tables:
+        return [{"plan_id": r.get("id"), "scenario_document": r.get("scenario_document"),
+                 "result": r.get("result")} for r in tables.get("plans", [])]
+    rows: list[dict[str, Any]] = tables.get(table, [])
+    return rows
+
+
 def row_count(store: Store) -> int:
     """Rows in all the store's tables together."""
     with store.read() as s:
@@ -191,7 +202,7 @@ def restore(store: Store, path: Path, replace: bool = False) -> dict[str, int]:
             s.execute(delete(t))
         for t in _tables():
             try:
-                rows = [_decode(t, r) for r in doc["tables"].get(t.name, [])]
+                rows = [_decode(t, r) for r in _source_rows(doc, t.name)]
                 if rows:
                     s.execute(insert(t), rows)
             except (DBAPIError, ValueError, TypeError) as exc:
@@ -201,6 +212,8 @@ def restore(store: Store, path: Path, replace: bool = False) -> dict[str, int]:
             counts[t.name] = len(rows)
         if store.backend == "postgresql":
             for t in _tables():
+                if "id" not in t.c:
+                    continue
                 s.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), "

@@ -123,11 +123,25 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def migrate(engine: Engine) -> None:
-    """Apply every pending migration (idempotent; runs at server start)."""
+    """Apply every pending migration (idempotent; runs at server start).
+
+    On SQLite, foreign keys are off while migrations run: a migration that
+    rebuilds a table (SQLite's way to drop a column) drops the old one, and with
+    foreign keys on that drop deletes (or sets to NULL) the rows referring to it
+    (https://www.sqlite.org/foreignkeys.html, section 5; https://alembic.sqlalchemy.org/en/latest/batch.html).
+    """
     cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:  # outside any transaction, where the pragma has effect
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 class Store:

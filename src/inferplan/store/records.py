@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, defer, selectinload
 
 from inferplan.store.database import Store
 from inferplan.store.errors import ConflictError, NotFoundError
 from inferplan.store.summaries import bench_headline
-from inferplan.store.tables import BenchRun, Calibration, Plan, utcnow
+from inferplan.store.tables import BenchRun, Calibration, Plan, PlanPayload, utcnow
 
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
@@ -53,6 +53,7 @@ def create_plan(
     scenario_version: int | None = None,
     rerun_of: int | None = None,
     job_id: str | None = None,
+    calibration: str | None = None,
 ) -> Plan:
     """A queued plan row holding its input document (and naming its job)."""
     with store.write() as s:
@@ -60,15 +61,18 @@ def create_plan(
             scenario_id=scenario_id,
             scenario_version=scenario_version,
             scenario_name=str(document.get("name") or "unnamed")[:200],
-            scenario_document=document,
             status="queued",
             progress=0.0,
             message="queued",
             rerun_of=rerun_of,
             created_at=utcnow(),
             job_id=job_id,
+            calibration=calibration,
         )
         s.add(row)
+        s.flush()
+        row.payload = PlanPayload(plan_id=row.id, scenario_document=document, result=None)
+        s.add(row.payload)
     return row
 
 
@@ -99,7 +103,6 @@ def finish_plan(
     if result is not None:
         rec = result.get("recommendation") or {}
         values |= {
-            "result": json_safe(result),
             "progress": 1.0,
             "recommended_option": str(rec.get("option", ""))[:300] or None,
             "npv_usd": json_safe(rec.get("npv_usd")),
@@ -107,6 +110,9 @@ def finish_plan(
         }
     with store.write() as s:
         s.execute(update(Plan).where(Plan.id == plan_id).values(**values))
+        if result is not None:
+            s.execute(update(PlanPayload).where(PlanPayload.plan_id == plan_id)
+                      .values(result=json_safe(result)))
 
 
 def interrupt_active_plans(store: Store) -> int:
@@ -122,8 +128,12 @@ def interrupt_active_plans(store: Store) -> int:
 
 
 def get_plan(store: Store, plan_id: int) -> Plan:
+    """A plan with its scenario document and result."""
     with store.read() as s:
-        return _get(s, Plan, "plan", plan_id)
+        row = s.get(Plan, plan_id, options=[selectinload(Plan.payload)])
+        if row is None:
+            raise NotFoundError("plan", plan_id)
+        return row
 
 
 def list_plans(
@@ -132,8 +142,7 @@ def list_plans(
     """Plans, newest first (optionally of one scenario), and how many in all; the
     rows hold the summary columns only (``result`` and ``scenario_document``, which
     can be megabytes, are not loaded)."""
-    stmt = (select(Plan).options(defer(Plan.result), defer(Plan.scenario_document))
-            .order_by(Plan.created_at.desc(), Plan.id.desc()))
+    stmt = select(Plan).order_by(Plan.created_at.desc(), Plan.id.desc())
     count = select(func.count()).select_from(Plan)
     if scenario_id is not None:
         stmt = stmt.where(Plan.scenario_id == scenario_id)
@@ -231,6 +240,15 @@ def get_calibration(store: Store, cal_id: int) -> Calibration:
         return _get(s, Calibration, "calibration profile", cal_id)
 
 
+def calibration_named(store: Store, name: str) -> Calibration:
+    """The profile called ``name`` (:class:`NotFoundError` when there is none)."""
+    with store.read() as s:
+        row = s.scalar(select(Calibration).where(Calibration.name == name))
+        if row is None:
+            raise NotFoundError("calibration profile", repr(name))
+        return row
+
+
 def list_calibrations(store: Store) -> list[Calibration]:
     with store.read() as s:
         return list(s.scalars(select(Calibration).order_by(Calibration.name)))
@@ -276,6 +294,7 @@ def delete_calibration(store: Store, cal_id: int) -> None:
 __all__ = [
     "ACTIVE",
     "FINISHED",
+    "calibration_named",
     "create_bench_run",
     "create_calibration",
     "create_plan",

@@ -30,7 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -118,12 +118,10 @@ class Plan(Base):
     )
     scenario_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     scenario_name: Mapped[str] = mapped_column(String(200))
-    scenario_document: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(16), index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(String(200), default="")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     recommended_option: Mapped[str | None] = mapped_column(String(300), nullable=True)
     npv_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     usd_per_million_tokens: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -134,6 +132,31 @@ class Plan(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    calibration: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    payload: Mapped[PlanPayload] = relationship(lazy="raise", uselist=False,
+                                                passive_deletes=True)
+
+    @property
+    def scenario_document(self) -> dict[str, Any]:
+        """The scenario the plan ran on (loaded with the plan by ``get_plan`` only)."""
+        return self.payload.scenario_document
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        """The plan's result (loaded with the plan by ``get_plan`` only)."""
+        return self.payload.result
+
+
+class PlanPayload(Base):
+    """A plan's large parts, apart from its row so lists never read them (SQLite
+    reads through a row's overflow pages to reach the columns after a large one)."""
+
+    __tablename__ = "plan_payloads"
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    scenario_document: Mapped[dict[str, Any]]
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class BenchRun(Base):
@@ -192,7 +215,8 @@ class Job(Base):
     heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-TABLES_IN_ORDER = ("scenarios", "scenario_versions", "plans", "bench_runs", "calibrations")
+TABLES_IN_ORDER = ("scenarios", "scenario_versions", "plans", "plan_payloads", "bench_runs",
+                   "calibrations")
 """Tables in foreign-key order (parents first): the order of backup and restore.
 Jobs are not backed up: they belong to the servers running them."""
 
@@ -203,6 +227,7 @@ __all__ = [
     "Calibration",
     "Job",
     "Plan",
+    "PlanPayload",
     "Scenario",
     "ScenarioVersion",
     "UtcDateTime",

@@ -30,6 +30,7 @@ from inferplan.web.render import (
     STATIC_DIR,
     Lookup,
     base_context,
+    chart_labels,
     flatten,
     make_templates,
     plan_chart_data,
@@ -238,7 +239,7 @@ def compare_plans_page(
     npv_b = {o["name"]: o["npv_usd"] for o in (pb.result or {}).get("options") or []}
     names = sorted(set(npv_a) | set(npv_b), key=lambda n: min(npv_a.get(n) or 1e30,
                                                               npv_b.get(n) or 1e30))[:15]
-    chart = {"names": names, "a": [npv_a.get(n) for n in names],
+    chart = {"names": names, "labels": chart_labels(names), "a": [npv_a.get(n) for n in names],
              "b": [npv_b.get(n) for n in names], "label_a": f"#{a}", "label_b": f"#{b}"}
     return _page(request, "compare_plans.html", "plans", cmp=cmp, chart_data={"npv2": chart},
                  charts=True)

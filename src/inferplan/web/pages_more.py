@@ -19,7 +19,7 @@ from inferplan.api.security import COOKIE, token_is_valid
 from inferplan.catalog import load_accelerators, load_engines
 from inferplan.store import records as repo
 from inferplan.web.pages import _page
-from inferplan.web.render import bench_stage_rows
+from inferplan.web.render import bench_stage_rows, chart_labels
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 static_router = APIRouter(include_in_schema=False)
@@ -93,7 +93,7 @@ def bench_compare(request: Request, a: Annotated[int, Query(ge=1, le=MAX_ID)],
 def bench_run(request: Request, run_id: PathId) -> HTMLResponse:
     row = repo.get_bench_run(request.app.state.store, run_id)
     stages = bench_stage_rows(row.summary)
-    chart = {"labels": [s["label"] for s in stages],
+    chart = {"labels": chart_labels([s["label"] for s in stages], 40),
              "ttft_p50": [s["ttft_p50"] for s in stages],
              "ttft_p99": [s["ttft_p99"] for s in stages],
              "tpot_p50": [s["tpot_p50"] for s in stages],

@@ -210,6 +210,28 @@ def side_by_side(a: str, b: str) -> tuple[list[dict[str, str]], list[dict[str, s
     return sa, sb
 
 
+def chart_labels(names: list[Any], width: int = 36) -> list[str]:
+    """Axis labels for ``names``: shortened to ``width`` characters and always
+    distinct. A chart's category axis merges equal labels, so two options whose
+    names share their first characters would be drawn as one bar (plotly stacks
+    bars of one category); a repeated label gets a number instead."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in names:
+        name = str(raw)
+        label = name if len(name) <= width else name[: width - 1] + "…"
+        n = 2
+        while label in seen:
+            suffix = f" ({n})"
+            keep = width - 1 - len(suffix)
+            stem = name if len(name) + len(suffix) <= width else name[:keep] + "…"
+            label = stem + suffix
+            n += 1
+        seen.add(label)
+        out.append(label)
+    return out
+
+
 def _cumulative(values: list[float | None]) -> list[float]:
     total, out = 0.0, []
     for v in values:
@@ -238,6 +260,7 @@ def plan_chart_data(result: dict[str, Any], slo: dict[str, Any] | None = None) -
     return {
         "pick": pick_name,
         "npv": {"names": [o.get("name") for o in top], "values": [o.get("npv_usd") for o in top],
+                "labels": chart_labels([o.get("name") for o in top]),
                 "kinds": [o.get("kind") for o in top]},
         "cash": [{"name": o.get("name"), "values": _cumulative(o.get("monthly_cash_flows_usd")
                                                                or [])} for o in cash_opts],
@@ -275,6 +298,7 @@ __all__ = [
     "Lookup",
     "base_context",
     "bench_stage_rows",
+    "chart_labels",
     "flatten",
     "make_templates",
     "plan_chart_data",

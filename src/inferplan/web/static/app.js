@@ -318,7 +318,7 @@ const CHARTS = {
   npv(el, d) {
     const names = d.npv.names;
     Plotly.newPlot(el, [{
-      type: "bar", orientation: "h", y: names.map((n) => short(n, 36)), x: d.npv.values,
+      type: "bar", orientation: "h", y: d.npv.labels || names.map((n) => short(n, 36)), x: d.npv.values,
       customdata: names, marker: { color: names.map((n) => (n === d.pick ? "#1b7a43" : "#9db3e8")) },
       hovertemplate: "%{customdata}<br>NPV $%{x:,.0f}<extra></extra>",
     }], layout({ height: Math.max(300, 26 * names.length + 70), margin: { l: 250, r: 20, t: 10, b: 45 },
@@ -367,7 +367,7 @@ const CHARTS = {
   },
   npv2(el, d) {
     const c = d.npv2;
-    const y = c.names.map((n) => short(n, 36));
+    const y = c.labels || c.names.map((n) => short(n, 36));  /* distinct: never stacked */
     Plotly.newPlot(el, [
       { type: "bar", orientation: "h", name: c.label_a, y, x: c.a, customdata: c.names, marker: { color: COLORS[0] },
         hovertemplate: "%{customdata}<br>" + c.label_a + " $%{x:,.0f}<extra></extra>" },

@@ -4,6 +4,9 @@
   (``owner``) and its last sign of life (``heartbeat_at``), and a cancel request
   any server can set;
 * ``plans.job_id``: the job of a plan;
+* ``plan_payloads``: a plan's scenario document and result, moved out of its row
+  (SQLite reads through a row's overflow pages to reach the columns after a
+  large value, so listing plans read every result);
 * ``scenarios.description`` and ``bench_runs.headline``: what the lists show,
   filled here from the stored documents.
 
@@ -52,8 +55,21 @@ def upgrade() -> None:
     op.create_index(op.f("ix_jobs_status"), "jobs", ["status"])
     op.create_index(op.f("ix_jobs_created_at"), "jobs", ["created_at"])
     op.create_index(op.f("ix_jobs_plan_id"), "jobs", ["plan_id"])
+    op.create_table(
+        "plan_payloads",
+        sa.Column("plan_id", sa.Integer(), nullable=False),
+        sa.Column("scenario_document", sa.JSON(), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=True),
+        sa.ForeignKeyConstraint(["plan_id"], ["plans.id"],
+                                name=op.f("fk_plan_payloads_plan_id_plans"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("plan_id", name=op.f("pk_plan_payloads")),
+    )
+    op.execute("INSERT INTO plan_payloads (plan_id, scenario_document, result) "
+               "SELECT id, scenario_document, result FROM plans")
     with op.batch_alter_table("plans") as b:
         b.add_column(sa.Column("job_id", sa.String(length=32), nullable=True))
+        b.drop_column("scenario_document")
+        b.drop_column("result")
     with op.batch_alter_table("scenarios") as b:
         b.add_column(sa.Column("description", sa.String(length=300), nullable=False,
                                server_default=""))
@@ -82,4 +98,10 @@ def downgrade() -> None:
         b.drop_column("description")
     with op.batch_alter_table("plans") as b:
         b.drop_column("job_id")
+        b.add_column(sa.Column("scenario_document", sa.JSON(), nullable=True))
+        b.add_column(sa.Column("result", sa.JSON(), nullable=True))
+    op.execute("UPDATE plans SET scenario_document = (SELECT scenario_document FROM "
+               "plan_payloads WHERE plan_id = plans.id), result = (SELECT result FROM "
+               "plan_payloads WHERE plan_id = plans.id)")
+    op.drop_table("plan_payloads")
     op.drop_table("jobs")
