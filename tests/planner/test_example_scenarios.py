@@ -144,7 +144,8 @@ def test_impossible_scenario_exits_2_with_one_paragraph(tmp_path: Path) -> None:
         "workload: {requests_per_day: 1000, input_tokens_mean: 1000, output_tokens_mean: 200}\n"
         "slo: {ttft_ms: 1000, tpot_ms: 50}\n"
         "finance: {horizon_years: 3, discount_rate: 0.08}\n"
-        "candidates: {accelerators: [l4-24gb], precisions: [bf16], max_devices_per_replica: 8}\n",
+        "candidates: {accelerators: [l4-24gb], precisions: [bf16], max_devices_per_replica: 8,"
+        " kinds: [on_prem, colocation, cloud]}\n",
         encoding="utf-8",
     )
     res = CliRunner().invoke(app, ["plan", str(path)])

@@ -65,9 +65,8 @@ def test_yaml_infinity_is_refused() -> None:
 )
 def test_overrides_beyond_the_field_limits_are_refused(prices, regions, override, field) -> None:
     own = dict(copy.deepcopy(ON_PREM), support_share_per_year=None)
-    spec = parse_scenario(make_raw([own], price_overrides=override))
-    with pytest.raises(SpecError) as e:
-        compare_tco(spec, prices, regions)
+    with pytest.raises(SpecError) as e:  # refused when read (non-finite) or when priced
+        compare_tco(parse_scenario(make_raw([own], price_overrides=override)), prices, regions)
     assert e.value.field == field
 
 
