@@ -13,6 +13,8 @@ line, unserved demand at the scenario's penalty, and one hybrid.
 
 from __future__ import annotations
 
+from dataclasses import replace as dc_replace
+
 import numpy as np
 
 from inferplan.catalog.prices import load_prices, load_regions
@@ -137,6 +139,16 @@ def add_hybrid(
         ]
     base = min(bases, key=lambda c: npv[c.option.name])
     burst = min(bursts, key=lambda c: npv[c.option.name])
+    if isinstance(burst.option, CloudSpec) and burst.option.min_nodes > 0:
+        # a burst runs only on overflow: it scales to zero nodes, not to the one node a
+        # cloud-only fleet keeps warm
+        burst = dc_replace(
+            burst,
+            option=burst.option.model_copy(
+                update={"name": f"{burst.option.name} (burst)", "min_nodes": 0}
+            ),
+        )
+        cands.append(burst)
     hyb = HybridSpec(
         name=f"hybrid {base.option.name} + {burst.option.name}",
         base=base.option.name,
@@ -168,6 +180,7 @@ def add_hybrid(
             base.findings + burst.findings,
             base.compliance,
             burst=burst,
+            base=base,
         )
     )
     return [*priced, result], []

@@ -171,6 +171,12 @@ def headline(rec: Recommendation, scenario: ScenarioSpec) -> str:
             f"{rec.hardware} {where} ({in_use} GPUs serve the peak{spare}, "
             f"{rec.servers * gps} GPUs bought)"
         )
+    elif rec.kind == "hybrid" and rec.servers is not None:
+        what = (
+            f"buy {rec.servers} server{'s' if rec.servers != 1 else ''} with "
+            f"{rec.gpus_per_server} x {rec.hardware} for the base load and burst to "
+            f"{rec.provider.split('+')[-1]} at the peaks ({rec.option})"
+        )
     elif rec.kind == "cloud":
         what = f"rent {rec.count} x {rec.hardware} at the peak from {rec.provider} ({rec.option})"
     elif rec.kind == "api":

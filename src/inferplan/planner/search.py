@@ -92,8 +92,13 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
     servers = r.details.get("servers")
     n_servers = int(max(servers)) if isinstance(servers, list) and servers else None
     gpus_per_server = None
-    if isinstance(c.option, OnPremSpec) and c.option.capex.catalog_id:
-        gpus_per_server = load_prices().servers.get(c.option.capex.catalog_id).gpus_per_server
+    own = c.option
+    if isinstance(c.option, HybridSpec):
+        base_units = r.details.get("base_units")
+        n_servers = int(base_units) if isinstance(base_units, int | float) else None
+        own = c.base.option if c.base is not None else c.option
+    if isinstance(own, OnPremSpec) and own.capex.catalog_id:
+        gpus_per_server = load_prices().servers.get(own.capex.catalog_id).gpus_per_server
     return PlanOption(
         name=r.name,
         kind=r.kind,
@@ -108,7 +113,7 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
         replicas=reps,
         spare_replicas=c.spare_replicas if d else 0,
         peak_devices=reps * g if reps is not None and g is not None else None,
-        servers=n_servers if r.kind in ("on_prem", "colocation") else None,
+        servers=n_servers if r.kind in ("on_prem", "colocation", "hybrid") else None,
         gpus_per_server=gpus_per_server,
         commitment=getattr(getattr(c.option, "commitment", None), "value", None),
         precision=dep.weights.precision.value if dep else None,
