@@ -1,13 +1,19 @@
 """``plan()``: enumerate, filter, size, price, rank, and explain.
 
-1. designs: model x accelerator x precision x engine x TP that fit and can meet the SLO;
-2. options: each design as own data centre, colocation and every cloud offer of that
-   accelerator, plus the APIs serving the model; the sovereignty policy drops some;
-3. every survivor is sized for peak traffic at the planned utilisation and priced
-   over the horizon (monthly cash flows, NPV);
-4. the cheapest option by NPV is recommended; the Pareto frontier over (NPV, latency,
-   sovereignty) and the runner-up are reported, with the rule or number that
-   rejected every other family.
+1. designs: model x accelerator x precision x engine x layout (TP up to the node,
+   pipeline stages across nodes) that fit and can meet the SLO
+   (:mod:`inferplan.planner.designs`);
+2. options: each design as own data centre, colocation (whole servers, N+1 spare) and
+   every cloud offer and term of that accelerator, plus the APIs serving the model;
+   the sovereignty policy drops some, conditions stay attached
+   (:mod:`inferplan.planner.options`);
+3. pricing with compliance and unserved-demand lines, and capacity refinement by
+   simulation of the cheapest designs and their close calls
+   (:mod:`inferplan.planner.pricing`, :mod:`inferplan.planner.refine`);
+4. ranking: options that serve all the demand (or whose shortfall is priced), API
+   latency checked against published measurements, unverified latency behind verified
+   under a strict SLO, then NPV; the headline, runner-up, frontier, rejections and
+   sensitivity are reported. Every candidate ends as an option or a rejection.
 """
 
 from __future__ import annotations
