@@ -167,3 +167,14 @@ def test_peaky_load_with_expensive_rented_peaks_owns_the_base_and_bursts(
     assert h.npv_usd < owned[0].npv_usd
     assert any(k.startswith("base.") for k in h.breakdown_usd)
     assert any(k.startswith("burst.") for k in h.breakdown_usd)
+
+
+@pytest.mark.parametrize("name", [p.stem for p in SCENARIOS])
+def test_a_hybrid_uses_both_its_base_and_its_burst(
+    name: str, planned: dict[str, tuple[ScenarioSpec, PlanResult]]
+) -> None:
+    _, result = planned[name]
+    for o in result.options:
+        if o.kind == "hybrid":
+            assert o.servers and o.servers > 0
+            assert sum(v for k, v in o.breakdown_usd.items() if k.startswith("burst.")) > 0

@@ -159,6 +159,17 @@ def add_hybrid(
     flows = evaluate_options(s, ctx)
     _extra_lines(scenario, base, flows[hyb.name], ctx)
     result = summarise(hyb.name, "hybrid", flows[hyb.name], ctx)
+    burst_usd = sum(v for k, v in result.breakdown_usd.items() if k.startswith("burst."))
+    if result.details.get("base_units") and burst_usd <= 0.0:
+        return priced, [
+            Rejection(
+                hyb.name,
+                "design",
+                f"the cheapest split never uses the burst: it is {base.option.name} "
+                f"with {result.details.get('base_units')} server(s) and no spare, which the "
+                "availability target (candidates.spare_replicas) does not allow",
+            )
+        ]
     if not result.details.get("base_units"):
         return priced, [
             Rejection(

@@ -168,7 +168,8 @@ def headline(rec: Recommendation, scenario: ScenarioSpec) -> str:
         )
         what = (
             f"buy {rec.servers} server{'s' if rec.servers > 1 else ''} with {gps} x "
-            f"{rec.hardware} {where} ({in_use} GPUs serve the peak{spare}, "
+            f"{rec.hardware} {where} ({in_use} GPU{'s' if in_use != 1 else ''} serve"
+            f"{'s' if in_use == 1 else ''} the peak{spare}, "
             f"{rec.servers * gps} GPUs bought)"
         )
     elif rec.kind == "hybrid" and rec.servers is not None:
