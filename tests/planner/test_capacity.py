@@ -10,17 +10,11 @@ from typing import Any
 import pytest
 
 from inferplan.perf.batch import BatchShape, SchedulerLimits
-from inferplan.perf.simulate import poisson_rate_evaluator
 from inferplan.planner.capacity import latency_floor
-from inferplan.planner.designs import find_designs
+from inferplan.planner.designs import Design, find_designs
 from inferplan.planner.search import plan
-from inferplan.planner.verify import (
-    CAPACITY_REQUESTS,
-    request_lengths,
-    simulated_capacity,
-)
+from inferplan.planner.verify import capacity_evaluator, capacity_requests, simulated_capacity
 from inferplan.scenario_io import parse_scenario
-from inferplan.service.deployment import limits_of, step_model_of
 
 
 class LinearStep:
@@ -107,15 +101,12 @@ def test_simulated_capacity_is_the_slo_boundary_and_not_capped() -> None:
         requests_per_s=d.capacity.requests_per_s / 3,
         output_tokens_per_s=d.capacity.output_tokens_per_s / 3,
     )
-    cap = simulated_capacity(spec, type(d)(d.deployment, d.memory, low), spec.slo)
+    low_design = Design(d.deployment, d.memory, low)
+    cap = simulated_capacity(spec, low_design, spec.slo)
     assert cap is not None
     assert cap.requests_per_s > 1.2 * low.requests_per_s
-    # the capacity meets the p95 targets and 15 % more load misses them
-    dep = d.deployment
-    isl, osl = request_lengths(spec.workload, CAPACITY_REQUESTS, seed=2)
-    evaluate = poisson_rate_evaluator(
-        step_model_of(dep), limits_of(dep, d.memory), isl, osl, seed=3
-    )
+    # the capacity meets the p95 targets and 15 % more load misses them (same runs)
+    evaluate = capacity_evaluator(spec, low_design, low.requests_per_s)
 
     def meets(rate: float) -> bool:
         m = evaluate(rate)
@@ -139,3 +130,17 @@ def test_close_calls_are_decided_by_the_simulator() -> None:
             break
         designs.append(key)
         assert o.capacity_basis == "latency (simulated)", o.name
+
+
+def test_capacity_runs_last_long_enough_to_reach_a_steady_queue() -> None:
+    spec = parse_scenario(_raw())
+    assert spec.slo is not None
+    designs, _ = find_designs(spec, ["h100-sxm-80gb"], spec.slo)
+    d = designs[0]
+    cap = replace(d.capacity, ttft_s=0.1, tpot_s=0.02)
+    fast = Design(d.deployment, d.memory, cap)
+    # lifetime = 0.1 s + 250 output tokens x 0.02 s = 5.1 s; 10 lifetimes at 30 req/s
+    assert capacity_requests(fast, spec, 30.0) == math.ceil(30 * 10 * 5.1)
+    # a slow replica still gets the 400-request floor, a very fast one the 4,000 cap
+    assert capacity_requests(fast, spec, 0.5) == 400
+    assert capacity_requests(fast, spec, 1000.0) == 4000

@@ -153,3 +153,29 @@ def test_impossible_scenario_exits_2_with_one_paragraph(tmp_path: Path) -> None:
     text = res.output.strip()
     assert "No recommendation" in text and "max_devices_per_replica" in text
     assert "recommendation ─" not in text and "Traceback" not in text
+
+
+def test_peaky_load_with_expensive_rented_peaks_owns_the_base_and_bursts(
+    planned: dict[str, tuple[ScenarioSpec, PlanResult]],
+) -> None:
+    _, result = planned["12-hybrid-peaky"]
+    hybrids = [o for o in result.options if o.kind == "hybrid"]
+    owned = [o for o in result.options if o.kind == "on_prem"]
+    assert hybrids and owned
+    h = hybrids[0]
+    # the base owns fewer servers than a fleet sized for the peak, and costs less overall
+    assert h.servers is not None and 0 < h.servers < owned[0].servers  # type: ignore[operator]
+    assert h.npv_usd < owned[0].npv_usd
+    assert any(k.startswith("base.") for k in h.breakdown_usd)
+    assert any(k.startswith("burst.") for k in h.breakdown_usd)
+
+
+@pytest.mark.parametrize("name", [p.stem for p in SCENARIOS])
+def test_a_hybrid_uses_both_its_base_and_its_burst(
+    name: str, planned: dict[str, tuple[ScenarioSpec, PlanResult]]
+) -> None:
+    _, result = planned[name]
+    for o in result.options:
+        if o.kind == "hybrid":
+            assert o.servers and o.servers > 0
+            assert sum(v for k, v in o.breakdown_usd.items() if k.startswith("burst.")) > 0

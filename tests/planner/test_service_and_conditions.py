@@ -51,7 +51,8 @@ def test_own_fleet_buys_a_spare_replica_and_pays_for_it() -> None:
     head = n1.recommendation.headline
     assert re.search(r"buy \d+ servers? with 8 x h100-sxm-80gb", head), head
     in_use = (a.replicas - 1) * a.devices_per_replica
-    assert f"{in_use} GPUs serve the peak + 1 spare replica" in head
+    gpus = f"{in_use} GPU serves" if in_use == 1 else f"{in_use} GPUs serve"
+    assert f"{gpus} the peak + 1 spare replica" in head
 
 
 def test_lead_time_without_a_bridge_is_not_ranked_unless_unserved_demand_is_priced() -> None:

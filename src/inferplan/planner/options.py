@@ -38,7 +38,7 @@ class Candidate:
     ``compliance``: the yearly staff and cash the data rules add (priced as its own
     cost line); ``spare_replicas``: replicas bought beyond the peak need;
     ``bridge``: the rented option that serves the lead months of a bought fleet;
-    ``burst``: a hybrid's overflow option.
+    ``burst`` / ``base``: a hybrid's overflow option and owned base.
     """
 
     option: DeploymentOption
@@ -53,6 +53,7 @@ class Candidate:
     spare_replicas: int = 0
     bridge: Candidate | None = None
     burst: Candidate | None = None
+    base: Candidate | None = None
 
     @property
     def sovereignty_score(self) -> float:

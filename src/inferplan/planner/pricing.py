@@ -13,6 +13,8 @@ line, unserved demand at the scenario's penalty, and one hybrid.
 
 from __future__ import annotations
 
+from dataclasses import replace as dc_replace
+
 import numpy as np
 
 from inferplan.catalog.prices import load_prices, load_regions
@@ -137,6 +139,16 @@ def add_hybrid(
         ]
     base = min(bases, key=lambda c: npv[c.option.name])
     burst = min(bursts, key=lambda c: npv[c.option.name])
+    if isinstance(burst.option, CloudSpec) and burst.option.min_nodes > 0:
+        # a burst runs only on overflow: it scales to zero nodes, not to the one node a
+        # cloud-only fleet keeps warm
+        burst = dc_replace(
+            burst,
+            option=burst.option.model_copy(
+                update={"name": f"{burst.option.name} (burst)", "min_nodes": 0}
+            ),
+        )
+        cands.append(burst)
     hyb = HybridSpec(
         name=f"hybrid {base.option.name} + {burst.option.name}",
         base=base.option.name,
@@ -147,6 +159,17 @@ def add_hybrid(
     flows = evaluate_options(s, ctx)
     _extra_lines(scenario, base, flows[hyb.name], ctx)
     result = summarise(hyb.name, "hybrid", flows[hyb.name], ctx)
+    burst_usd = sum(v for k, v in result.breakdown_usd.items() if k.startswith("burst."))
+    if result.details.get("base_units") and burst_usd <= 0.0:
+        return priced, [
+            Rejection(
+                hyb.name,
+                "design",
+                f"the cheapest split never uses the burst: it is {base.option.name} "
+                f"with {result.details.get('base_units')} server(s) and no spare, which the "
+                "availability target (candidates.spare_replicas) does not allow",
+            )
+        ]
     if not result.details.get("base_units"):
         return priced, [
             Rejection(
@@ -168,6 +191,7 @@ def add_hybrid(
             base.findings + burst.findings,
             base.compliance,
             burst=burst,
+            base=base,
         )
     )
     return [*priced, result], []

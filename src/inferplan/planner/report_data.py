@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from inferplan.catalog import load_models
 from inferplan.memory.params import total_params
+from inferplan.planner.designs import Design, Rejection
 from inferplan.results.plan import PlanOption, Recommendation
 from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec
@@ -168,8 +169,15 @@ def headline(rec: Recommendation, scenario: ScenarioSpec) -> str:
         )
         what = (
             f"buy {rec.servers} server{'s' if rec.servers > 1 else ''} with {gps} x "
-            f"{rec.hardware} {where} ({in_use} GPUs serve the peak{spare}, "
+            f"{rec.hardware} {where} ({in_use} GPU{'s' if in_use != 1 else ''} serve"
+            f"{'s' if in_use == 1 else ''} the peak{spare}, "
             f"{rec.servers * gps} GPUs bought)"
+        )
+    elif rec.kind == "hybrid" and rec.servers is not None:
+        what = (
+            f"buy {rec.servers} server{'s' if rec.servers != 1 else ''} with "
+            f"{rec.gpus_per_server} x {rec.hardware} for the base load and burst to "
+            f"{rec.provider.split('+')[-1]} at the peaks ({rec.option})"
         )
     elif rec.kind == "cloud":
         what = f"rent {rec.count} x {rec.hardware} at the peak from {rec.provider} ({rec.option})"
@@ -189,3 +197,69 @@ def headline(rec: Recommendation, scenario: ScenarioSpec) -> str:
     if rec.conditions:
         text += "; conditions: " + "; ".join(rec.conditions)
     return text + "."
+
+
+def infeasible_message(
+    scenario: ScenarioSpec, designs: list[Design], rejected: list[Rejection]
+) -> str:
+    """One paragraph: which rule or number stopped each family, and what to relax."""
+    by_stage: dict[str, list[Rejection]] = {}
+    for r in rejected:
+        by_stage.setdefault(r.stage, []).append(r)
+    parts: list[str] = []
+    relax: list[str] = []
+    mem = by_stage.get("memory", [])
+    if mem:
+        parts.append(
+            f"{len(mem)} model/accelerator/precision famil{'ies' if len(mem) > 1 else 'y'} "
+            f"do not fit in memory (e.g. {mem[0].family}: {mem[0].reason})"
+        )
+        relax.append(
+            "allow larger replicas (candidates.max_devices_per_replica), accelerators with "
+            "more memory or a lower precision"
+        )
+    slo = [r for r in by_stage.get("slo", []) if r.miss is not None] or by_stage.get("slo", [])
+    if slo:
+        near = min(slo, key=lambda r: r.miss if r.miss is not None else float("inf"))
+        over = f", {near.miss - 1:.0%} over the target" if near.miss else ""
+        parts.append(
+            f"{len(slo)} famil{'ies' if len(slo) > 1 else 'y'} cannot meet the latency "
+            f"targets; the closest is {near.family}{over}: {near.reason}"
+        )
+        relax.append(
+            "close the gap with more or newer GPUs per replica, a smaller model or lower "
+            "precision, or looser targets (slo.ttft_ms, slo.tpot_ms)"
+        )
+    for stage, what, fix in (
+        ("precision", "have no kernels for the precision", "choose another precision"),
+        (
+            "sovereignty",
+            "break a data rule",
+            "allow own hardware (candidates.kinds) or relax the policy",
+        ),
+        ("price", "have no price in the catalog", "add the missing prices as price_overrides"),
+        ("hardware", "do not fit the offer's nodes", "allow other offers or smaller replicas"),
+        ("provider", "are outside candidates.providers", "allow more providers"),
+        (
+            "capacity",
+            "leave demand unserved",
+            "set finance.unserved_usd_per_million_tokens "
+            "or allow options without lead time or rate limits",
+        ),
+    ):
+        rows = by_stage.get(stage, [])
+        if rows:
+            parts.append(
+                f"{len(rows)} option famil{'ies' if len(rows) > 1 else 'y'} {what} "
+                f"(e.g. {rows[0].family}: {rows[0].reason})"
+            )
+            relax.append(fix)
+    if not parts:
+        return "No recommendation: the candidate space is empty (check models and candidates)."
+    return (
+        "No recommendation: "
+        + "; ".join(parts)
+        + ". To get one: "
+        + "; ".join(dict.fromkeys(relax))
+        + "."
+    )

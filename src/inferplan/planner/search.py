@@ -1,13 +1,19 @@
 """``plan()``: enumerate, filter, size, price, rank, and explain.
 
-1. designs: model x accelerator x precision x engine x TP that fit and can meet the SLO;
-2. options: each design as own data centre, colocation and every cloud offer of that
-   accelerator, plus the APIs serving the model; the sovereignty policy drops some;
-3. every survivor is sized for peak traffic at the planned utilisation and priced
-   over the horizon (monthly cash flows, NPV);
-4. the cheapest option by NPV is recommended; the Pareto frontier over (NPV, latency,
-   sovereignty) and the runner-up are reported, with the rule or number that
-   rejected every other family.
+1. designs: model x accelerator x precision x engine x layout (TP up to the node,
+   pipeline stages across nodes) that fit and can meet the SLO
+   (:mod:`inferplan.planner.designs`);
+2. options: each design as own data centre, colocation (whole servers, N+1 spare) and
+   every cloud offer and term of that accelerator, plus the APIs serving the model;
+   the sovereignty policy drops some, conditions stay attached
+   (:mod:`inferplan.planner.options`);
+3. pricing with compliance and unserved-demand lines, and capacity refinement by
+   simulation of the cheapest designs and their close calls
+   (:mod:`inferplan.planner.pricing`, :mod:`inferplan.planner.refine`);
+4. ranking: options that serve all the demand (or whose shortfall is priced), API
+   latency checked against published measurements, unverified latency behind verified
+   under a strict SLO, then NPV; the headline, runner-up, frontier, rejections and
+   sensitivity are reported. Every candidate ends as an option or a rejection.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from inferplan.planner.report_data import (
     conditions_of,
     explain,
     headline,
+    infeasible_message,
     pareto_front,
     quality_notes,
     rank_key,
@@ -92,8 +99,13 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
     servers = r.details.get("servers")
     n_servers = int(max(servers)) if isinstance(servers, list) and servers else None
     gpus_per_server = None
-    if isinstance(c.option, OnPremSpec) and c.option.capex.catalog_id:
-        gpus_per_server = load_prices().servers.get(c.option.capex.catalog_id).gpus_per_server
+    own = c.option
+    if isinstance(c.option, HybridSpec):
+        base_units = r.details.get("base_units")
+        n_servers = int(base_units) if isinstance(base_units, int | float) else None
+        own = c.base.option if c.base is not None else c.option
+    if isinstance(own, OnPremSpec) and own.capex.catalog_id:
+        gpus_per_server = load_prices().servers.get(own.capex.catalog_id).gpus_per_server
     return PlanOption(
         name=r.name,
         kind=r.kind,
@@ -108,7 +120,7 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
         replicas=reps,
         spare_replicas=c.spare_replicas if d else 0,
         peak_devices=reps * g if reps is not None and g is not None else None,
-        servers=n_servers if r.kind in ("on_prem", "colocation") else None,
+        servers=n_servers if r.kind in ("on_prem", "colocation", "hybrid") else None,
         gpus_per_server=gpus_per_server,
         commitment=getattr(getattr(c.option, "commitment", None), "value", None),
         precision=dep.weights.precision.value if dep else None,
@@ -208,7 +220,7 @@ def plan(
     )
     rejected += rej2
     if not cands:
-        raise InfeasibleError(_infeasible_message(scenario, designs, rejected))
+        raise InfeasibleError(infeasible_message(scenario, designs, rejected))
     tick("hybrids", 0.7)
     priced, hyb_rej = add_hybrid(scenario, cands, priced)
     rejected += hyb_rej
@@ -388,72 +400,6 @@ def _assumptions(
         }
     )
     return out
-
-
-def _infeasible_message(
-    scenario: ScenarioSpec, designs: list[Design], rejected: list[Rejection]
-) -> str:
-    """One paragraph: which rule or number stopped each family, and what to relax."""
-    by_stage: dict[str, list[Rejection]] = {}
-    for r in rejected:
-        by_stage.setdefault(r.stage, []).append(r)
-    parts: list[str] = []
-    relax: list[str] = []
-    mem = by_stage.get("memory", [])
-    if mem:
-        parts.append(
-            f"{len(mem)} model/accelerator/precision famil{'ies' if len(mem) > 1 else 'y'} "
-            f"do not fit in memory (e.g. {mem[0].family}: {mem[0].reason})"
-        )
-        relax.append(
-            "allow larger replicas (candidates.max_devices_per_replica), accelerators with "
-            "more memory or a lower precision"
-        )
-    slo = [r for r in by_stage.get("slo", []) if r.miss is not None] or by_stage.get("slo", [])
-    if slo:
-        near = min(slo, key=lambda r: r.miss if r.miss is not None else float("inf"))
-        over = f", {near.miss - 1:.0%} over the target" if near.miss else ""
-        parts.append(
-            f"{len(slo)} famil{'ies' if len(slo) > 1 else 'y'} cannot meet the latency "
-            f"targets; the closest is {near.family}{over}: {near.reason}"
-        )
-        relax.append(
-            "close the gap with more or newer GPUs per replica, a smaller model or lower "
-            "precision, or looser targets (slo.ttft_ms, slo.tpot_ms)"
-        )
-    for stage, what, fix in (
-        ("precision", "have no kernels for the precision", "choose another precision"),
-        (
-            "sovereignty",
-            "break a data rule",
-            "allow own hardware (candidates.kinds) or relax the policy",
-        ),
-        ("price", "have no price in the catalog", "add the missing prices as price_overrides"),
-        ("hardware", "do not fit the offer's nodes", "allow other offers or smaller replicas"),
-        ("provider", "are outside candidates.providers", "allow more providers"),
-        (
-            "capacity",
-            "leave demand unserved",
-            "set finance.unserved_usd_per_million_tokens "
-            "or allow options without lead time or rate limits",
-        ),
-    ):
-        rows = by_stage.get(stage, [])
-        if rows:
-            parts.append(
-                f"{len(rows)} option famil{'ies' if len(rows) > 1 else 'y'} {what} "
-                f"(e.g. {rows[0].family}: {rows[0].reason})"
-            )
-            relax.append(fix)
-    if not parts:
-        return "No recommendation: the candidate space is empty (check models and candidates)."
-    return (
-        "No recommendation: "
-        + "; ".join(parts)
-        + ". To get one: "
-        + "; ".join(dict.fromkeys(relax))
-        + "."
-    )
 
 
 __all__ = ["plan", "workload_lengths"]

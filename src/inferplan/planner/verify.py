@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from inferplan.perf.metrics import ServingMetrics, slo_check, steady_window, summarize
-from inferplan.perf.simulate import poisson_rate_evaluator, simulate
+from inferplan.perf.simulate import simulate
 from inferplan.perf.workload import LognormalLength, PoissonArrivals
 from inferplan.planner.capacity import Capacity
 from inferplan.planner.designs import Design
@@ -126,6 +126,8 @@ def latency_curve(
 
 
 CAPACITY_REQUESTS = 400
+MAX_CAPACITY_REQUESTS = 4000
+STEADY_LIFETIMES = 10
 CAPACITY_REL_TOL = 0.06
 BRACKET_FIRST_STEP = 1.25
 MAX_BRACKET_STEPS = 5
@@ -165,6 +167,36 @@ def _bracket(
     return None
 
 
+def capacity_requests(design: Design, scenario: ScenarioSpec, rate_rps: float) -> int:
+    """Requests a capacity run needs: at least ``STEADY_LIFETIMES`` request lifetimes
+    (closed-form TTFT + mean output x TPOT) of arrivals at ``rate_rps``, so that a
+    replica serving dozens of requests a second reaches its steady queue; between
+    ``CAPACITY_REQUESTS`` and ``MAX_CAPACITY_REQUESTS``."""
+    c = design.capacity
+    lifetime_s = c.ttft_s + scenario.workload.output_tokens_mean * c.tpot_s
+    n = math.ceil(rate_rps * STEADY_LIFETIMES * lifetime_s)
+    return max(CAPACITY_REQUESTS, min(MAX_CAPACITY_REQUESTS, n))
+
+
+def capacity_evaluator(
+    scenario: ScenarioSpec, design: Design, rate_rps: float
+) -> Callable[[float], ServingMetrics]:
+    """rate -> metrics of one replica under Poisson arrivals (common random numbers:
+    the same lengths and unit-rate arrival gaps at every rate), the first and last
+    tenth of the requests excluded as warm-up and drain."""
+    d = design.deployment
+    step, limits = step_model_of(d), limits_of(d, design.memory)
+    n = capacity_requests(design, scenario, rate_rps)
+    isl, osl = request_lengths(scenario.workload, n, seed=2)
+    unit = PoissonArrivals(rate_rps=1.0).arrival_times_s(np.random.default_rng(3), n)
+
+    def evaluate(rate: float) -> ServingMetrics:
+        run = simulate(step, limits, isl, osl, arrivals_s=unit / rate)
+        return summarize(run, warmup_requests=n // 10, cooldown_requests=n // 10)
+
+    return evaluate
+
+
 def simulated_capacity(
     scenario: ScenarioSpec, design: Design, slo: SloSpec, guess_factor: float = 1.0
 ) -> Capacity | None:
@@ -176,22 +208,11 @@ def simulated_capacity(
     grows while the SLO holds (or shrinks until it does, see :func:`_bracket`), then
     bisection to ``CAPACITY_REL_TOL``. None when even the smallest rate tried misses.
     """
-    d = design.deployment
-    step, limits = step_model_of(d), limits_of(d, design.memory)
-    isl, osl = request_lengths(scenario.workload, CAPACITY_REQUESTS, seed=2)
-    evaluate = poisson_rate_evaluator(
-        step,
-        limits,
-        isl,
-        osl,
-        seed=3,
-        slo_ttft_s=slo.ttft_ms / 1e3,
-        slo_tpot_s=slo.tpot_ms / 1e3,
-        slo_percentile=slo.percentile,
-    )
+    guess = design.capacity.requests_per_s * guess_factor
+    evaluate = capacity_evaluator(scenario, design, guess)
     pct = min((50.0, 90.0, 95.0, 99.0), key=lambda p: abs(p - slo.percentile))
     ok = slo_check(slo.ttft_ms / 1e3, slo.tpot_ms / 1e3, pct)
-    found = _bracket(evaluate, ok, design.capacity.requests_per_s * guess_factor)
+    found = _bracket(evaluate, ok, guess)
     if found is None:
         return None
     lo, lo_m, hi = found
