@@ -83,3 +83,15 @@ def test_api_whose_published_latency_misses_is_rejected_with_numbers() -> None:
 def test_median_targets_use_the_median() -> None:
     v = check_api_latency("groq-llama-3.x-70b", SloSpec(ttft_ms=150, tpot_ms=5, percentile=50))
     assert v.verified and v.meets is True and "median" in v.note
+
+
+def test_a_target_faster_than_every_published_api_rejects_unmeasured_apis() -> None:
+    # the fastest median TTFT on record is Groq's 120 ms (TokenMix, April 2026): a 50 ms
+    # p95 target cannot be met by an API nobody has measured, since p95 >= median
+    from inferplan.planner.api_latency import check_api_latency
+    from inferplan.specs.plan import SloSpec
+
+    v = check_api_latency("no-such-measured-api", SloSpec(ttft_ms=50, tpot_ms=50))
+    assert v.verified and v.meets is False and "120 ms" in v.note
+    loose = check_api_latency("no-such-measured-api", SloSpec(ttft_ms=2000, tpot_ms=100))
+    assert not loose.verified and loose.meets is None

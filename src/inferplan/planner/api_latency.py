@@ -35,9 +35,41 @@ class ApiLatencyVerdict:
     note: str
 
 
+def _below_every_published_median(slo: SloSpec) -> str | None:
+    """Why no API can meet ``slo``: a target below the fastest median TTFT or TPOT on
+    record (a median is a lower bound of the p95 an SLO asks for), else None."""
+    records = list(load_api_latency())
+    if not records:
+        return None
+    fast_ttft = min(records, key=lambda r: r.ttft_p50_s)
+    fast_tpot = max(records, key=lambda r: r.output_tokens_per_s_p50)
+    if slo.ttft_ms < fast_ttft.ttft_p50_s * 1e3:
+        return (
+            f"the TTFT target of {slo.ttft_ms:g} ms is below the fastest median TTFT "
+            f"published for any API ({fast_ttft.ttft_p50_s * 1e3:,.0f} ms, {fast_ttft.api}, "
+            f"{fast_ttft.as_of})"
+        )
+    if slo.tpot_ms < 1e3 / fast_tpot.output_tokens_per_s_p50:
+        return (
+            f"the TPOT target of {slo.tpot_ms:g} ms is below the fastest median TPOT "
+            f"published for any API ({1e3 / fast_tpot.output_tokens_per_s_p50:.1f} ms, "
+            f"{fast_tpot.api}, {fast_tpot.as_of})"
+        )
+    return None
+
+
 def check_api_latency(api_id: str, slo: SloSpec) -> ApiLatencyVerdict:
-    """Verdict for one API offer (price-catalog id) against the SLO."""
+    """Verdict for one API offer (price-catalog id) against the SLO.
+
+    An offer without p95 figures is rejected all the same when the target is faster
+    than any API's published median: no measurement on record makes it plausible.
+    """
     rec = next((r for r in load_api_latency() if r.api == api_id), None)
+    floor = _below_every_published_median(slo)
+    if floor is not None and (
+        rec is None or rec.ttft_p95_s is None or rec.output_tokens_per_s_p95_slow is None
+    ):
+        return ApiLatencyVerdict(True, False, floor)
     if rec is None:
         return ApiLatencyVerdict(
             False,

@@ -244,6 +244,8 @@ def plan(
                     "demand (finance.unserved_usd_per_million_tokens)",
                 )
             )
+    if not served and not any(r.stage == "capacity" for r in rejected):
+        raise InfeasibleError(infeasible_message(scenario, designs, rejected))
     if not served:
         raise InfeasibleError(
             "every allowed option leaves requests unserved: "
