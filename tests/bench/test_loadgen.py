@@ -89,8 +89,12 @@ async def test_duration_stops_issuing_then_drains() -> None:
     run = await _gen(backend, sink).run_stage(
         StagePlan(0, Profile.CONCURRENCY, concurrency=2, duration_s=0.12)
     )
-    # 2 workers x ceil(0.12 / 0.05) = 3 rounds -> 6 requests, all completed
-    assert run.issued == 6 and all(r.error_kind is None for r in sink)
+    # 2 workers x ceil(0.12 / 0.05) = 3 rounds -> 6 requests on a quiet machine (fewer
+    # when the machine is busy and sleeps run long): none issued after the deadline, and
+    # every issued request completed (drained), never more than 3 rounds
+    assert 2 <= run.issued <= 6 and all(r.error_kind is None for r in sink)
+    assert all((r.scheduled_s or 0) < run.started_s + 0.12 for r in sink)
+    assert run.ended_s >= max(r.end_s or 0 for r in sink)
 
 
 async def test_constant_rate_schedule_and_lag() -> None:

@@ -82,3 +82,21 @@ def test_trace_files(tmp_path: Path) -> None:
         load_trace(bad)
     with pytest.raises(SpecError, match="cannot read"):
         load_trace(tmp_path / "missing.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ('{"timestamp_s": 0, "input_tokens": 3, "output_tokens": 4}\n'.encode("utf-16"),
+         "UTF-16 text"),
+        (b"\x00\x01\x02\x03", r"binary \(NUL bytes\)"),
+        (b'{"timestamp_s": NaN, "input_tokens": 3, "output_tokens": 4}\n', "not a finite"),
+        (b'{"timestamp_s": 1e999, "input_tokens": 3, "output_tokens": 4}\n', "not a finite"),
+    ],
+)
+def test_bad_trace_files_are_one_line(tmp_path: Path, content: bytes, fragment: str) -> None:
+    path = tmp_path / "trace.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(SpecError, match=fragment) as exc:
+        load_trace(path)
+    assert "\n" not in str(exc.value)

@@ -141,7 +141,9 @@ CASE_ROW = ("x-1,static_batch,vllm,h100-sxm-80gb,1,1,llama-3-8b,fp16,fp16,128,12
     [
         ((CASES_HEADER + CASE_ROW.format(stat="p97")).encode(),
          "'p97' is not a statistic the predictor gives"),
-        ((CASES_HEADER + CASE_ROW.format(stat="mean")).encode("utf-16"), "UTF-8"),
+        ((CASES_HEADER + CASE_ROW.format(stat="mean").replace("x-1", "café")).encode("latin-1"),
+         "line 2: not UTF-8 text"),
+        ((CASES_HEADER + CASE_ROW.format(stat="mean")).encode("utf-16"), "UTF-16 text"),
         (b"case_id,scenario\nx,static_batch\n", "lacks columns"),
     ],
 )

@@ -72,9 +72,10 @@ def test_root_help_lists_every_command() -> None:
         assert f" {name} " in res.stdout
 
 
-def test_unknown_command_exit_2() -> None:
+def test_unknown_command_exit_2_with_a_suggestion() -> None:
     res = runner.invoke(app, ["fitt"])
-    assert res.exit_code == 2 and "No such command" in res.output
+    assert res.exit_code == 2 and "No such command 'fitt'. Did you mean 'fit'?" in res.stderr
+    assert res.stderr.strip().count("\n") == 0
 
 
 def test_catalog_option_sets_the_overlay_for_the_command(

@@ -231,12 +231,25 @@ TRACE_FORMAT = (
 )
 
 
+MAX_TRACE_BYTES = 256 * 2**20
+"""Largest trace file read (256 MiB, millions of requests)."""
+
+
 def load_trace(path: Path, field: str = "trace") -> list[TraceEntry]:
     """Read a trace file (:data:`TRACE_FORMAT`), sorted by time, starting at 0."""
+    from inferplan.catalog.loader import decode_text
+    from inferplan.errors import CatalogError
+
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_TRACE_BYTES:
+            raise SpecError(field, f"{path}: {size:,} bytes is over the limit of "
+                            f"{MAX_TRACE_BYTES:,} bytes")
+        text = decode_text(path.read_bytes(), str(path), MAX_TRACE_BYTES)
     except OSError as exc:
         raise SpecError(field, f"cannot read {path} ({exc.strerror})") from None
+    except CatalogError as exc:
+        raise SpecError(field, str(exc)) from None
     rows: list[dict[str, object]] = []
     try:
         if path.suffix.lower() == ".csv":
@@ -251,8 +264,10 @@ def load_trace(path: Path, field: str = "trace") -> list[TraceEntry]:
             )
             for r in rows
         ]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         raise SpecError(field, f"{path} is not a trace; expected {TRACE_FORMAT}") from None
+    if any(not math.isfinite(e.timestamp_s) for e in entries):
+        raise SpecError(field, f"{path} has a time that is not a finite number; {TRACE_FORMAT}")
     if not entries:
         raise SpecError(field, f"{path} holds no requests; expected {TRACE_FORMAT}")
     if any(e.timestamp_s < 0 or e.input_tokens < 1 or e.output_tokens < 1 for e in entries):

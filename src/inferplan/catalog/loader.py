@@ -98,7 +98,7 @@ def decode_text(data: bytes, origin: str, limit_bytes: int) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise CatalogError(f"{origin}: the file is UTF-16 text; save it as UTF-8")
     if b"\x00" in data:
-        raise CatalogError(f"{origin}: the file is binary (NUL bytes), not YAML text")
+        raise CatalogError(f"{origin}: the file is binary (NUL bytes), not text")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -132,6 +132,7 @@ def _print_summary(summary: RunSummary, out_dir: Path) -> None:
         "out tok/s",
         "in tok/s",
         "goodput",
+        "client wait p50",
     ):
         table.add_column(col, justify="right")
 
@@ -150,8 +151,11 @@ def _print_summary(summary: RunSummary, out_dir: Path) -> None:
             f"{s.output_throughput_tok_per_s:.1f}",
             f"{s.input_throughput_tok_per_s:.1f}",
             "-" if s.goodput_req_per_s is None else f"{s.goodput_req_per_s:.2f}",
+            ms(s.client_health.client_queue_s.p50) if s.client_health.client_queue_s else "-",
         )
     console.print(table)
+    console.print("client wait: sent - scheduled, time a request spent in the client before "
+                  "its headers left (not in TTFT)", highlight=False, soft_wrap=True)
     console.print(
         f"results: {out_dir}/ ({RECORDS_FILE}, {SUMMARY_FILE}, {CSV_FILE}, {REPORT_FILE})"
     )

@@ -128,6 +128,22 @@ class LazyGroup(TyperGroup):
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """As click's, with suggestions among every command (loaded or not)."""
+        from difflib import get_close_matches
+
+        from typer._click.exceptions import UsageError
+
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as exc:
+            if args and "Did you mean" not in exc.message:
+                matches = get_close_matches(args[0], list(COMMANDS))
+                if matches:
+                    names = ", ".join(repr(m) for m in matches)
+                    exc.message = f"{exc.message.rstrip('.')}. Did you mean {names}?"
+            raise
+
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._listing = True
         try:

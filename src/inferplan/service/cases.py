@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from inferplan.catalog.loader import format_validation_error
-from inferplan.errors import SpecError
+from inferplan.catalog.loader import decode_text, format_validation_error
+from inferplan.errors import CatalogError, SpecError
 
 SCENARIOS = ("static_batch", "max_throughput", "server", "closed_loop", "single_stream")
 METRICS = (
@@ -22,6 +23,8 @@ METRICS = (
     "request_throughput_rps",
 )
 
+MAX_CASES_BYTES = 64 * 2**20
+"""Largest cases file read (64 MiB)."""
 STATISTICS = ("value", "mean", "median", "p99")
 """What ``value`` is: a single figure or a mean (predicted as the mean), the median or p99."""
 
@@ -105,10 +108,14 @@ def read_cases(path: Path | str) -> list[ValidationCase]:
     """Read a cases CSV; a malformed row raises :class:`SpecError` naming row and column."""
     p = Path(path)
     try:
-        fh = p.open(newline="", encoding="utf-8")
+        if p.stat().st_size > MAX_CASES_BYTES:
+            raise SpecError("cases", f"{p} is over the limit of {MAX_CASES_BYTES:,} bytes")
+        text = decode_text(p.read_bytes(), str(p), MAX_CASES_BYTES)
     except OSError as exc:
         raise SpecError("cases", f"cannot read {p} ({exc.strerror})") from None
-    with fh:
+    except CatalogError as exc:
+        raise SpecError("cases", str(exc)) from None
+    with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh)
         required = {"case_id", "scenario", "engine", "hardware", "model", "metric", "value"}
         missing = required - set(reader.fieldnames or [])
