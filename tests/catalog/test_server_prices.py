@@ -125,3 +125,27 @@ def test_end_of_life_rows_are_not_offered_by_default() -> None:
     eol = [s.id for s in every if s.end_of_life]
     assert eol, "the catalog keeps at least one end-of-life row for reference"
     assert not set(eol) & offered
+
+
+def test_a_superseded_price_names_a_newer_row_of_the_same_configuration() -> None:
+    from inferplan.catalog.prices import load_prices
+
+    servers = load_prices().servers
+    old = [r for r in servers if r.superseded_by is not None]
+    assert old, "the 2023 DGX H100 launch price is marked superseded"
+    for r in old:
+        new = servers.get(r.superseded_by)
+        assert new.as_of > r.as_of
+        assert (new.accelerator, new.gpus_per_server) == (r.accelerator, r.gpus_per_server)
+
+
+def test_superseded_by_must_name_a_server_row() -> None:
+    import pytest
+
+    from inferplan.catalog.prices import parse_prices
+    from inferplan.errors import CatalogError
+
+    row = {"id": "a", "name": "a", "accelerator": "h100-sxm-80gb", "gpus_per_server": 8,
+           "price_usd": 1.0, "source": "a test row", "as_of": "2026-01-01", "superseded_by": "nope"}
+    with pytest.raises(CatalogError, match="superseded_by 'nope'"):
+        parse_prices({"servers": [row]})

@@ -45,3 +45,19 @@ def test_multi_gpu_replicas_are_not_priced_on_single_gpu_offers() -> None:
             row = next(i for i in gpus if f"cloud {i} " in o.name)
             assert gpus[row] >= (o.tensor_parallel or 1), o.name
     assert any(r.stage == "hardware" and "1 GPU per node" in r.reason for r in result.rejected)
+
+
+def test_own_hardware_is_never_bought_at_a_superseded_price() -> None:
+    # the DGX H100 launch price of May 2023 ($270k) is superseded by a 2026 figure: an
+    # own H100 SXM fleet is priced at a current row, never at the old one
+    from pathlib import Path
+
+    from inferplan.scenario_io import load_scenario
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
+    old = {r.id for r in load_prices().servers if r.superseded_by is not None}
+    spec = load_scenario(examples / "01-airgapped-ministry.yaml")
+    result = plan(spec)
+    own = [o for o in result.options if o.kind in ("on_prem", "colocation")]
+    assert own and all(o.server_id is not None for o in own)
+    assert not [o.name for o in own if o.server_id in old]

@@ -112,6 +112,13 @@ def parse_prices(raw: Any, origin: str = PRICES_FILE) -> PriceCatalog:
         rows = raw.get(name) or []
         recs = parse_records(name, {"records": rows}, model, origin)
         cats[name] = Catalog(name, recs)
+    ids = {r.id for r in cats["servers"]}
+    for r in cats["servers"]:
+        if r.superseded_by is not None and r.superseded_by not in ids:
+            raise CatalogError(
+                f"{origin}: servers '{r.id}': superseded_by '{r.superseded_by}' is not a "
+                "server row"
+            )
     return PriceCatalog(**cats)
 
 

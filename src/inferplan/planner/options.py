@@ -171,6 +171,8 @@ def build_candidates(
 
     server_rows: dict[str, list[ServerPriceRecord]] = {}
     for s in prices.servers:
+        if s.superseded_by is not None:  # a newer price of the same server stands for it
+            continue
         server_rows.setdefault(canonical_accelerator(accs, s.accelerator), []).append(s)
     cloud_rows = [(canonical_accelerator(accs, r.accelerator), r) for r in prices.cloud]
     with_designs = {d.deployment.accelerator.id for d in designs}

@@ -99,13 +99,15 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
     servers = r.details.get("servers")
     n_servers = int(max(servers)) if isinstance(servers, list) and servers else None
     gpus_per_server = None
+    server_id = None
     own = c.option
     if isinstance(c.option, HybridSpec):
         base_units = r.details.get("base_units")
         n_servers = int(base_units) if isinstance(base_units, int | float) else None
         own = c.base.option if c.base is not None else c.option
     if isinstance(own, OnPremSpec) and own.capex.catalog_id:
-        gpus_per_server = load_prices().servers.get(own.capex.catalog_id).gpus_per_server
+        server_id = own.capex.catalog_id
+        gpus_per_server = load_prices().servers.get(server_id).gpus_per_server
     return PlanOption(
         name=r.name,
         kind=r.kind,
@@ -122,6 +124,7 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
         peak_devices=reps * g if reps is not None and g is not None else None,
         servers=n_servers if r.kind in ("on_prem", "colocation", "hybrid") else None,
         gpus_per_server=gpus_per_server,
+        server_id=server_id,
         commitment=getattr(getattr(c.option, "commitment", None), "value", None),
         precision=dep.weights.precision.value if dep else None,
         engine=dep.engine.id if dep else None,

@@ -29,6 +29,7 @@ class PlanOption(BaseModel):
     )
     servers: int | None = Field(default=None, description="whole servers bought (own/colo)")
     gpus_per_server: int | None = None
+    server_id: str | None = Field(default=None, description="server price row bought")
     commitment: str | None = Field(default=None, description="cloud term")
     precision: str | None = None
     engine: str | None = None

@@ -41,6 +41,9 @@ class ServerPriceRecord(SourcedRecord):
     "max"), used for contracted colocation kW and as the full-load draw.
     ``end_of_life``: the vendor no longer sells it (the notes cite the notice); such
     rows are kept for reference and not offered by default.
+    ``superseded_by``: the id of a newer price row for the same configuration; the
+    planner buys at the newer figure, this one stays for the record (and for options
+    that name it).
     """
 
     name: str
@@ -52,6 +55,7 @@ class ServerPriceRecord(SourcedRecord):
     region: str = "global"
     max_power_w: float | None = Field(default=None, gt=0)
     end_of_life: bool = False
+    superseded_by: str | None = None
 
 
 class GpuPriceRecord(SourcedRecord):
