@@ -23,6 +23,7 @@ from inferplan.api.bench_runs import (
     parse_records,
     records_to_jsonl,
     scrub,
+    secret_values,
     significance,
     url_host,
 )
@@ -66,14 +67,16 @@ def store_run(store: Store, summary: dict[str, Any], records_text: str | None,
     """Check, scrub and store one run."""
     run = check_summary(summary)
     records = parse_records(records_text) if records_text else None
+    secrets = secret_values(summary)
     return repo.create_bench_run(
         store,
-        name=name or f"{run.metadata.model} @ {url_host(run)} {run.metadata.started_at[:16]}",
+        name=scrub(name or f"{run.metadata.model} @ {url_host(run)} "
+                   f"{run.metadata.started_at[:16]}", secrets),
         url_host=url_host(run),
-        model=run.metadata.model,
-        engine=run.metadata.engine,
-        summary=scrub(summary),
-        records_jsonl=records_to_jsonl(records) if records is not None else None,
+        model=scrub(run.metadata.model, secrets),
+        engine=scrub(run.metadata.engine, secrets),
+        summary=scrub(summary, secrets),
+        records_jsonl=records_to_jsonl(records, secrets) if records is not None else None,
         record_count=len(records) if records is not None else 0,
     )
 
@@ -172,11 +175,13 @@ def bench_job(store: Store, jobs: JobManager, body: BenchJobIn, base_url: str) -
                 raise JobFailed(str(exc)) from None
             summary = read_summary(out / SUMMARY_FILE).model_dump(mode="json")
             recs = read_records(out / RECORDS_FILE) if (out / RECORDS_FILE).is_file() else []
+            secrets = secret_values(summary) | ({key} if key else set())
             row = repo.create_bench_run(
                 store, name=body.name or f"{summary['metadata']['model']} via service",
                 url_host=url_host(check_summary(summary)), model=summary["metadata"]["model"],
-                engine=summary["metadata"].get("engine", "unknown"), summary=scrub(summary),
-                records_jsonl=records_to_jsonl(recs), record_count=len(recs),
+                engine=summary["metadata"].get("engine", "unknown"),
+                summary=scrub(summary, secrets),
+                records_jsonl=records_to_jsonl(recs, secrets), record_count=len(recs),
             )
             jobs.set_ref(ctx.job.id, "bench_run_id", row.id)
 

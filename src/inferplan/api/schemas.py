@@ -7,7 +7,7 @@ name says otherwise (``_ms``, ``_gb``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictFloat, model_validator
 
@@ -287,7 +287,9 @@ class BenchJobIn(_In):
     url: str = Field(min_length=1, max_length=500)
     model: str | None = Field(default=None, min_length=1, max_length=200)
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    concurrency: list[int] = Field(default_factory=lambda: [1], min_length=1, max_length=8)
+    concurrency: list[Annotated[int, Field(ge=1, le=1024)]] = Field(
+        default_factory=lambda: [1], min_length=1, max_length=8,
+        description="closed-loop concurrency of each stage (1-1024)")
     max_requests: int = Field(default=20, ge=1, le=2000, description="requests per stage")
     isl: int = Field(default=128, ge=1, le=131_072, description="input tokens per request")
     osl: int = Field(default=128, ge=1, le=32_768, description="output tokens per request")

@@ -27,8 +27,11 @@ def serve(
 
     settings = ServiceSettings.from_env(host, port, database_url, cors_origins, bench_allow,
                                         trusted_proxies)
+    from inferplan.cli.db_cmd import database_errors
+
     url = resolve_database_url(settings.database_url)
-    store = open_store(url)
+    with database_errors():
+        store = open_store(url)
     app = create_app(settings, store)
     shown = f"[{host}]" if ":" in host else host
     console.print(f"inferplan serving on http://{shown}:{port}/ui/  (store: {redact_url(url)})",

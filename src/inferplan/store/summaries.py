@@ -34,8 +34,8 @@ def stage_label(stage: dict[str, Any]) -> str:
 
 
 def bench_headline(summary: Any) -> list[dict[str, Any]]:
-    """Per stage of a bench summary: label, completed requests, p50/p99 TTFT and
-    TPOT (s), output throughput (tokens/s)."""
+    """Per stage of a bench summary: label, measured requests (``total``) and those
+    that completed (``ok``), p50/p99 TTFT and TPOT (s), output throughput (tokens/s)."""
     out: list[dict[str, Any]] = []
     stages = summary.get("stages") if isinstance(summary, dict) else None
     for st in stages or []:
@@ -47,6 +47,7 @@ def bench_headline(summary: Any) -> list[dict[str, Any]]:
                 "stage": st.get("stage"),
                 "label": stage_label(st),
                 "ok": (st.get("counts") or {}).get("ok"),
+                "total": (st.get("counts") or {}).get("total"),
                 "ttft_p50_s": _stat(st, "ttft_s", "p50"),
                 "ttft_p99_s": _stat(st, "ttft_s", "p99"),
                 "tpot_p50_s": _stat(st, "tpot_s", "p50"),

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inferplan.api.deps import MAX_ID, PathId
 from inferplan.api.documents import to_yaml
@@ -258,6 +259,23 @@ def install_web(app: FastAPI) -> None:
         from fastapi.responses import JSONResponse
 
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Pages under /ui answer errors (an unknown path included) with a page."""
+        if request.url.path == "/ui" or request.url.path.startswith("/ui/"):
+            title = "Not found" if exc.status_code == 404 else f"Error {exc.status_code}"
+            text = ("There is no page at this address." if exc.status_code == 404
+                    else str(exc.detail))
+            body = Markup("<!doctype html><title>{}</title><link rel='stylesheet' "
+                          "href='/ui/static/app.css'><main><h1>{}</h1><p>{} "
+                          "<a href='/ui/'>Back to the scenarios</a></p></main>"
+                          ).format(title, title, text)
+            return HTMLResponse(str(body), status_code=exc.status_code, headers=exc.headers)
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                            headers=exc.headers)
 
     app.include_router(pages_more.static_router)
     app.mount("/ui/static", StaticFiles(directory=str(STATIC_DIR)), name="ui-static")
