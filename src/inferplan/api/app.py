@@ -43,9 +43,19 @@ the record changed since the `version` your edit is based on.
 """
 
 
+COMMON_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"description": "a request the service cannot take (e.g. a host name other "
+          "than loopback on a server without tokens)"},
+    401: {"description": "an access token is required"},
+    403: {"description": "read-only token, or a cross-site write"},
+    413: {"description": "the body is larger than 80 MiB"},
+}
+"""Answers any operation may give, before its handler runs (access, limits)."""
+
+
 def api_router() -> APIRouter:
     """Every API route under ``/api/v1``."""
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX, responses=COMMON_RESPONSES)
     for module in (routes_catalog, routes_analysis, routes_scenarios, routes_plans,
                    routes_bench, routes_calibrations):
         router.include_router(module.router)

@@ -119,7 +119,10 @@ def get_run(run_id: PathId, store: StoreDep) -> BenchRunOut:
     return BenchRunOut(**_summary(row).model_dump(), summary=row.summary)
 
 
-@router.get("/{run_id}/records", response_class=PlainTextResponse, responses=NOT_FOUND,
+@router.get("/{run_id}/records", response_class=PlainTextResponse,
+            responses={**NOT_FOUND, 200: {"description": "one request record per line",
+                                          "content": {"application/x-ndjson":
+                                                      {"schema": {"type": "string"}}}}},
             summary="The run's per-request records (JSON lines)")
 def get_records(run_id: PathId, store: StoreDep) -> PlainTextResponse:
     row = repo.get_bench_run(store, run_id)

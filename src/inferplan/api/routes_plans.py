@@ -115,7 +115,8 @@ def _job_out(jobs: JobManager, job: Job) -> JobOut:
     return JobOut.model_validate(jobs.snapshot(job))
 
 
-@router.post("/plans", response_model=PlanSubmitted, status_code=202, responses=BUSY,
+@router.post("/plans", response_model=PlanSubmitted, status_code=202,
+             responses={**BUSY, 404: {"description": "no such scenario or version"}},
              summary="Run a plan (as a job)")
 def create_plan(body: PlanIn, store: StoreDep, jobs: JobsDep,
                 response: Response) -> PlanSubmitted:

@@ -48,8 +48,16 @@ class _Out(BaseModel):
 # --- scenarios ---------------------------------------------------------------------------
 
 
+ONE_OF_DOCUMENT_OR_YAML: dict[str, Any] = {
+    "oneOf": [{"required": ["document"], "not": {"required": ["yaml"]}},
+              {"required": ["yaml"], "not": {"required": ["document"]}}]}
+
+
 class ScenarioIn(_In):
-    """A scenario as a JSON object (``document``) or as YAML text (``yaml``)."""
+    """A scenario as a JSON object (``document``) or as YAML text (``yaml``):
+    exactly one of the two."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ONE_OF_DOCUMENT_OR_YAML)
 
     document: dict[str, Any] | None = Field(default=None, description="the scenario mapping")
     yaml: str | None = Field(default=None, max_length=1_000_000, description="scenario YAML")
@@ -163,6 +171,12 @@ class PerfIn(DeploymentIn):
 class ScenarioRef(_In):
     """A stored scenario (``scenario_id``, optionally a ``scenario_version``), or an
     inline ``document`` or ``yaml``: exactly one of the three."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": [k], "not": {"anyOf": [{"required": [o]} for o in others]}}
+                  for k, others in (("scenario_id", ("document", "yaml")),
+                                    ("document", ("scenario_id", "yaml")),
+                                    ("yaml", ("scenario_id", "document")))]})
 
     scenario_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     scenario_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
