@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from inferplan.api.app import create_app
 from inferplan.api.settings import ServiceSettings, normalise_target
+from inferplan.server import create_app
 from inferplan.store import records
 from inferplan.store.database import Store
 

@@ -22,8 +22,8 @@ from schemathesis.checks import (
     unsupported_method,
 )
 
-from inferplan.api.app import create_app
 from inferplan.api.settings import ServiceSettings
+from inferplan.server import create_app
 from inferplan.store import records, scenarios
 from inferplan.store.database import Store
 

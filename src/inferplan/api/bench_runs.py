@@ -21,8 +21,8 @@ from pydantic import ValidationError
 
 from inferplan.api.errors import FieldError, FieldErrors
 from inferplan.api.limits import LimitError, check_value, text_problem
-from inferplan.bench.compare import compare_records
 from inferplan.bench.results import RequestRecord, RunSummary
+from inferplan.service.comparisons import bench_significance, compare_summaries
 from inferplan.store.summaries import bench_headline as headline
 from inferplan.store.summaries import stage_label
 from inferplan.store.tables import BenchRun
@@ -35,10 +35,6 @@ SECRET_KEY = re.compile(
 )
 ALLOWED_KEYS = frozenset({"api_key_env"})
 URL_IN_TEXT = re.compile(r"\bhttps?://[^\s\"'<>]+", re.IGNORECASE)
-STATS = ("mean", "p50", "p99")
-LATENCY_METRICS = ("ttft_s", "tpot_s", "itl_s", "e2e_s")
-RATE_METRICS = ("output_throughput_tok_per_s", "request_throughput_req_per_s",
-                "goodput_req_per_s")
 
 
 def scrub_url(url: str) -> str:
@@ -190,51 +186,12 @@ def url_host(summary: RunSummary) -> str:
         return "?"
 
 
-def _stat(stage: dict[str, Any], metric: str, stat: str) -> float | None:
-    v = (stage.get(metric) or {}).get(stat)
-    return float(v) if isinstance(v, int | float) else None
-
-
-def compare_summaries(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
-    """Mean/p50/p99 of TTFT, TPOT, ITL, E2E and the throughputs, stage by stage
-    (stages matched by index): ``a``, ``b``, ``b - a`` and ``(b - a) / a``."""
-    sa = {s.get("stage"): s for s in a.get("stages") or [] if isinstance(s, dict)}
-    sb = {s.get("stage"): s for s in b.get("stages") or [] if isinstance(s, dict)}
-    rows: list[dict[str, Any]] = []
-    for idx in sorted(set(sa) & set(sb), key=lambda x: (x is None, x)):
-        x, y = sa[idx], sb[idx]
-        pairs: list[tuple[str, str, float | None, float | None]] = [
-            (m, s, _stat(x, m, s), _stat(y, m, s)) for m in LATENCY_METRICS for s in STATS
-        ]
-        for m in RATE_METRICS:
-            va, vb = x.get(m), y.get(m)
-            pairs.append((m, "value", va if isinstance(va, int | float) else None,
-                          vb if isinstance(vb, int | float) else None))
-        for metric, stat, va, vb in pairs:
-            diff = vb - va if va is not None and vb is not None else None
-            rows.append(
-                {
-                    "stage": idx,
-                    "label_a": stage_label(x),
-                    "label_b": stage_label(y),
-                    "metric": metric,
-                    "stat": stat,
-                    "a": va,
-                    "b": vb,
-                    "diff": diff,
-                    "change_fraction": diff / va if diff is not None and va else None,
-                }
-            )
-    return rows
-
-
 def significance(a: BenchRun, b: BenchRun) -> dict[str, Any] | None:
     """Mann-Whitney U per metric and stage when both runs have their records."""
     if not a.records_jsonl or not b.records_jsonl:
         return None
-    ra, rb = parse_records(a.records_jsonl), parse_records(b.records_jsonl)
-    res = compare_records(ra, rb, 0.05, f"run {a.id}", f"run {b.id}")
-    return res.model_dump(mode="json")
+    return bench_significance(parse_records(a.records_jsonl), parse_records(b.records_jsonl),
+                              f"run {a.id}", f"run {b.id}")
 
 
 __all__ = [

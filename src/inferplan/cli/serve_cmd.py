@@ -21,8 +21,8 @@ def serve(
     """Check the settings, open and migrate the store, then run uvicorn until stopped."""
     import uvicorn
 
-    from inferplan.api.app import create_app
     from inferplan.api.settings import ServiceSettings
+    from inferplan.server import create_app
     from inferplan.store.database import open_store, redact_url, resolve_database_url
 
     settings = ServiceSettings.from_env(host, port, database_url, cors_origins, bench_allow,
