@@ -40,7 +40,7 @@ from inferplan.api.schemas import (
 )
 from inferplan.api.settings import ServiceSettings, normalise_target
 from inferplan.bench.config import BenchConfig
-from inferplan.bench.results import RECORDS_FILE, SUMMARY_FILE, read_records, read_summary
+from inferplan.bench.results import RECORDS_FILE, RequestRecord, RunSummary, read_records
 from inferplan.bench.runner import ProgressSnapshot, run_benchmark
 from inferplan.errors import InferplanError
 from inferplan.store import records as repo
@@ -64,10 +64,19 @@ def _summary(row: BenchRun) -> BenchRunSummary:
 
 def store_run(store: Store, summary: dict[str, Any], records_text: str | None,
               name: str | None) -> BenchRun:
-    """Check, scrub and store one run."""
+    """Check an uploaded run, then :func:`save_run` it."""
     run = check_summary(summary)
     records = parse_records(records_text) if records_text else None
-    secrets = secret_values(summary)
+    return save_run(store, run, records, name, raw_summary=summary)
+
+
+def save_run(store: Store, run: RunSummary, records: list[RequestRecord] | None,
+             name: str | None, extra_secrets: set[str] | None = None,
+             raw_summary: dict[str, Any] | None = None) -> BenchRun:
+    """The one path by which a benchmark run reaches the store (uploads and runs the
+    service measured alike): scrubbed of credentials, by field and by value."""
+    summary = raw_summary if raw_summary is not None else run.model_dump(mode="json")
+    secrets = secret_values(summary) | (extra_secrets or set())
     return repo.create_bench_run(
         store,
         name=scrub(name or f"{run.metadata.model} @ {url_host(run)} "
@@ -171,21 +180,15 @@ def bench_job(store: Store, jobs: JobManager, body: BenchJobIn, base_url: str) -
             config._key = key
             ctx.progress("connecting", 0.0)
             try:
-                run_benchmark(config, progress=hook)
+                outcome = run_benchmark(config, progress=hook)
             except KeyboardInterrupt:
                 raise JobCancelled() from None
             except InferplanError as exc:
                 raise JobFailed(str(exc)) from None
-            summary = read_summary(out / SUMMARY_FILE).model_dump(mode="json")
             recs = read_records(out / RECORDS_FILE) if (out / RECORDS_FILE).is_file() else []
-            secrets = secret_values(summary) | ({key} if key else set())
-            row = repo.create_bench_run(
-                store, name=body.name or f"{summary['metadata']['model']} via service",
-                url_host=url_host(check_summary(summary)), model=summary["metadata"]["model"],
-                engine=summary["metadata"].get("engine", "unknown"),
-                summary=scrub(summary, secrets),
-                records_jsonl=records_to_jsonl(recs, secrets), record_count=len(recs),
-            )
+            row = save_run(store, outcome.summary, recs,
+                           body.name or f"{outcome.summary.metadata.model} via service",
+                           extra_secrets={key} if key else None)
             jobs.set_ref(ctx.job.id, "bench_run_id", row.id)
 
     return run
