@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from inferplan.api.app import create_app
 from inferplan.api.settings import ServiceSettings
 from inferplan.bench.results import Phase, RequestRecord, RunMetadata
 from inferplan.bench.runner import build_summary
+from inferplan.server import create_app
 from inferplan.store.database import Store, resolve_database_url
 
 PG_ENV = "INFERPLAN_TEST_POSTGRES_URL"

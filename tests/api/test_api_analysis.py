@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def client(settings: Any, tmp_path: Path) -> Any:
     """These endpoints do not depend on the database backend: SQLite only."""
-    from inferplan.api.app import create_app
+    from inferplan.server import create_app
     from inferplan.store.database import open_store
 
     store = open_store(f"sqlite:///{tmp_path / 'a.db'}")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from inferplan.api.app import create_app
 from inferplan.api.settings import ServiceSettings, normalise_target
+from inferplan.server import create_app
 from inferplan.store import records
 from inferplan.store.database import Store
 
@@ -118,3 +118,44 @@ def test_bench_job_on_allow_listed_server(store: Store, wait_job: Any) -> None:
             assert SECRET not in c.get(f"{API}/bench-runs/{job['bench_run_id']}/records").text
     row = records.get_bench_run(store, job["bench_run_id"])
     assert SECRET not in json.dumps(row.summary) and SECRET not in (row.records_jsonl or "")
+
+
+def test_credentials_are_scrubbed_by_value_wherever_they_appear(
+    client: TestClient, make_run: Any
+) -> None:
+    """The API key sits in the config (a credential field); the same value also
+    appears in a warning, an error message of a record and a note: all removed."""
+    summary, jsonl = make_run([0.1, 0.2])
+    summary["warnings"] = [f"server answered 401 for key {SECRET}",
+                           "retried with Authorization: Bearer other-token-98765"]
+    lines = jsonl.splitlines()
+    first = json.loads(lines[0])
+    first["error_message"] = f"HTTP 401: invalid api key {SECRET}"
+    records = "\n".join([json.dumps(first), *lines[1:]]) + "\n"
+    r = client.post(f"{API}/bench-runs", json={"summary": summary, "records_jsonl": records})
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    text = (client.get(f"{API}/bench-runs/{rid}").text
+            + client.get(f"{API}/bench-runs/{rid}/records").text)
+    assert SECRET not in text and "other-token-98765" not in text
+    stored = client.get(f"{API}/bench-runs/{rid}").json()["summary"]
+    assert stored["warnings"] == ["server answered 401 for key [removed]",
+                                  "retried with Authorization: Bearer [removed]"]
+
+
+def test_bench_job_concurrency_must_be_positive(client: TestClient) -> None:
+    for bad in ([0], [4, -1], [2000]):
+        r = client.post(f"{API}/bench-runs/jobs",
+                        json={"url": "http://127.0.0.1:9/v1", "concurrency": bad})
+        assert r.status_code == 422, bad
+        assert r.json()["detail"][0]["field"].startswith("concurrency["), r.text
+
+
+def test_bench_list_and_run_page_count_the_same_requests(client: TestClient,
+                                                         make_run: Any) -> None:
+    summary, _ = make_run([0.1, 0.2, 0.3])  # three measured requests, no records uploaded
+    rid = client.post(f"{API}/bench-runs", json={"summary": summary}).json()["id"]
+    listed = client.get("/ui/bench").text
+    page = client.get(f"/ui/bench/{rid}").text
+    assert '<td class="num">3</td>' in listed
+    assert "Measured requests</dt><dd>3 (3 ok)" in page

@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from inferplan.api import routes_plans
-from inferplan.api.app import create_app
 from inferplan.api.settings import ServiceSettings
+from inferplan.server import create_app
 from inferplan.store import jobs as jobs_repo
 from inferplan.store import records
 from inferplan.store.database import Store

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from inferplan.api.app import create_app
 from inferplan.api.settings import ServiceSettings
 from inferplan.errors import SpecError
+from inferplan.server import create_app
 from inferplan.store.database import open_store
 
 RW = "rw-token-0123456789abcdef"

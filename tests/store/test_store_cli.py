@@ -74,6 +74,18 @@ def test_restore_errors_of_the_database_are_one_line(cli: typer.Typer, tmp_path:
     assert out.output.strip().count("\n") == 0 and "table scenarios" in out.output
 
 
+def test_an_unreachable_database_is_one_line(cli: typer.Typer, tmp_path: Path) -> None:
+    src = f"sqlite:///{tmp_path / 'src.db'}"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "backup", str(tmp_path / "b.json"),
+                               "--database-url", src]).exit_code == 0
+    out = runner.invoke(cli, ["db", "restore", str(tmp_path / "b.json"), "--database-url",
+                              "postgresql://nobody:secret@127.0.0.1:1/none"])
+    assert out.exit_code == 2
+    assert "Traceback" not in out.output and out.output.startswith("error: database:")
+    assert out.output.strip().count("\n") == 0 and "secret" not in out.output
+
+
 def test_serve_refuses_a_public_address_without_token(
     cli: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -133,3 +133,10 @@ def test_upgrade_from_0001_fills_the_summary_columns(db_url: str) -> None:
     assert plan.result == {"answer": 42} and plan.scenario_document == {"name": "old"}
     assert records.get_plan(store, 2).rerun_of == 1  # rebuilding plans kept the links
     engine.dispose()
+
+
+def test_inferplan_home_moves_the_default_store(tmp_path: object,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INFERPLAN_DATABASE_URL", raising=False)
+    monkeypatch.setenv("INFERPLAN_HOME", str(tmp_path))
+    assert resolve_database_url() == f"sqlite:///{tmp_path}/inferplan.db"

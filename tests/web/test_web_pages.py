@@ -88,3 +88,31 @@ def test_bench_and_calibration_pages(client: TestClient) -> None:
                                              "parameters": {"k": 1}})
     page = client.get("/ui/calibrations").text
     assert "lab" in page and "h100-sxm-80gb" in page
+
+
+def test_unknown_ui_paths_show_a_page(client: TestClient) -> None:
+    r = client.get("/ui/no/such/page")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "Not found" in r.text and 'href="/ui/"' in r.text.replace("'", '"')
+    api = client.get(f"{API}/no-such-thing")
+    assert api.status_code == 404 and api.headers["content-type"] == "application/json"
+
+
+def test_latency_cards_say_not_verified_without_a_latency(client: TestClient) -> None:
+    """An API option has no latency prediction: the cards say so instead of a dash."""
+    from inferplan.store import records
+
+    store = client.app.state.store  # type: ignore[attr-defined]
+    plan = records.create_plan(store, {"name": "api-only", "slo": {"ttft_ms": 500,
+                                                                    "tpot_ms": 50}})
+    rec = {"option": "provider-x model-y", "kind": "api", "provider": "provider-x",
+           "model": "model-y", "npv_usd": -1000.0, "tco_nominal_usd": 1200.0,
+           "usd_per_million_tokens": 2.0, "p95_ttft_ms": None, "p95_tpot_ms": None,
+           "reasons": ["cheapest"]}
+    records.finish_plan(store, plan.id, "succeeded", result={
+        "recommendation": rec, "options": [{"name": rec["option"], "npv_usd": -1000.0,
+                                            "kind": "api"}],
+        "horizon_months": 60, "discount_rate": 0.08})
+    page = client.get(f"/ui/plans/{plan.id}")
+    assert page.status_code == 200, page.text[:500]
+    assert page.text.count("not verified") == 2

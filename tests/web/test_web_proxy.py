@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from inferplan.api.app import create_app
 from inferplan.api.settings import ServiceSettings
+from inferplan.server import create_app
 from inferplan.store.database import open_store
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -1,1 +1,4 @@
-"""The team service's REST API (FastAPI): see :func:`inferplan.api.app.create_app`."""
+"""The team service's REST API (FastAPI).
+
+The application is assembled by :func:`inferplan.server.create_app`.
+"""

@@ -1,21 +1,13 @@
-"""The FastAPI application: REST API under ``/api/v1``, web UI under ``/ui``.
+"""The REST API under ``/api/v1``: its routes, description and common answers.
 
-``create_app(settings, store)`` builds it; ``inferplan serve`` runs it with
-uvicorn. The OpenAPI document is at ``/api/v1/openapi.json`` (the interactive
-documentation pages are off: they load scripts from a CDN).
+The application (API, web UI, security, limits, jobs) is assembled by
+:func:`inferplan.server.create_app`, a module above both faces.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from fastapi import APIRouter
 
-from fastapi import APIRouter, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import RedirectResponse
-
-from inferplan import __version__
 from inferplan.api import (
     routes_analysis,
     routes_bench,
@@ -24,16 +16,8 @@ from inferplan.api import (
     routes_plans,
     routes_scenarios,
 )
-from inferplan.api.errors import install_error_handlers
-from inferplan.api.jobs import JobManager, server_name
-from inferplan.api.limits import BodyLimit
-from inferplan.api.proxy import ForwardedHeaders, parse_networks
-from inferplan.api.security import install_security
-from inferplan.api.settings import ServiceSettings
-from inferplan.store.database import Store, open_store
 
 API_PREFIX = "/api/v1"
-log = logging.getLogger("inferplan.api")
 
 DESCRIPTION = """\
 Team service of inferplan: scenarios with their history, plans (run as jobs),
@@ -43,74 +27,23 @@ the record changed since the `version` your edit is based on.
 """
 
 
+COMMON_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"description": "a request the service cannot take (e.g. a host name other "
+          "than loopback on a server without tokens)"},
+    401: {"description": "an access token is required"},
+    403: {"description": "read-only token, or a cross-site write"},
+    413: {"description": "the body is larger than 80 MiB"},
+}
+"""Answers any operation may give, before its handler runs (access, limits)."""
+
+
 def api_router() -> APIRouter:
     """Every API route under ``/api/v1``."""
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX, responses=COMMON_RESPONSES)
     for module in (routes_catalog, routes_analysis, routes_scenarios, routes_plans,
                    routes_bench, routes_calibrations):
         router.include_router(module.router)
     return router
 
 
-def create_app(settings: ServiceSettings | None = None, store: Store | None = None) -> FastAPI:
-    """Build the app; without ``store``, open (and migrate) the configured database."""
-    settings = settings or ServiceSettings()
-    settings.check()
-    own_store = store is None
-    the_store = store if store is not None else open_store(settings.database_url)
-    jobs = JobManager(the_store, settings.plan_workers, server_name(settings.port),
-                      settings.max_queued_jobs)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        n = jobs.start()
-        if n:
-            log.warning("%d plan(s) left unfinished by a stopped server marked interrupted", n)
-        yield
-        jobs.shutdown()
-        if own_store:
-            the_store.dispose()
-
-    app = FastAPI(
-        title="inferplan",
-        version=__version__,
-        description=DESCRIPTION,
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=None,
-        redoc_url=None,
-        lifespan=lifespan,
-    )
-    app.state.settings = settings
-    app.state.store = the_store
-    app.state.jobs = jobs
-    install_error_handlers(app)
-    app.include_router(api_router())
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/ui/", status_code=307)
-
-    from inferplan.web.pages import install_web
-
-    install_web(app)
-    install_security(app, settings)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
-            allow_credentials=False,
-            max_age=600,
-        )
-    app.add_middleware(BodyLimit)
-    app.add_middleware(ForwardedHeaders,
-                       networks=parse_networks(settings.trusted_proxies))
-    return app
-
-
-__all__ = ["API_PREFIX", "api_router", "create_app"]
+__all__ = ["API_PREFIX", "COMMON_RESPONSES", "DESCRIPTION", "api_router"]

@@ -4,8 +4,10 @@ An upload is the ``summary.json`` object of an ``inferplan bench`` run
 (:class:`~inferplan.bench.results.RunSummary`) and, optionally, the text of its
 ``records.jsonl``. Before anything is stored, every field that could hold a
 credential (``api_key``, ``authorization``, ``password``, ``secret``, ``cookie``,
-``access_token``, ...) is removed and URLs lose their user info and query, so the
-store never holds the API key of a benchmarked server.
+``access_token``, ...) is removed, the values those fields held are removed
+wherever else they appear (a warning quoting a header, a note, any field), as are
+``Bearer``/``Basic`` tokens, and URLs lose their user info and query, so the store
+never holds the API key of a benchmarked server.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from pydantic import ValidationError
 
 from inferplan.api.errors import FieldError, FieldErrors
 from inferplan.api.limits import LimitError, check_value, text_problem
-from inferplan.bench.compare import compare_records
 from inferplan.bench.results import RequestRecord, RunSummary
+from inferplan.service.comparisons import bench_significance, compare_summaries
 from inferplan.store.summaries import bench_headline as headline
 from inferplan.store.summaries import stage_label
 from inferplan.store.tables import BenchRun
@@ -33,10 +35,6 @@ SECRET_KEY = re.compile(
 )
 ALLOWED_KEYS = frozenset({"api_key_env"})
 URL_IN_TEXT = re.compile(r"\bhttps?://[^\s\"'<>]+", re.IGNORECASE)
-STATS = ("mean", "p50", "p99")
-LATENCY_METRICS = ("ttft_s", "tpot_s", "itl_s", "e2e_s")
-RATE_METRICS = ("output_throughput_tok_per_s", "request_throughput_req_per_s",
-                "goodput_req_per_s")
 
 
 def scrub_url(url: str) -> str:
@@ -52,18 +50,72 @@ def scrub_url(url: str) -> str:
     return urlunsplit((p.scheme, netloc, p.path, "", ""))
 
 
-def scrub(value: Any) -> Any:
-    """A copy of ``value`` without credential fields and with URLs scrubbed."""
+BEARER = re.compile(r"\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE)
+REMOVED = "[removed]"
+MIN_SECRET_CHARS = 6
+
+
+def secret_values(value: Any, out: set[str] | None = None) -> set[str]:
+    """Every string held under a credential field anywhere in ``value`` (and the
+    token part of ``Bearer``/``Basic`` values), to be removed wherever else it
+    appears."""
+    out = set() if out is None else out
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            for k, item in v.items():
+                if str(k) not in ALLOWED_KEYS and SECRET_KEY.match(str(k)):
+                    for s in _strings(item):
+                        out.add(s)
+                        out.update(m.group(0).split(None, 1)[1] for m in BEARER.finditer(s))
+                else:
+                    stack.append(item)
+        elif isinstance(v, list):
+            stack.extend(v)
+    return {s for s in out if len(s) >= MIN_SECRET_CHARS}
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _scrub_text(text: str, secrets: list[str]) -> str:
+    for s in secrets:
+        if s in text:
+            text = text.replace(s, REMOVED)
+    if "://" in text:
+        text = URL_IN_TEXT.sub(lambda m: scrub_url(m.group(0)), text)
+    return BEARER.sub(lambda m: m.group(1) + " " + REMOVED, text)
+
+
+def scrub(value: Any, extra_secrets: set[str] | None = None) -> Any:
+    """A copy of ``value`` without credential fields, with URLs scrubbed, and with
+    every credential value (those of the removed fields, ``Bearer`` tokens and
+    ``extra_secrets``) replaced wherever it appears: in warnings, notes, error
+    messages or any other field, keys included."""
+    found = secret_values(value) | {s for s in (extra_secrets or set())
+                                    if len(s) >= MIN_SECRET_CHARS}
+    return _scrub(value, sorted(found, key=len, reverse=True))
+
+
+def _scrub(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, dict):
         return {
-            k: scrub(v)
+            _scrub_text(str(k), secrets): _scrub(v, secrets)
             for k, v in value.items()
             if str(k) in ALLOWED_KEYS or not SECRET_KEY.match(str(k))
         }
     if isinstance(value, list):
-        return [scrub(v) for v in value]
-    if isinstance(value, str) and "://" in value:
-        return URL_IN_TEXT.sub(lambda m: scrub_url(m.group(0)), value)
+        return [_scrub(v, secrets) for v in value]
+    if isinstance(value, str):
+        return _scrub_text(value, secrets)
     return value
 
 
@@ -118,9 +170,11 @@ def _check_line(line: str, number: int) -> None:
                                       "storable_text")])
 
 
-def records_to_jsonl(records: list[RequestRecord]) -> str:
-    """Records as JSON lines, scrubbed like the summary."""
-    return "".join(json.dumps(scrub(r.model_dump(mode="json"))) + "\n" for r in records)
+def records_to_jsonl(records: list[RequestRecord], secrets: set[str] | None = None) -> str:
+    """Records as JSON lines, scrubbed like the summary (``secrets``: values to
+    remove wherever they appear, e.g. those found in the run's summary)."""
+    return "".join(json.dumps(scrub(r.model_dump(mode="json"), secrets)) + "\n"
+                   for r in records)
 
 
 def url_host(summary: RunSummary) -> str:
@@ -132,51 +186,12 @@ def url_host(summary: RunSummary) -> str:
         return "?"
 
 
-def _stat(stage: dict[str, Any], metric: str, stat: str) -> float | None:
-    v = (stage.get(metric) or {}).get(stat)
-    return float(v) if isinstance(v, int | float) else None
-
-
-def compare_summaries(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
-    """Mean/p50/p99 of TTFT, TPOT, ITL, E2E and the throughputs, stage by stage
-    (stages matched by index): ``a``, ``b``, ``b - a`` and ``(b - a) / a``."""
-    sa = {s.get("stage"): s for s in a.get("stages") or [] if isinstance(s, dict)}
-    sb = {s.get("stage"): s for s in b.get("stages") or [] if isinstance(s, dict)}
-    rows: list[dict[str, Any]] = []
-    for idx in sorted(set(sa) & set(sb), key=lambda x: (x is None, x)):
-        x, y = sa[idx], sb[idx]
-        pairs: list[tuple[str, str, float | None, float | None]] = [
-            (m, s, _stat(x, m, s), _stat(y, m, s)) for m in LATENCY_METRICS for s in STATS
-        ]
-        for m in RATE_METRICS:
-            va, vb = x.get(m), y.get(m)
-            pairs.append((m, "value", va if isinstance(va, int | float) else None,
-                          vb if isinstance(vb, int | float) else None))
-        for metric, stat, va, vb in pairs:
-            diff = vb - va if va is not None and vb is not None else None
-            rows.append(
-                {
-                    "stage": idx,
-                    "label_a": stage_label(x),
-                    "label_b": stage_label(y),
-                    "metric": metric,
-                    "stat": stat,
-                    "a": va,
-                    "b": vb,
-                    "diff": diff,
-                    "change_fraction": diff / va if diff is not None and va else None,
-                }
-            )
-    return rows
-
-
 def significance(a: BenchRun, b: BenchRun) -> dict[str, Any] | None:
     """Mann-Whitney U per metric and stage when both runs have their records."""
     if not a.records_jsonl or not b.records_jsonl:
         return None
-    ra, rb = parse_records(a.records_jsonl), parse_records(b.records_jsonl)
-    res = compare_records(ra, rb, 0.05, f"run {a.id}", f"run {b.id}")
-    return res.model_dump(mode="json")
+    return bench_significance(parse_records(a.records_jsonl), parse_records(b.records_jsonl),
+                              f"run {a.id}", f"run {b.id}")
 
 
 __all__ = [
@@ -187,6 +202,7 @@ __all__ = [
     "records_to_jsonl",
     "scrub",
     "scrub_url",
+    "secret_values",
     "significance",
     "stage_label",
     "url_host",

@@ -10,7 +10,6 @@ dump, so fields left at their defaults stay absent.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import math
 from typing import Any
@@ -25,6 +24,7 @@ from inferplan.catalog.prices import load_regions
 from inferplan.catalog.providers import load_providers
 from inferplan.errors import SpecError, UnknownIdError
 from inferplan.scenario_io import _RELATIVE, _path  # the scenario file's own path rules
+from inferplan.service.comparisons import diff_documents, to_yaml, unified_diff
 from inferplan.specs.scenario import ScenarioSpec
 from inferplan.store.database import Store
 from inferplan.store.scenarios import get_scenario, get_version
@@ -160,53 +160,6 @@ def require_plannable(spec: ScenarioSpec) -> None:
         errors.append(FieldError("slo", "plan needs latency targets (slo.ttft_ms, slo.tpot_ms)"))
     if errors:
         raise FieldErrors(errors, ("body", "document"))
-
-
-def to_yaml(doc: dict[str, Any]) -> str:
-    """The document as YAML, keys in their stored order."""
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
-
-
-def diff_documents(a: Any, b: Any, path: str = "") -> list[dict[str, Any]]:
-    """Field-level changes from ``a`` to ``b``: ``{path, change, old, new}`` each,
-    ``change`` one of ``added``, ``removed``, ``changed``."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        out: list[dict[str, Any]] = []
-        for k in [*a, *(k for k in b if k not in a)]:
-            p = f"{path}.{k}" if path else str(k)
-            if k not in b:
-                out.append({"path": p, "change": "removed", "old": a[k], "new": None})
-            elif k not in a:
-                out.append({"path": p, "change": "added", "old": None, "new": b[k]})
-            else:
-                out.extend(diff_documents(a[k], b[k], p))
-        return out
-    if isinstance(a, list) and isinstance(b, list) and a != b:
-        out = []
-        for i in range(max(len(a), len(b))):
-            p = f"{path}[{i}]"
-            if i >= len(b):
-                out.append({"path": p, "change": "removed", "old": a[i], "new": None})
-            elif i >= len(a):
-                out.append({"path": p, "change": "added", "old": None, "new": b[i]})
-            else:
-                out.extend(diff_documents(a[i], b[i], p))
-        return out
-    if a != b or type(a) is not type(b):
-        return [{"path": path or "document", "change": "changed", "old": a, "new": b}]
-    return []
-
-
-def unified_diff(a: dict[str, Any], b: dict[str, Any], label_a: str, label_b: str) -> str:
-    """A unified diff of the two documents' YAML."""
-    return "".join(
-        difflib.unified_diff(
-            to_yaml(a).splitlines(keepends=True),
-            to_yaml(b).splitlines(keepends=True),
-            fromfile=label_a,
-            tofile=label_b,
-        )
-    )
 
 
 __all__ = [

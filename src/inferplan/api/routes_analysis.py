@@ -76,7 +76,8 @@ def perf(body: PerfIn, store: StoreDep) -> JSONResponse:
     return JSONResponse(json_safe(res.model_dump(mode="json")))
 
 
-@router.post("/tco", summary="Compare the scenario's deployment options by TCO")
+@router.post("/tco", summary="Compare the scenario's deployment options by TCO",
+             responses={404: {"description": "no such scenario or version"}})
 def tco(body: TcoIn, store: StoreDep) -> dict[str, Any]:
     """The :class:`~inferplan.tco.results.TcoComparison` of the scenario's ``options``
     (monthly cash flows, NPV, cost per million tokens), optionally with sensitivity."""

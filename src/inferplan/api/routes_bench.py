@@ -23,6 +23,7 @@ from inferplan.api.bench_runs import (
     parse_records,
     records_to_jsonl,
     scrub,
+    secret_values,
     significance,
     url_host,
 )
@@ -39,7 +40,7 @@ from inferplan.api.schemas import (
 )
 from inferplan.api.settings import ServiceSettings, normalise_target
 from inferplan.bench.config import BenchConfig
-from inferplan.bench.results import RECORDS_FILE, SUMMARY_FILE, read_records, read_summary
+from inferplan.bench.results import RECORDS_FILE, RequestRecord, RunSummary, read_records
 from inferplan.bench.runner import ProgressSnapshot, run_benchmark
 from inferplan.errors import InferplanError
 from inferplan.store import records as repo
@@ -63,17 +64,28 @@ def _summary(row: BenchRun) -> BenchRunSummary:
 
 def store_run(store: Store, summary: dict[str, Any], records_text: str | None,
               name: str | None) -> BenchRun:
-    """Check, scrub and store one run."""
+    """Check an uploaded run, then :func:`save_run` it."""
     run = check_summary(summary)
     records = parse_records(records_text) if records_text else None
+    return save_run(store, run, records, name, raw_summary=summary)
+
+
+def save_run(store: Store, run: RunSummary, records: list[RequestRecord] | None,
+             name: str | None, extra_secrets: set[str] | None = None,
+             raw_summary: dict[str, Any] | None = None) -> BenchRun:
+    """The one path by which a benchmark run reaches the store (uploads and runs the
+    service measured alike): scrubbed of credentials, by field and by value."""
+    summary = raw_summary if raw_summary is not None else run.model_dump(mode="json")
+    secrets = secret_values(summary) | (extra_secrets or set())
     return repo.create_bench_run(
         store,
-        name=name or f"{run.metadata.model} @ {url_host(run)} {run.metadata.started_at[:16]}",
+        name=scrub(name or f"{run.metadata.model} @ {url_host(run)} "
+                   f"{run.metadata.started_at[:16]}", secrets),
         url_host=url_host(run),
-        model=run.metadata.model,
-        engine=run.metadata.engine,
-        summary=scrub(summary),
-        records_jsonl=records_to_jsonl(records) if records is not None else None,
+        model=scrub(run.metadata.model, secrets),
+        engine=scrub(run.metadata.engine, secrets),
+        summary=scrub(summary, secrets),
+        records_jsonl=records_to_jsonl(records, secrets) if records is not None else None,
         record_count=len(records) if records is not None else 0,
     )
 
@@ -116,7 +128,10 @@ def get_run(run_id: PathId, store: StoreDep) -> BenchRunOut:
     return BenchRunOut(**_summary(row).model_dump(), summary=row.summary)
 
 
-@router.get("/{run_id}/records", response_class=PlainTextResponse, responses=NOT_FOUND,
+@router.get("/{run_id}/records", response_class=PlainTextResponse,
+            responses={**NOT_FOUND, 200: {"description": "one request record per line",
+                                          "content": {"application/x-ndjson":
+                                                      {"schema": {"type": "string"}}}}},
             summary="The run's per-request records (JSON lines)")
 def get_records(run_id: PathId, store: StoreDep) -> PlainTextResponse:
     row = repo.get_bench_run(store, run_id)
@@ -165,19 +180,15 @@ def bench_job(store: Store, jobs: JobManager, body: BenchJobIn, base_url: str) -
             config._key = key
             ctx.progress("connecting", 0.0)
             try:
-                run_benchmark(config, progress=hook)
+                outcome = run_benchmark(config, progress=hook)
             except KeyboardInterrupt:
                 raise JobCancelled() from None
             except InferplanError as exc:
                 raise JobFailed(str(exc)) from None
-            summary = read_summary(out / SUMMARY_FILE).model_dump(mode="json")
             recs = read_records(out / RECORDS_FILE) if (out / RECORDS_FILE).is_file() else []
-            row = repo.create_bench_run(
-                store, name=body.name or f"{summary['metadata']['model']} via service",
-                url_host=url_host(check_summary(summary)), model=summary["metadata"]["model"],
-                engine=summary["metadata"].get("engine", "unknown"), summary=scrub(summary),
-                records_jsonl=records_to_jsonl(recs), record_count=len(recs),
-            )
+            row = save_run(store, outcome.summary, recs,
+                           body.name or f"{outcome.summary.metadata.model} via service",
+                           extra_secrets={key} if key else None)
             jobs.set_ref(ctx.job.id, "bench_run_id", row.id)
 
     return run

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from inferplan.api.deps import PathId, QueryId, get_jobs, get_store
-from inferplan.api.documents import diff_documents, require_plannable, resolve_ref
+from inferplan.api.documents import require_plannable, resolve_ref
 from inferplan.api.jobs import JobContext, JobFailed, JobManager
 from inferplan.api.routes_analysis import profile_named
 from inferplan.api.schemas import (
@@ -31,6 +31,7 @@ from inferplan.errors import InferplanError
 from inferplan.planner.search import plan as run_planner
 from inferplan.scenario_io import parse_scenario
 from inferplan.service.calibration_profiles import CalibrationHook, stored_hook
+from inferplan.service.comparisons import compare_plan_results, diff_documents
 from inferplan.store import records as repo
 from inferplan.store.database import Store
 from inferplan.store.tables import Job, Plan
@@ -115,7 +116,8 @@ def _job_out(jobs: JobManager, job: Job) -> JobOut:
     return JobOut.model_validate(jobs.snapshot(job))
 
 
-@router.post("/plans", response_model=PlanSubmitted, status_code=202, responses=BUSY,
+@router.post("/plans", response_model=PlanSubmitted, status_code=202,
+             responses={**BUSY, 404: {"description": "no such scenario or version"}},
              summary="Run a plan (as a job)")
 def create_plan(body: PlanIn, store: StoreDep, jobs: JobsDep,
                 response: Response) -> PlanSubmitted:
@@ -139,46 +141,11 @@ def list_plans(
     return PlanList(items=[PlanSummary(**_summary(r, jobs)) for r in rows], total=total)
 
 
-def _rec(row: Plan) -> dict[str, Any]:
-    return dict((row.result or {}).get("recommendation") or {})
-
-
-COMPARE_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("option", "recommended option", ""),
-    ("kind", "kind", ""),
-    ("provider", "provider", ""),
-    ("region", "region", ""),
-    ("model", "model", ""),
-    ("hardware", "hardware", ""),
-    ("count", "devices at peak", ""),
-    ("precision", "precision", ""),
-    ("engine", "engine", ""),
-    ("npv_usd", "NPV", "USD"),
-    ("tco_nominal_usd", "TCO (nominal)", "USD"),
-    ("usd_per_million_tokens", "cost per million tokens", "USD"),
-    ("p95_ttft_ms", "TTFT at the SLO percentile", "ms"),
-    ("p95_tpot_ms", "TPOT at the SLO percentile", "ms"),
-)
-
-
 @router.get("/plans/compare", response_model=PlanComparison, responses=NOT_FOUND,
             summary="Compare two stored plans side by side")
 def compare_plans(a: QueryId, b: QueryId, store: StoreDep, jobs: JobsDep) -> PlanComparison:
     pa, pb = repo.get_plan(store, a), repo.get_plan(store, b)
-    ra, rb = _rec(pa), _rec(pb)
-    rows = [
-        {"field": key, "label": label, "unit": unit, "a": ra.get(key), "b": rb.get(key),
-         "same": ra.get(key) == rb.get(key)}
-        for key, label, unit in COMPARE_FIELDS
-    ]
-    for label, fn in (
-        ("options priced", lambda r: len(r.get("options") or [])),
-        ("horizon (months)", lambda r: r.get("horizon_months")),
-        ("discount rate", lambda r: r.get("discount_rate")),
-    ):
-        va, vb = fn(pa.result or {}), fn(pb.result or {})
-        rows.append({"field": label, "label": label, "unit": "", "a": va, "b": vb,
-                     "same": va == vb})
+    rows = compare_plan_results(pa.result, pb.result)
     return PlanComparison(
         a=PlanSummary(**_summary(pa, jobs)),
         b=PlanSummary(**_summary(pb, jobs)),

@@ -104,7 +104,10 @@ def get_scenario(scenario_id: PathId, store: StoreDep, response: Response) -> Sc
     return row
 
 
-@router.get("/{scenario_id}/yaml", responses=NOT_FOUND, summary="A scenario as YAML")
+@router.get("/{scenario_id}/yaml", summary="A scenario as YAML", response_class=Response,
+            responses={**NOT_FOUND, 200: {"description": "the scenario document as YAML",
+                                          "content": {"application/yaml":
+                                                      {"schema": {"type": "string"}}}}})
 def get_yaml(scenario_id: PathId, store: StoreDep) -> Response:
     row = repo.get_scenario(store, scenario_id)
     return Response(to_yaml(row.document), media_type="application/yaml")

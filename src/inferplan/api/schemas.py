@@ -7,7 +7,7 @@ name says otherwise (``_ms``, ``_gb``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictFloat, model_validator
 
@@ -48,8 +48,16 @@ class _Out(BaseModel):
 # --- scenarios ---------------------------------------------------------------------------
 
 
+ONE_OF_DOCUMENT_OR_YAML: dict[str, Any] = {
+    "oneOf": [{"required": ["document"], "not": {"required": ["yaml"]}},
+              {"required": ["yaml"], "not": {"required": ["document"]}}]}
+
+
 class ScenarioIn(_In):
-    """A scenario as a JSON object (``document``) or as YAML text (``yaml``)."""
+    """A scenario as a JSON object (``document``) or as YAML text (``yaml``):
+    exactly one of the two."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ONE_OF_DOCUMENT_OR_YAML)
 
     document: dict[str, Any] | None = Field(default=None, description="the scenario mapping")
     yaml: str | None = Field(default=None, max_length=1_000_000, description="scenario YAML")
@@ -163,6 +171,12 @@ class PerfIn(DeploymentIn):
 class ScenarioRef(_In):
     """A stored scenario (``scenario_id``, optionally a ``scenario_version``), or an
     inline ``document`` or ``yaml``: exactly one of the three."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": [k], "not": {"anyOf": [{"required": [o]} for o in others]}}
+                  for k, others in (("scenario_id", ("document", "yaml")),
+                                    ("document", ("scenario_id", "yaml")),
+                                    ("yaml", ("scenario_id", "document")))]})
 
     scenario_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     scenario_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
@@ -287,7 +301,9 @@ class BenchJobIn(_In):
     url: str = Field(min_length=1, max_length=500)
     model: str | None = Field(default=None, min_length=1, max_length=200)
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    concurrency: list[int] = Field(default_factory=lambda: [1], min_length=1, max_length=8)
+    concurrency: list[Annotated[int, Field(ge=1, le=1024)]] = Field(
+        default_factory=lambda: [1], min_length=1, max_length=8,
+        description="closed-loop concurrency of each stage (1-1024)")
     max_requests: int = Field(default=20, ge=1, le=2000, description="requests per stage")
     isl: int = Field(default=128, ge=1, le=131_072, description="input tokens per request")
     osl: int = Field(default=128, ge=1, le=32_768, description="output tokens per request")

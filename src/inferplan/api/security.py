@@ -31,12 +31,13 @@ Tokens are compared in constant time (``hmac.compare_digest``) and never logged.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inferplan.api.settings import ServiceSettings, is_loopback
 
@@ -53,8 +54,6 @@ REPORT_CSP = (
     "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; "
     "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
 )
-
-Next = Callable[[Request], Awaitable[Response]]
 
 
 def _token_role(settings: ServiceSettings, presented: str | None) -> str | None:
@@ -107,18 +106,21 @@ def _deny(request: Request, status: int, detail: str) -> Response:
 
 
 def _harden(request: Request, response: Response) -> Response:
-    h = response.headers
+    _harden_headers(request.url.path, response.headers)
+    return response
+
+
+def _harden_headers(path: str, h: MutableHeaders) -> None:
     h.setdefault("X-Content-Type-Options", "nosniff")
     h.setdefault("Referrer-Policy", "same-origin")
     ctype = h.get("content-type", "")
     if ctype.startswith("text/html"):
-        report = request.url.path.endswith("/report")
+        report = path.endswith("/report")
         h.setdefault("Content-Security-Policy", REPORT_CSP if report else PAGE_CSP)
         if not report:
             h.setdefault("X-Frame-Options", "DENY")
-    if _is_api(request.url.path):
+    if _is_api(path):
         h.setdefault("Cache-Control", "no-store")
-    return response
 
 
 def check_request(request: Request, settings: ServiceSettings) -> Response | None:
@@ -145,15 +147,37 @@ def check_request(request: Request, settings: ServiceSettings) -> Response | Non
     return None
 
 
+class Guard:
+    """ASGI middleware applying :func:`check_request` and the response headers (a
+    plain ASGI class: no per-request task group or body streams, unlike
+    ``@app.middleware``)."""
+
+    def __init__(self, app: ASGIApp, settings: ServiceSettings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        path = request.url.path
+        refusal = check_request(request, self.settings)
+        if refusal is not None:
+            await _harden(request, refusal)(scope, receive, send)
+            return
+
+        async def hardened_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _harden_headers(path, MutableHeaders(scope=message))
+            await send(message)
+
+        await self.app(scope, receive, hardened_send)
+
+
 def install_security(app: FastAPI, settings: ServiceSettings) -> None:
     """Add the middleware described in the module docstring to ``app``."""
-
-    @app.middleware("http")
-    async def _guard(request: Request, call_next: Next) -> Response:
-        refusal = check_request(request, settings)
-        if refusal is not None:
-            return _harden(request, refusal)
-        return _harden(request, await call_next(request))
+    app.add_middleware(Guard, settings=settings)
 
 
 def token_is_valid(settings: ServiceSettings, token: str) -> bool:

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
-from inferplan.cli.common import SERVICE_MODULES, console, handle_errors, require_extra
+from inferplan.cli.common import SERVICE_MODULES, console, fail, handle_errors, require_extra
 
 DB_URL_HELP = ("sqlite:///PATH or postgresql://USER:PASS@HOST/DB (default: "
                "$INFERPLAN_DATABASE_URL, else inferplan.db in the user data folder)")
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """A database that cannot be reached or refuses a statement: one line, exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        fail(f"database: {reason[0][:300] if reason else type(exc).__name__}")
 
 
 def _summary(counts: dict[str, int]) -> str:
@@ -32,11 +46,12 @@ def register(app: typer.Typer) -> None:
         from inferplan.store.backup import backup
         from inferplan.store.database import open_store
 
-        store = open_store(database_url)
-        try:
-            counts = backup(store, path)
-        finally:
-            store.dispose()
+        with database_errors():
+            store = open_store(database_url)
+            try:
+                counts = backup(store, path)
+            finally:
+                store.dispose()
         console.print(f"wrote {path}: {_summary(counts)}", highlight=False, soft_wrap=True)
 
     @db_app.command("restore")
@@ -54,14 +69,15 @@ def register(app: typer.Typer) -> None:
         from inferplan.store.database import open_store
 
         read_backup(path)  # fail on a bad file before touching the database
-        store = open_store(database_url)
-        try:
-            counts = restore(store, path, replace=force)
-        finally:
-            store.dispose()
+        with database_errors():
+            store = open_store(database_url)
+            try:
+                counts = restore(store, path, replace=force)
+            finally:
+                store.dispose()
         console.print(f"restored {path}: {_summary(counts)}", highlight=False, soft_wrap=True)
 
     app.add_typer(db_app, name="db")
 
 
-__all__ = ["register"]
+__all__ = ["database_errors", "register"]

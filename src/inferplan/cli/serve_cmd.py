@@ -21,14 +21,17 @@ def serve(
     """Check the settings, open and migrate the store, then run uvicorn until stopped."""
     import uvicorn
 
-    from inferplan.api.app import create_app
     from inferplan.api.settings import ServiceSettings
+    from inferplan.server import create_app
     from inferplan.store.database import open_store, redact_url, resolve_database_url
 
     settings = ServiceSettings.from_env(host, port, database_url, cors_origins, bench_allow,
                                         trusted_proxies)
+    from inferplan.cli.db_cmd import database_errors
+
     url = resolve_database_url(settings.database_url)
-    store = open_store(url)
+    with database_errors():
+        store = open_store(url)
     app = create_app(settings, store)
     shown = f"[{host}]" if ":" in host else host
     console.print(f"inferplan serving on http://{shown}:{port}/ui/  (store: {redact_url(url)})",

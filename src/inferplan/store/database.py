@@ -1,7 +1,8 @@
 """Where the store lives, how to connect, and bringing its schema up to date.
 
-By default the store is a SQLite file ``inferplan.db`` in the user's data
-directory (``platformdirs.user_data_dir("inferplan")``), in WAL mode (readers do
+By default the store is a SQLite file ``inferplan.db`` in ``$INFERPLAN_HOME`` or,
+when that is not set, the user's data directory
+(``platformdirs.user_data_dir("inferplan")``), in WAL mode (readers do
 not block the writer; a crashed process leaves a consistent file, see
 https://www.sqlite.org/wal.html). ``INFERPLAN_DATABASE_URL`` names another
 database, e.g. ``postgresql://user:pass@host/db`` (driven by psycopg 3).
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 from inferplan.errors import SpecError
 
 ENV_URL = "INFERPLAN_DATABASE_URL"
+ENV_HOME = "INFERPLAN_HOME"
 DB_FILENAME = "inferplan.db"
 SQLITE_BUSY_TIMEOUT_S = 30.0
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -39,8 +41,10 @@ _WRITE = "inferplan_write"
 
 
 def default_database_url() -> str:
-    """``sqlite:///<user data dir>/inferplan.db`` (the folder is created on use)."""
-    folder = Path(platformdirs.user_data_dir("inferplan"))
+    """``sqlite:///<home>/inferplan.db``, where ``<home>`` is ``$INFERPLAN_HOME`` when
+    set, else the user data folder (the folder is created on use)."""
+    home = os.environ.get(ENV_HOME)
+    folder = Path(home).expanduser() if home else Path(platformdirs.user_data_dir("inferplan"))
     return f"sqlite:///{folder / DB_FILENAME}"
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from inferplan.service.comparisons import stage_label
+
 MAX_DESCRIPTION_CHARS = 300
 
 
@@ -24,18 +26,9 @@ def _stat(stage: dict[str, Any], metric: str, stat: str) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
-def stage_label(stage: dict[str, Any]) -> str:
-    """``concurrency 4``, ``2.5 req/s`` or the stage's profile."""
-    if stage.get("concurrency") is not None:
-        return f"concurrency {stage['concurrency']}"
-    if stage.get("rate_req_per_s") is not None:
-        return f"{stage['rate_req_per_s']:g} req/s"
-    return str(stage.get("profile", "stage"))
-
-
 def bench_headline(summary: Any) -> list[dict[str, Any]]:
-    """Per stage of a bench summary: label, completed requests, p50/p99 TTFT and
-    TPOT (s), output throughput (tokens/s)."""
+    """Per stage of a bench summary: label, measured requests (``total``) and those
+    that completed (``ok``), p50/p99 TTFT and TPOT (s), output throughput (tokens/s)."""
     out: list[dict[str, Any]] = []
     stages = summary.get("stages") if isinstance(summary, dict) else None
     for st in stages or []:
@@ -47,6 +40,7 @@ def bench_headline(summary: Any) -> list[dict[str, Any]]:
                 "stage": st.get("stage"),
                 "label": stage_label(st),
                 "ok": (st.get("counts") or {}).get("ok"),
+                "total": (st.get("counts") or {}).get("total"),
                 "ttft_p50_s": _stat(st, "ttft_s", "p50"),
                 "ttft_p99_s": _stat(st, "ttft_s", "p99"),
                 "tpot_p50_s": _stat(st, "tpot_s", "p50"),

@@ -175,6 +175,11 @@ class BenchRun(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     headline: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
+    @property
+    def stages(self) -> list[dict[str, Any]]:
+        """The per-stage headline figures (see :mod:`inferplan.store.summaries`)."""
+        return list(self.headline or [])
+
 
 class Calibration(Base):
     """A named calibration profile: engine, accelerator and fitted parameters."""

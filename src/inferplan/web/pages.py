@@ -15,11 +15,11 @@ from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inferplan.api.deps import MAX_ID, PathId
-from inferplan.api.documents import to_yaml
-from inferplan.api.routes_plans import compare_plans
 from inferplan.catalog.prices import load_regions
+from inferplan.service.comparisons import compare_plan_results, diff_documents, to_yaml
 from inferplan.specs.plan import ALL_KINDS
 from inferplan.specs.policy import DataClass
 from inferplan.specs.scenario import ProfilePreset
@@ -29,27 +29,17 @@ from inferplan.store.errors import NotFoundError
 from inferplan.web.render import (
     STATIC_DIR,
     Lookup,
-    base_context,
     chart_labels,
     flatten,
-    make_templates,
+    page,
     plan_chart_data,
     side_by_side,
 )
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-templates = make_templates()
 FORM_SECTIONS = {"name", "description", "models", "region", "workload", "slo", "policy",
                  "finance", "candidates"}
 OptId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-
-
-def _page(request: Request, name: str, section: str, status: int = 200,
-          **ctx: Any) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request, name, base_context(request, name.removesuffix(".html"), section, **ctx),
-        status_code=status,
-    )
 
 
 def _default_document() -> dict[str, Any]:
@@ -99,12 +89,12 @@ def index(request: Request, q: Annotated[str | None, Query(max_length=200)] = No
     scenarios = [{"id": r.id, "name": r.name, "version": r.version, "updated_at": r.updated_at,
                   "description": r.description} for r in rows]
     plans, _ = plans_repo.list_plans(store, None, 10)
-    return _page(request, "index.html", "scenarios", scenarios=scenarios, total=total,
+    return page(request, "index.html", "scenarios", scenarios=scenarios, total=total,
                  plans=plans, q=q)
 
 
 def _editor(request: Request, doc: dict[str, Any], scenario: Any, origin: str) -> HTMLResponse:
-    return _page(
+    return page(
         request, "scenario_edit.html", "scenarios",
         doc=doc, v=Lookup(flatten(doc)), scenario=scenario, origin=origin,
         yaml_text=to_yaml(doc),
@@ -133,7 +123,7 @@ def scenario_page(request: Request, scenario_id: PathId) -> HTMLResponse:
     row = repo.get_scenario(store, scenario_id)
     others, _ = repo.list_scenarios(store, None, 200)
     plans, _ = plans_repo.list_plans(store, scenario_id, 20)
-    return _page(
+    return page(
         request, "scenario.html", "scenarios", scenario=row, doc=row.document,
         facts=_facts(row.document), yaml_text=to_yaml(row.document),
         history=repo.list_versions(store, scenario_id),
@@ -149,14 +139,16 @@ def edit_scenario(request: Request, scenario_id: PathId) -> HTMLResponse:
 
 def _compare_page(request: Request, title: str, a: int, av: int | None, b: int,
                   bv: int | None) -> HTMLResponse:
-    from inferplan.api.routes_scenarios import diff_scenarios
-
     store = request.app.state.store
-    diff = diff_scenarios(store, a, b, av, bv)
-    doc_a = repo.get_version(store, a, diff.a.version).document
-    doc_b = repo.get_version(store, b, diff.b.version).document
+    sides = []
+    for sid, ver in ((a, av), (b, bv)):
+        v = repo.get_version(store, sid, ver if ver is not None
+                             else repo.get_scenario(store, sid).version)
+        sides.append(({"scenario_id": sid, "version": v.version, "name": v.name}, v.document))
+    (sa, doc_a), (sb, doc_b) = sides
+    diff = {"a": sa, "b": sb, "changes": diff_documents(doc_a, doc_b)}
     side_a, side_b = side_by_side(to_yaml(doc_a), to_yaml(doc_b))
-    return _page(request, "compare_scenarios.html", "scenarios", title=title, diff=diff,
+    return page(request, "compare_scenarios.html", "scenarios", title=title, diff=diff,
                  side_a=side_a, side_b=side_b)
 
 
@@ -185,7 +177,7 @@ def compare_scenarios(
 @router.get("/plans", response_class=HTMLResponse)
 def plans_page(request: Request) -> HTMLResponse:
     rows, total = plans_repo.list_plans(request.app.state.store, None, 200)
-    return _page(request, "plans.html", "plans", plans=rows, total=total)
+    return page(request, "plans.html", "plans", plans=rows, total=total)
 
 
 @router.get("/plans/{plan_id}", response_class=HTMLResponse)
@@ -196,7 +188,7 @@ def plan_page(request: Request, plan_id: PathId) -> HTMLResponse:
     result = row.result if row.status == "succeeded" else None
     slo = row.scenario_document.get("slo") if isinstance(row.scenario_document, dict) else None
     others, _ = plans_repo.list_plans(store, None, 100)
-    return _page(
+    return page(
         request, "plan.html", "plans", plan=row, result=result,
         job_id=job.id if job is not None and job.status in ("queued", "running") else None,
         slo=slo if isinstance(slo, dict) else None,
@@ -222,7 +214,7 @@ def plan_report(request: Request, plan_id: PathId) -> HTMLResponse:
                                 parse_scenario(row.scenario_document))
     except ImportError:
         summary = json.dumps(row.result.get("recommendation"), indent=2)
-        return _page(request, "report_fallback.html", "plans", plan=row, summary=summary)
+        return page(request, "report_fallback.html", "plans", plan=row, summary=summary)
     return HTMLResponse(html)
 
 
@@ -232,16 +224,17 @@ def compare_plans_page(
     a: Annotated[int, Query(ge=1, le=MAX_ID)],
     b: Annotated[int, Query(ge=1, le=MAX_ID)],
 ) -> HTMLResponse:
-    store, jobs = request.app.state.store, request.app.state.jobs
-    cmp = compare_plans(a, b, store, jobs)
+    store = request.app.state.store
     pa, pb = plans_repo.get_plan(store, a), plans_repo.get_plan(store, b)
+    cmp = {"a": pa, "b": pb, "rows": compare_plan_results(pa.result, pb.result),
+           "scenario_changes": diff_documents(pa.scenario_document, pb.scenario_document)}
     npv_a = {o["name"]: o["npv_usd"] for o in (pa.result or {}).get("options") or []}
     npv_b = {o["name"]: o["npv_usd"] for o in (pb.result or {}).get("options") or []}
     names = sorted(set(npv_a) | set(npv_b), key=lambda n: min(npv_a.get(n) or 1e30,
                                                               npv_b.get(n) or 1e30))[:15]
     chart = {"names": names, "labels": chart_labels(names), "a": [npv_a.get(n) for n in names],
              "b": [npv_b.get(n) for n in names], "label_a": f"#{a}", "label_b": f"#{b}"}
-    return _page(request, "compare_plans.html", "plans", cmp=cmp, chart_data={"npv2": chart},
+    return page(request, "compare_plans.html", "plans", cmp=cmp, chart_data={"npv2": chart},
                  charts=True)
 
 
@@ -258,6 +251,23 @@ def install_web(app: FastAPI) -> None:
         from fastapi.responses import JSONResponse
 
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Pages under /ui answer errors (an unknown path included) with a page."""
+        if request.url.path == "/ui" or request.url.path.startswith("/ui/"):
+            title = "Not found" if exc.status_code == 404 else f"Error {exc.status_code}"
+            text = ("There is no page at this address." if exc.status_code == 404
+                    else str(exc.detail))
+            body = Markup("<!doctype html><title>{}</title><link rel='stylesheet' "
+                          "href='/ui/static/app.css'><main><h1>{}</h1><p>{} "
+                          "<a href='/ui/'>Back to the scenarios</a></p></main>"
+                          ).format(title, title, text)
+            return HTMLResponse(str(body), status_code=exc.status_code, headers=exc.headers)
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                            headers=exc.headers)
 
     app.include_router(pages_more.static_router)
     app.mount("/ui/static", StaticFiles(directory=str(STATIC_DIR)), name="ui-static")

@@ -11,15 +11,13 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from inferplan.api.deps import MAX_ID, PathId
-from inferplan.api.routes_bench import compare as compare_runs
-from inferplan.api.routes_catalog import kinds, list_catalog
-from inferplan.api.routes_catalog import show as show_record
 from inferplan.api.schemas import CatalogKind
 from inferplan.api.security import COOKIE, token_is_valid
 from inferplan.catalog import load_accelerators, load_engines
+from inferplan.service.catalog_views import catalog_entry, catalog_kinds, search_catalog
+from inferplan.service.comparisons import bench_significance, compare_summaries
 from inferplan.store import records as repo
-from inferplan.web.pages import _page
-from inferplan.web.render import bench_stage_rows, chart_labels
+from inferplan.web.render import bench_stage_rows, chart_labels, page
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 static_router = APIRouter(include_in_schema=False)
@@ -54,39 +52,52 @@ def plotly_js() -> Response:
 
 @router.get("/catalog", response_class=HTMLResponse)
 def catalog_page(request: Request) -> HTMLResponse:
-    return _page(request, "catalog.html", "catalog", kinds=kinds())
+    kinds = [{"kind": k, "count": n, "description": d} for k, n, d in catalog_kinds()]
+    return page(request, "catalog.html", "catalog", kinds=kinds)
 
 
 @router.get("/catalog/{kind}", response_class=HTMLResponse)
 def catalog_list(request: Request, kind: CatalogKind,
                  q: Annotated[str | None, Query(max_length=100)] = None) -> HTMLResponse:
-    res = list_catalog(kind, q, 1000, 0)
+    items = search_catalog(kind, q)[:1000]
     columns = [{"key": k, "label": label, "fmt": f} for k, label, f in COLUMNS.get(kind, [])]
-    return _page(request, "catalog_list.html", "catalog", kind=kind, q=q, items=res.items,
-                 columns=columns)
+    return page(request, "catalog_list.html", "catalog", kind=kind, q=q, items=items,
+                columns=columns)
 
 
 @router.get("/catalog/{kind}/{record_id}", response_class=HTMLResponse)
 def catalog_item(request: Request, kind: CatalogKind, record_id: str) -> HTMLResponse:
-    if len(record_id) > 200:
+    entry = catalog_entry(kind, record_id) if len(record_id) <= 200 else None
+    if entry is None:
         raise HTTPException(404, "no such record")
-    return _page(request, "catalog_item.html", "catalog", kind=kind,
-                 item=show_record(kind, record_id))
+    return page(request, "catalog_item.html", "catalog", kind=kind, item=entry)
 
 
 @router.get("/bench", response_class=HTMLResponse)
 def bench_page(request: Request) -> HTMLResponse:
-    from inferplan.api.routes_bench import list_runs
-
-    runs = list_runs(request.app.state.store, None, 200, 0)
-    return _page(request, "bench.html", "bench", runs=runs.items)
+    runs, _ = repo.list_bench_runs(request.app.state.store, None, 200, 0)
+    return page(request, "bench.html", "bench", runs=runs)
 
 
 @router.get("/bench/compare", response_class=HTMLResponse)
 def bench_compare(request: Request, a: Annotated[int, Query(ge=1, le=MAX_ID)],
                   b: Annotated[int, Query(ge=1, le=MAX_ID)]) -> HTMLResponse:
-    cmp = compare_runs(a, b, request.app.state.store)
-    return _page(request, "bench_compare.html", "bench", cmp=cmp)
+    store = request.app.state.store
+    ra, rb = repo.get_bench_run(store, a), repo.get_bench_run(store, b)
+    sig = None
+    if ra.records_jsonl and rb.records_jsonl:
+        from inferplan.bench.results import RequestRecord
+
+        def recs(text: str) -> list[RequestRecord]:
+            return [RequestRecord.model_validate_json(x) for x in text.splitlines() if x.strip()]
+
+        sig = bench_significance(recs(ra.records_jsonl), recs(rb.records_jsonl),
+                                 f"run {ra.id}", f"run {rb.id}")
+    note = ("differences are b - a; change is (b - a) / a; stages are matched by index"
+            + ("" if sig else "; upload records.jsonl of both runs for a significance test"))
+    cmp = {"a": ra, "b": rb, "rows": compare_summaries(ra.summary, rb.summary),
+           "significance": sig, "note": note}
+    return page(request, "bench_compare.html", "bench", cmp=cmp)
 
 
 @router.get("/bench/{run_id}", response_class=HTMLResponse)
@@ -98,14 +109,14 @@ def bench_run(request: Request, run_id: PathId) -> HTMLResponse:
              "ttft_p99": [s["ttft_p99"] for s in stages],
              "tpot_p50": [s["tpot_p50"] for s in stages],
              "tok_s": [s["tok_s"] for s in stages]}
-    return _page(request, "bench_run.html", "bench", run=row, summary=row.summary,
+    return page(request, "bench_run.html", "bench", run=row, summary=row.summary,
                  meta=row.summary.get("metadata") or {}, stages=stages,
                  chart_data={"bench": chart}, charts=True)
 
 
 @router.get("/calibrations", response_class=HTMLResponse)
 def calibrations_page(request: Request) -> HTMLResponse:
-    return _page(request, "calibrations.html", "calibrations",
+    return page(request, "calibrations.html", "calibrations",
                  profiles=repo.list_calibrations(request.app.state.store),
                  engines=load_engines().ids(), accelerators=load_accelerators().ids())
 
@@ -124,7 +135,7 @@ def _safe_next(target: str | None) -> str:
 def login_page(request: Request, next_url: Annotated[str | None, Query(alias="next",
                                                                        max_length=500)] = None
                ) -> HTMLResponse:
-    return _page(request, "login.html", "", next=_safe_next(next_url), error=None)
+    return page(request, "login.html", "", next=_safe_next(next_url), error=None)
 
 
 @router.post("/login", response_model=None)
@@ -135,7 +146,7 @@ def login(request: Request, token: Annotated[str, Form(max_length=4096)],
     if not settings.auth_required:
         return RedirectResponse(_safe_next(next_url), status_code=303)
     if not token_is_valid(settings, token):
-        return _page(request, "login.html", "", status=401, next=_safe_next(next_url),
+        return page(request, "login.html", "", status=401, next=_safe_next(next_url),
                      error="That token is not valid.")
     resp = RedirectResponse(_safe_next(next_url), status_code=303)
     resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/",

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
@@ -177,6 +178,21 @@ def base_context(request: Request, page: str, section: str, **extra: Any) -> dic
     }
 
 
+_templates: Jinja2Templates | None = None
+
+
+def page(request: Request, name: str, section: str, status: int = 200,
+         **ctx: Any) -> HTMLResponse:
+    """Render template ``name`` with the base context (``section`` is the active tab)."""
+    global _templates
+    if _templates is None:
+        _templates = make_templates()
+    return _templates.TemplateResponse(
+        request, name, base_context(request, name.removesuffix(".html"), section, **ctx),
+        status_code=status,
+    )
+
+
 def flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{"a": {"b": 1}}`` -> ``{"a": {...}, "a.b": 1}`` (lists kept whole)."""
     out: dict[str, Any] = {}
@@ -272,7 +288,7 @@ def plan_chart_data(result: dict[str, Any], slo: dict[str, Any] | None = None) -
 
 def bench_stage_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Per stage: label and headline figures (latencies in ms)."""
-    from inferplan.api.bench_runs import stage_label
+    from inferplan.service.comparisons import stage_label
 
     def stat(st: dict[str, Any], m: str, s: str) -> float | None:
         v = (st.get(m) or {}).get(s)
@@ -301,6 +317,7 @@ __all__ = [
     "chart_labels",
     "flatten",
     "make_templates",
+    "page",
     "plan_chart_data",
     "side_by_side",
 ]
