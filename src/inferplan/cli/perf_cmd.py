@@ -12,7 +12,7 @@ from inferplan.perf.datasets import dataset_lengths
 from inferplan.perf.speculative import SpeculativeSpec
 from inferplan.results.perf import MetricStats, PerfResult
 from inferplan.service.deployment import resolve
-from inferplan.service.perf import predict
+from inferplan.service.perf import disaggregation_note, predict
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -124,6 +124,9 @@ def register(app: typer.Typer) -> None:
         prefix_share: float = typer.Option(
             0.0, "--prefix-share", help="share of prompt tokens found in the prefix cache (0-1)"
         ),
+        disagg: bool = typer.Option(
+            False, "--disagg", help="compare disaggregated prefill/decode pools (a note)"
+        ),
         spec_method: str = typer.Option(
             None, "--spec", help="speculative decoding: draft_model, mtp or ngram"
         ),
@@ -190,6 +193,8 @@ def register(app: typer.Typer) -> None:
             r = r.model_copy(update={"notes": [*r.notes, note]})
         if dataset_note is not None:
             r = r.model_copy(update={"notes": [*r.notes, dataset_note]})
+        if disagg:
+            r = r.model_copy(update={"notes": [*r.notes, disaggregation_note(d, isl, osl)]})
         if json_out:
             print_json(r)
         else:

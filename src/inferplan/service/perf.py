@@ -15,6 +15,7 @@ import numpy as np
 from inferplan.errors import InfeasibleError, SpecError
 from inferplan.memory.weights import weights_bytes_per_device
 from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
+from inferplan.perf.disagg import disaggregated
 from inferplan.perf.metrics import (
     METRIC_DEFINITIONS,
     Distribution,
@@ -296,4 +297,31 @@ def predict(
         interval_basis=basis,
         curve=curve(d, isl, osl) if with_curve else [],
         notes=notes,
+    )
+
+
+def disaggregation_note(d: Deployment, isl: int, osl: int) -> str:
+    """Disaggregated prefill/decode pools of ``d``'s replica layout against colocated serving.
+
+    Both pools use ``d``'s replica (same devices, TP and engine); KV moves over the
+    accelerator's interconnect (one link per transfer, ``comm_efficiency`` of it).
+    """
+    mem = memory_of(d, isl + osl, 1)
+    if not mem.fits:
+        raise InfeasibleError(f"does not fit: {mem.reason}")
+    step, limits = step_model_of(d), limits_of(d, mem)
+    eff = d.efficiency or d.engine.efficiency
+    link = d.accelerator.interconnect_bandwidth_bytes_per_s * eff.comm_efficiency
+    kv_token = step.kv_bytes_per_token_dev * d.tp
+    r = disaggregated(
+        step, step, limits, limits, isl, osl, kv_token, link, d.tp * d.pp, d.tp * d.pp
+    )
+    colocated = max_throughput(step, limits, isl, osl)
+    per_device = colocated.output_tokens_per_s / (d.tp * d.pp)
+    return (
+        f"disaggregated: {r.prefill_replicas_per_decode_replica:.2f} prefill replicas per "
+        f"decode replica; TPOT {r.tpot_s * 1e3:.1f} ms at decode batch "
+        f"{r.decode_running_batch}, KV transfer {r.kv_transfer_s * 1e3:.1f} ms; "
+        f"{r.output_tokens_per_s_per_device:,.0f} output tok/s per device vs "
+        f"{per_device:,.0f} colocated (TPOT {colocated.step_s * 1e3:.1f} ms)"
     )
