@@ -135,3 +135,28 @@ def test_host_time_is_separate_from_device_time() -> None:
     assert step.step_time_s(shape) == pytest.approx(
         step.device_time_s(shape) + step.comm_time_s(shape) + 1e-3
     )
+
+
+def test_tensor_parallel_beyond_a_node_runs_at_the_scale_out_link() -> None:
+    # TP 16 of 8-GPU H100 nodes: the ring's slowest hop is one GPU's 400 Gb/s NIC (50 GB/s),
+    # not NVLink (450 GB/s); 64 tokens x 8192 hidden x 2 bytes per all-reduce, 2 per layer
+    m = load_models().get("llama-3.1-405b")
+    h100 = load_accelerators().get("h100-sxm-80gb")
+    eff = EFF.model_copy(update={"comm_efficiency": 1.0, "allreduce_latency_s": 0.0})
+    step = build_step_model(m, h100, parse_precision("fp8"), "fp8", eff, tp=16)
+    shape = BatchShape(decode_seqs=64, decode_context_tokens=64 * 100)
+    msg = 64 * m.hidden_size * 2
+    expected = 2 * m.num_layers * 2 * 15 / 16 * msg / 50e9
+    assert step.comm_time_s(shape) == pytest.approx(expected)
+
+
+def test_pipeline_stages_on_two_nodes_send_activations_over_the_network() -> None:
+    m = load_models().get("llama-3.1-405b")
+    h100 = load_accelerators().get("h100-sxm-80gb")
+    eff = EFF.model_copy(update={"comm_efficiency": 1.0, "allreduce_latency_s": 0.0})
+    one = build_step_model(m, h100, parse_precision("fp8"), "fp8", eff, tp=8)
+    two = build_step_model(m, h100, parse_precision("fp8"), "fp8", eff, tp=8, pp=2)
+    shape = BatchShape(prefill_tokens=4096, prefill_attention_pairs=4096 * 2048, prefill_seqs=1)
+    # one stage boundary: 4096 tokens x 16384 hidden x 2 bytes at 50 GB/s = 2.7 ms
+    extra = 4096 * m.hidden_size * 2 / 50e9
+    assert two.comm_time_s(shape) - one.comm_time_s(shape) == pytest.approx(extra)

@@ -9,9 +9,10 @@ from inferplan.cli.common import console, handle_errors, print_json
 from inferplan.cli.fit_cmd import _layout
 from inferplan.errors import SpecError
 from inferplan.perf.datasets import dataset_lengths
+from inferplan.perf.speculative import SpeculativeSpec
 from inferplan.results.perf import MetricStats, PerfResult
 from inferplan.service.deployment import resolve
-from inferplan.service.perf import predict
+from inferplan.service.perf import disaggregation_note, predict
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -81,6 +82,19 @@ def render(r: PerfResult) -> None:
         console.print(c)
 
 
+def _speculative(method: str | None, k: int, acceptance: float) -> SpeculativeSpec | None:
+    """The speculative-decoding spec of the --spec flags, or None without --spec."""
+    if method is None:
+        return None
+    if method not in ("draft_model", "mtp", "ngram"):
+        raise SpecError("spec", "must be draft_model, mtp or ngram")
+    if not 1 <= k <= 16:
+        raise SpecError("spec-k", "must be 1-16 draft tokens")
+    if not 0.0 < acceptance < 1.0:
+        raise SpecError("spec-acceptance", "must be > 0 and < 1")
+    return SpeculativeSpec(method=method, draft_tokens=k, acceptance_rate=acceptance)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("perf")
     @handle_errors
@@ -109,6 +123,17 @@ def register(app: typer.Typer) -> None:
         curve: bool = typer.Option(False, "--curve", help="add a latency-throughput sweep"),
         prefix_share: float = typer.Option(
             0.0, "--prefix-share", help="share of prompt tokens found in the prefix cache (0-1)"
+        ),
+        disagg: bool = typer.Option(
+            False, "--disagg", help="compare disaggregated prefill/decode pools (a note)"
+        ),
+        spec_method: str = typer.Option(
+            None, "--spec", help="speculative decoding: draft_model, mtp or ngram"
+        ),
+        spec_draft: str = typer.Option(None, "--spec-draft", help="draft model id (draft_model)"),
+        spec_k: int = typer.Option(4, "--spec-k", help="draft tokens per verify step"),
+        spec_acceptance: float = typer.Option(
+            0.7, "--spec-acceptance", help="per-token acceptance rate of the drafts (0-1)"
         ),
         json_out: bool = typer.Option(False, "--json", help="Print JSON."),
         calibration: str = typer.Option(
@@ -160,12 +185,16 @@ def register(app: typer.Typer) -> None:
             curve,
             arrival_cv=cv,
             prefix_share=prefix_share,
+            speculative=_speculative(spec_method, spec_k, spec_acceptance),
+            draft_model=spec_draft,
         )
         if calibration is not None:
             note = f"efficiencies calibrated by profile '{calibration}' (inferplan calibrate)"
             r = r.model_copy(update={"notes": [*r.notes, note]})
         if dataset_note is not None:
             r = r.model_copy(update={"notes": [*r.notes, dataset_note]})
+        if disagg:
+            r = r.model_copy(update={"notes": [*r.notes, disaggregation_note(d, isl, osl)]})
         if json_out:
             print_json(r)
         else:

@@ -31,7 +31,11 @@ A step's time is ``device_time_s + comm_time_s + host_time_s``:
 
 * **communication**: two ring all-reduces per layer under tensor parallelism,
   ``2 (tp-1)/tp x bytes / (link bandwidth x comm_efficiency) + latency``
-  (Megatron-LM, arXiv:1909.08053; NCCL ring algorithm);
+  (Megatron-LM, arXiv:1909.08053; NCCL ring algorithm), over the accelerator's
+  interconnect inside a node and at the scale-out link's bandwidth once the group spans
+  nodes (a ring runs at its slowest hop); between pipeline stages, each step's
+  activations (tokens x hidden x 2 bytes) cross ``pp - 1`` stage boundaries, over the
+  scale-out network where stages sit on different nodes;
 
 * **host time** the engine does not hide behind the GPU: ``step_overhead_s`` per
   step (scheduling, input preparation), ``seq_overhead_s`` per sequence in the step
@@ -40,7 +44,10 @@ A step's time is ``device_time_s + comm_time_s + host_time_s``:
   their sources are in ``catalog/data/engines.yaml``.
 
 Pipeline stages run one after the other for a single batch, so a step's latency
-is the whole model's work divided by ``tp`` (micro-batch overlap is not modelled).
+is the whole model's work divided by ``tp`` plus the stage transfers. Splitting a batch into
+``pp`` micro-batches that fill every stage gives the same decode rate when weight streaming
+dominates (each stage then reads its weights once per micro-batch), so the model keeps one
+batch per step.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ from inferplan.memory.kv import kv_elements_per_token_per_layer
 from inferplan.memory.params import count_params, mlp_params
 from inferplan.memory.weights import EMBEDDING_BITS
 from inferplan.perf.batch import BatchShape
+from inferplan.perf.network import scale_out_link
 from inferplan.specs.engine import EngineEfficiency
 from inferplan.specs.hardware import AcceleratorSpec, DeviceKind
 from inferplan.specs.model import ModelSpec
@@ -112,6 +120,8 @@ class StepModel:
     kv_bandwidth_bytes_per_s: float
     link_bytes_per_s: float
     eff: EngineEfficiency
+    pp: int = 1
+    stage_link_bytes_per_s: float = 0.0
 
     def gemm_time_s(self, flops: float, rows: float, stream_s: float, width: float = 1.0) -> float:
         """Smooth roofline of one GEMM group: ``stream_s`` of weights, ``flops`` over ``rows``."""
@@ -163,12 +173,18 @@ class StepModel:
         return t
 
     def comm_time_s(self, shape: BatchShape) -> float:
-        """Seconds of tensor-parallel all-reduces (two per layer) for ``shape``."""
-        if self.tp <= 1 or shape.tokens <= 0:
+        """Seconds of tensor-parallel all-reduces (two per layer) and pipeline-stage
+        transfers for ``shape``."""
+        if shape.tokens <= 0:
             return 0.0
         msg = shape.tokens * self.hidden * ACT_BYTES
-        ring = 2.0 * (self.tp - 1) / self.tp * msg / self.link_bytes_per_s
-        return 2 * self.layers * (ring + self.eff.allreduce_latency_s)
+        t = 0.0
+        if self.tp > 1:
+            ring = 2.0 * (self.tp - 1) / self.tp * msg / self.link_bytes_per_s
+            t += 2 * self.layers * (ring + self.eff.allreduce_latency_s)
+        if self.pp > 1 and self.stage_link_bytes_per_s > 0:
+            t += (self.pp - 1) * (msg / self.stage_link_bytes_per_s + self.eff.allreduce_latency_s)
+        return t
 
     def host_time_s(self, shape: BatchShape) -> float:
         """Seconds of engine host work per step that the device waits for."""
@@ -194,8 +210,12 @@ def build_step_model(
     efficiency: EngineEfficiency,
     tp: int = 1,
     fp8_compute: bool = True,
+    pp: int = 1,
+    scale_out_bytes_per_s: float | None = None,
 ) -> StepModel:
-    """Precompute the per-device constants of ``model`` on ``tp`` x ``accelerator``."""
+    """Precompute the per-device constants of ``model`` on ``tp`` x ``accelerator``
+    (``pp`` pipeline stages of ``tp`` devices; nodes of ``max_devices_per_node`` joined by
+    ``scale_out_bytes_per_s`` per GPU, :mod:`inferplan.perf.network` by default)."""
     c = count_params(model)
     e = efficiency
     m = model
@@ -262,7 +282,12 @@ def build_step_model(
     else:
         dec_flops = 4.0 * m.num_attention_heads * m.head_dim
         pair_flops = dec_flops
-    link = accelerator.interconnect_bandwidth_bytes_per_s * e.comm_efficiency
+    intra = accelerator.interconnect_bandwidth_bytes_per_s
+    inter = scale_out_bytes_per_s or scale_out_link().bandwidth_bytes_per_s
+    node = accelerator.max_devices_per_node
+    # a TP ring runs at its slowest hop; stages cross nodes once tp x pp exceeds a node
+    link = (min(intra, inter) if tp > node else intra) * e.comm_efficiency
+    stage_link = (inter if tp * pp > node else intra) * e.comm_efficiency
     return StepModel(
         layers=layers,
         tp=tp,
@@ -290,6 +315,8 @@ def build_step_model(
         kv_bandwidth_bytes_per_s=kv_bw,
         link_bytes_per_s=link,
         eff=e,
+        pp=pp,
+        stage_link_bytes_per_s=stage_link,
     )
 
 

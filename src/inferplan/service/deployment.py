@@ -125,6 +125,7 @@ def step_model_of(d: Deployment) -> StepModel:
         d.efficiency or d.engine.efficiency,
         tp=d.tp,
         fp8_compute=d.engine.supports_fp8_compute,
+        pp=d.pp,
     )
 
 

@@ -13,6 +13,9 @@ from dataclasses import replace
 import numpy as np
 
 from inferplan.errors import InfeasibleError, SpecError
+from inferplan.memory.weights import weights_bytes_per_device
+from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
+from inferplan.perf.disagg import disaggregated
 from inferplan.perf.metrics import (
     METRIC_DEFINITIONS,
     Distribution,
@@ -25,9 +28,21 @@ from inferplan.perf.metrics import (
 from inferplan.perf.prefix import cached_prefix_tokens, shared_prefix_kv_tokens
 from inferplan.perf.regimes import max_throughput, static_batch
 from inferplan.perf.simulate import poisson_rate_evaluator, simulate
+from inferplan.perf.speculative import (
+    SpeculativeSpec,
+    SpeculativeStepModel,
+    expected_tokens_per_round,
+)
+from inferplan.perf.step import StepModel
 from inferplan.perf.workload import GammaArrivals, PoissonArrivals
 from inferplan.results.perf import MetricStats, PerfResult
-from inferplan.service.deployment import Deployment, limits_of, memory_of, step_model_of
+from inferplan.service.deployment import (
+    Deployment,
+    limits_of,
+    memory_of,
+    resolve,
+    step_model_of,
+)
 from inferplan.service.uncertainty import interval
 
 SIM_REQUESTS = 2000
@@ -51,6 +66,44 @@ def _point(value_s: float, metric: str) -> MetricStats:
     v = value_s * 1e3
     lo, hi, _ = interval(metric, v)
     return MetricStats(mean=v, p50=v, p90=v, p95=v, p99=v, p95_interval=(lo, hi))
+
+
+def _speculate(
+    d: Deployment,
+    target: StepModel,
+    limits: SchedulerLimits,
+    spec: SpeculativeSpec,
+    draft_model: str | None,
+    isl: int,
+    osl: int,
+) -> tuple[SpeculativeStepModel, SchedulerLimits, str]:
+    """The speculative step model, the KV capacity left beside the drafter, and a note."""
+    draft = None
+    if spec.method == "draft_model":
+        if draft_model is None:
+            raise SpecError("draft_model", "speculative method draft_model needs a draft model id")
+        dd = replace(
+            resolve(draft_model, d.accelerator.id, d.engine.id, d.weights.precision.value),
+            tp=d.tp,
+            efficiency=d.efficiency,
+        )
+        draft = step_model_of(dd)
+        draft_weights = weights_bytes_per_device(dd.model, dd.weights, d.tp, 1)
+        kv_t, kv_d = target.kv_bytes_per_token_dev, draft.kv_bytes_per_token_dev
+        left = (limits.kv_capacity_tokens * kv_t - draft_weights) / (kv_t + kv_d)
+        if left < isl + osl:
+            raise InfeasibleError(f"draft model {draft_model} leaves no room for the KV cache")
+        limits = replace(limits, kv_capacity_tokens=int(left))
+    sm = SpeculativeStepModel(target, spec, draft=draft, target_layers=target.layers)
+    e = expected_tokens_per_round(spec.draft_tokens, spec.acceptance_rate)
+    one = sm.speedup(BatchShape(decode_seqs=1, decode_context_tokens=isl + osl // 2))
+    note = (
+        f"speculative decoding ({spec.method}{f' {draft_model}' if draft else ''}, "
+        f"{spec.draft_tokens} draft tokens, acceptance {spec.acceptance_rate:g}): "
+        f"{e:.2f} tokens per verify step; decode {one:.2f}x as fast at batch 1; "
+        "ITL percentiles are per-token means (tokens arrive in bursts)"
+    )
+    return sm, limits, note
 
 
 def curve(d: Deployment, isl: int, osl: int, top: int | None = None) -> list[dict[str, float]]:
@@ -88,6 +141,8 @@ def predict(
     seed: int = 0,
     arrival_cv: float = 1.0,
     prefix_share: float = 0.0,
+    speculative: SpeculativeSpec | None = None,
+    draft_model: str | None = None,
 ) -> PerfResult:
     """Predict the metrics of ``d`` for fixed prompt/output lengths under one regime.
 
@@ -95,6 +150,9 @@ def predict(
     of variation of the inter-arrival times (> 1 is burstier). ``prefix_share`` of each
     prompt's tokens is found in the engine's prefix cache (:mod:`inferplan.perf.prefix`):
     not recomputed, and stored once per replica instead of once per sequence.
+    ``speculative`` decoding (:mod:`inferplan.perf.speculative`) with a ``draft_model`` (a
+    catalog id, same accelerator, engine and precision) whose weights and KV share the
+    replica's memory.
     """
     if isl < 0 or osl < 1:
         raise SpecError("isl", "isl must be >= 0 and osl >= 1")
@@ -107,8 +165,13 @@ def predict(
     mem = memory_of(d, isl + osl, batch or 1)
     if not mem.fits:
         raise InfeasibleError(f"does not fit: {mem.reason}")
-    step, limits = step_model_of(d), limits_of(d, mem)
+    step: StepTimeModel = step_model_of(d)
+    limits = limits_of(d, mem)
     notes: list[str] = []
+    if speculative is not None:
+        assert isinstance(step, StepModel)
+        step, limits, note = _speculate(d, step, limits, speculative, draft_model, isl, osl)
+        notes.append(note)
     cached = int(cached_prefix_tokens(np.array([max(isl, 1)]), prefix_share)[0]) if isl else 0
     if cached:
         shared = shared_prefix_kv_tokens(isl, prefix_share)
@@ -234,4 +297,31 @@ def predict(
         interval_basis=basis,
         curve=curve(d, isl, osl) if with_curve else [],
         notes=notes,
+    )
+
+
+def disaggregation_note(d: Deployment, isl: int, osl: int) -> str:
+    """Disaggregated prefill/decode pools of ``d``'s replica layout against colocated serving.
+
+    Both pools use ``d``'s replica (same devices, TP and engine); KV moves over the
+    accelerator's interconnect (one link per transfer, ``comm_efficiency`` of it).
+    """
+    mem = memory_of(d, isl + osl, 1)
+    if not mem.fits:
+        raise InfeasibleError(f"does not fit: {mem.reason}")
+    step, limits = step_model_of(d), limits_of(d, mem)
+    eff = d.efficiency or d.engine.efficiency
+    link = d.accelerator.interconnect_bandwidth_bytes_per_s * eff.comm_efficiency
+    kv_token = step.kv_bytes_per_token_dev * d.tp
+    r = disaggregated(
+        step, step, limits, limits, isl, osl, kv_token, link, d.tp * d.pp, d.tp * d.pp
+    )
+    colocated = max_throughput(step, limits, isl, osl)
+    per_device = colocated.output_tokens_per_s / (d.tp * d.pp)
+    return (
+        f"disaggregated: {r.prefill_replicas_per_decode_replica:.2f} prefill replicas per "
+        f"decode replica; TPOT {r.tpot_s * 1e3:.1f} ms at decode batch "
+        f"{r.decode_running_batch}, KV transfer {r.kv_transfer_s * 1e3:.1f} ms; "
+        f"{r.output_tokens_per_s_per_device:,.0f} output tok/s per device vs "
+        f"{per_device:,.0f} colocated (TPOT {colocated.step_s * 1e3:.1f} ms)"
     )
