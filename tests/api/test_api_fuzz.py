@@ -103,3 +103,15 @@ def test_the_openapi_document_names_every_resource(tmp_path: Path, store: Store)
               "/api/v1/calibrations/{cal_id}"):
         assert p in paths
     assert doc["info"]["title"] == "inferplan"
+    # the rules the handlers enforce are stated
+    comp = doc["components"]["schemas"]
+    assert [set(alt["required"]) for alt in comp["ScenarioIn"]["oneOf"]] == [{"document"},
+                                                                          {"yaml"}]
+    assert {r for alt in comp["PlanIn"]["oneOf"] for r in alt["required"]} == {
+        "scenario_id", "document", "yaml"}
+    yaml_op = doc["paths"]["/api/v1/scenarios/{scenario_id}/yaml"]["get"]
+    assert "application/yaml" in yaml_op["responses"]["200"]["content"]
+    for path, op in (("/api/v1/plans", "post"), ("/api/v1/tco", "post")):
+        assert {"400", "401", "403", "404", "413", "422"} <= set(doc["paths"][path][op]
+                                                                 ["responses"])
+    assert "429" in doc["paths"]["/api/v1/plans"]["post"]["responses"]

@@ -115,3 +115,16 @@ def test_the_queue_is_bounded(store: Store, default_doc: dict[str, Any],
             c.post(f"{API}/jobs/{r.json()['job']['id']}/cancel")
         for r in (first, *waiting):
             assert _wait(c, r.json()["job"]["id"])["status"] == "cancelled"
+
+
+def test_the_queue_bound_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from inferplan.errors import SpecError
+
+    assert ServiceSettings.from_env().max_queued_jobs == 20
+    monkeypatch.setenv("INFERPLAN_MAX_QUEUED_JOBS", "5")
+    assert ServiceSettings.from_env().max_queued_jobs == 5
+    for bad in ("0", "many"):
+        monkeypatch.setenv("INFERPLAN_MAX_QUEUED_JOBS", bad)
+        with pytest.raises(SpecError) as err:
+            ServiceSettings.from_env()
+        assert err.value.field == "INFERPLAN_MAX_QUEUED_JOBS"

@@ -140,3 +140,23 @@ def test_inferplan_home_moves_the_default_store(tmp_path: object,
     monkeypatch.delenv("INFERPLAN_DATABASE_URL", raising=False)
     monkeypatch.setenv("INFERPLAN_HOME", str(tmp_path))
     assert resolve_database_url() == f"sqlite:///{tmp_path}/inferplan.db"
+
+
+def test_lists_never_load_results_or_documents(store: Store) -> None:
+    """Plan, scenario and bench-run lists read summary columns only."""
+    from sqlalchemy.exc import InvalidRequestError
+
+    s = scenarios.create_scenario(store, {"name": "big", "description": "d", "x": [1] * 1000})
+    p = records.create_plan(store, {"name": "big"}, s.id, 1)
+    records.finish_plan(store, p.id, "succeeded", {"recommendation": {"option": "o"},
+                                                    "pad": [0.5] * 10_000})
+    records.create_bench_run(store, "r", "h:1", "m", "vllm", {"stages": []}, "{}\n", 1)
+    (plan,), _ = records.list_plans(store)
+    assert plan.recommended_option == "o"
+    with pytest.raises(InvalidRequestError):
+        _ = plan.result  # the payload is not loaded (lazy="raise")
+    (scen,), _ = scenarios.list_scenarios(store)
+    assert scen.description == "d" and "document" in inspect(scen).unloaded
+    (run,), _ = records.list_bench_runs(store)
+    assert {"summary", "records_jsonl"} <= inspect(run).unloaded
+    assert records.get_plan(store, p.id).result["pad"][0] == 0.5  # type: ignore[index]

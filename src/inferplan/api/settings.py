@@ -35,6 +35,7 @@ ENV_READ_TOKEN = "INFERPLAN_API_READ_TOKEN"
 ENV_CORS = "INFERPLAN_CORS_ORIGINS"
 ENV_BENCH_ALLOW = "INFERPLAN_BENCH_ALLOW"
 ENV_TRUSTED_PROXIES = "INFERPLAN_TRUSTED_PROXIES"
+ENV_MAX_QUEUED = "INFERPLAN_MAX_QUEUED_JOBS"
 MIN_TOKEN_CHARS = 16
 MIN_TOKEN_BITS = 64.0
 """At least 2**64 guesses: NIST SP 800-63B 5.1.1.2 asks for a memorised secret of
@@ -153,6 +154,9 @@ class ServiceSettings:
         origins = cors_origins or _split(os.environ.get(ENV_CORS))
         allow = bench_allow or _split(os.environ.get(ENV_BENCH_ALLOW))
         proxies = trusted_proxies or _split(os.environ.get(ENV_TRUSTED_PROXIES))
+        queued = os.environ.get(ENV_MAX_QUEUED, "").strip()
+        if queued and not queued.isdigit():
+            raise SpecError(ENV_MAX_QUEUED, f"'{queued}' is not a whole number; allowed: 1 or more")
         settings = cls(
             host=host,
             port=port,
@@ -162,6 +166,7 @@ class ServiceSettings:
             cors_origins=tuple(normalise_origin(o) for o in origins),
             bench_allow=tuple(normalise_target(u) for u in allow),
             trusted_proxies=tuple(proxies),
+            max_queued_jobs=int(queued) if queued else MAX_QUEUED_JOBS,
         )
         settings.check()
         return settings
@@ -181,7 +186,7 @@ class ServiceSettings:
             raise SpecError("trusted_proxy", f"{exc}; allowed: an address or a network "
                             "such as 10.0.0.0/8") from None
         if self.max_queued_jobs < 1:
-            raise SpecError("max_queued_jobs", "allowed: 1 or more")
+            raise SpecError(ENV_MAX_QUEUED, "allowed: 1 or more")
         if self.token and self.read_token and self.token == self.read_token:
             raise SpecError(ENV_READ_TOKEN, f"must differ from {ENV_TOKEN}")
         if not self.loopback and not self.auth_required:
@@ -199,6 +204,7 @@ __all__ = [
     "DEFAULT_PORT",
     "ENV_BENCH_ALLOW",
     "ENV_CORS",
+    "ENV_MAX_QUEUED",
     "ENV_READ_TOKEN",
     "ENV_TOKEN",
     "ENV_TRUSTED_PROXIES",
