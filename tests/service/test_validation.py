@@ -36,6 +36,8 @@ def test_vllm_release_in_notes_picks_the_engine_generation() -> None:
     assert engine_profile(_case(notes="engine: vLLM v0.7.3")) == "vllm-v0"
     assert engine_profile(_case(notes="engine: vLLM 0.9.0.1 (ROCm)")) == "vllm-v1-sync"
     assert engine_profile(_case(notes="engine: vLLM 0.14.0")) == "vllm"
+    assert engine_profile(_case(notes="pip install vllm==0.4.2")) == "vllm-v0"
+    assert engine_profile(_case(notes="image vllm-0.10.1")) == "vllm-v1-sync"
     assert engine_profile(_case(notes="")) == "vllm"
     assert engine_profile(_case(engine="trtllm", notes="vLLM 0.5 for comparison")) == "trtllm"
 
