@@ -1,4 +1,4 @@
-"""Public MoE measurements (validation/moe_cases.csv) are all predicted, and read back as stated."""
+"""Public MoE and Apple measurements (validation/*.csv): all predicted, read back as stated."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from inferplan.service.cases import read_cases
 from inferplan.service.validation import SLICES, validate_cases
 
 CASES = Path(__file__).resolve().parents[2] / "validation" / "moe_cases.csv"
+APPLE = CASES.with_name("apple_cases.csv")
 
 
 def test_every_moe_case_is_predicted_and_in_the_moe_slice() -> None:
@@ -24,3 +25,10 @@ def test_qwen_speed_row_conversion() -> None:
     case = next(c for c in read_cases(CASES) if c.case_id == "qwen-speed-001")
     assert case.value == pytest.approx(16.715, abs=1e-3)
     assert (case.isl, case.osl, case.batch) == (6144, 2048, 1)
+
+
+def test_every_apple_case_is_predicted_and_in_the_apple_slice() -> None:
+    cases = read_cases(APPLE)
+    report = validate_cases(cases)
+    assert report.summary.coverage == 1.0
+    assert report.summary.by_slice[SLICES[2]].n_cases == len(cases)

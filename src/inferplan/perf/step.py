@@ -234,10 +234,12 @@ def build_step_model(
     kv_bw = peak_bw * (e.kv_bandwidth_efficiency or e.bandwidth_efficiency)
     wbw = bw * (e.quantized_bandwidth_efficiency if weights.weight_only else 1.0)
     layers = m.num_layers
-    # kernel latencies and the tensor-core/vector split were measured on a GPU; a CPU or an
-    # SoC runs its GEMMs on the same units at every size, without them
+    # kernel latencies were measured on a discrete GPU; a CPU or an SoC runs without them.
+    # A few-row GEMM runs as a GEMV at the vector rate on any GPU (an SoC's too); a CPU's
+    # cores run every GEMM, so its rate ramps with the rows alone
     gpu = accelerator.kind in (DeviceKind.GPU, DeviceKind.NPU)
     lat = e.gemm_latency_s if gpu else 0.0
+    vector = accelerator.kind is not DeviceKind.CPU
 
     def group(params: float, kernels: float, width: float = 1.0, nbytes: float = 0.0) -> GemmGroup:
         """A GEMM group of ``params`` weights (all devices) in ``kernels`` launches per device."""
@@ -310,7 +312,7 @@ def build_step_model(
         attn_flops_per_pair=pair_flops * layers / tp,
         attn_decode_flops_per_ctx=dec_flops * layers / tp,
         gemm_flops_per_s=gemm_peak,
-        vector_flops_per_s=(accelerator.peak_flops.fp32 or 0.0) if gpu else 0.0,
+        vector_flops_per_s=(accelerator.peak_flops.fp32 or 0.0) if vector else 0.0,
         attn_flops_per_s=attn_peak,
         kv_bandwidth_bytes_per_s=kv_bw,
         link_bytes_per_s=link,

@@ -82,7 +82,7 @@ class _Prediction:
     assumption: str = ""
 
 
-_VLLM_VERSION = re.compile(r"\bvLLM\s*~?\s*v?(\d+)\.(\d+)", re.IGNORECASE)
+_VLLM_VERSION = re.compile(r"\bvLLM\s*(?:==|=|:|-|\s)?\s*~?\s*v?(\d+)\.(\d+)", re.IGNORECASE)
 VLLM_PROFILES = (((0, 8), "vllm-v0"), ((0, 14), "vllm-v1-sync"))
 """vLLM releases before 0.8 run the V0 engine; 0.8-0.13 the V1 engine without asynchronous
 scheduling (on by default from 0.14); later ones the ``vllm`` profile."""
