@@ -205,3 +205,19 @@ def test_fit_without_context_uses_a_short_window_and_says_so() -> None:
 def test_kv_precision_given_is_kept() -> None:
     res = runner.invoke(app, [*FIT, "--precision", "int4-awq", "--kv-precision", "fp8", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["kv_precision"] == "fp8"
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--isl", "4000", "--osl", "10"], "isl"),  # gpt-j-6b's window is 2,048 tokens
+        (["--isl", "100", "--osl", "10", "--rate", "1e300"], "rate"),
+        (["--isl", "0", "--osl", "10"], "isl"),
+        (["--isl", "10", "--osl", "0"], "osl"),
+    ],
+)
+def test_perf_refuses_impossible_lengths_and_rates(args: list[str], field: str) -> None:
+    res = CliRunner().invoke(app, ["perf", "gpt-j-6b", "--gpu", "h100-sxm-80gb", *args])
+    assert res.exit_code == 2
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and f"{field}:" in lines[0] and "Traceback" not in res.output

@@ -48,6 +48,12 @@ from inferplan.service.uncertainty import interval
 SIM_REQUESTS = 2000
 
 
+MAX_BATCH = 100_000
+"""Most sequences one prediction takes (far above any engine's running-batch limit)."""
+MAX_RATE_RPS = 1e6
+"""Highest request rate one prediction takes, requests per second."""
+
+
 def _stats(d: Distribution, metric: str) -> MetricStats:
     def ms(x: float | None) -> float | None:
         return None if x is None else x * 1e3
@@ -154,14 +160,26 @@ def predict(
     catalog id, same accelerator, engine and precision) whose weights and KV share the
     replica's memory.
     """
-    if isl < 0 or osl < 1:
-        raise SpecError("isl", "isl must be >= 0 and osl >= 1")
+    if isl < 1:
+        raise SpecError("isl", f"must be >= 1 prompt token, got {isl}")
+    if osl < 1:
+        raise SpecError("osl", f"must be >= 1 output token, got {osl}")
     given = [x is not None for x in (batch, concurrency, rate_rps)]
     if sum(given) > 1:
         raise SpecError("batch", "give at most one of --batch, --concurrency, --rate")
-    for name, val in (("batch", batch), ("concurrency", concurrency), ("rate", rate_rps)):
-        if val is not None and val <= 0:
-            raise SpecError(name, "must be > 0")
+    for name, val, top in (
+        ("batch", batch, MAX_BATCH),
+        ("concurrency", concurrency, MAX_BATCH),
+        ("rate", rate_rps, MAX_RATE_RPS),
+    ):
+        if val is not None and not 0 < val <= top:
+            raise SpecError(name, f"must be > 0 and at most {top:,g}, got {val:g}")
+    if isl + osl > d.model.max_context:
+        raise SpecError(
+            "isl",
+            f"isl + osl = {isl + osl:,} tokens exceeds {d.model.id}'s context window of "
+            f"{d.model.max_context:,} tokens",
+        )
     mem = memory_of(d, isl + osl, batch or 1)
     if not mem.fits:
         raise InfeasibleError(f"does not fit: {mem.reason}")
