@@ -92,4 +92,18 @@ def test_conditions_are_listed_never_reported_as_passes() -> None:
     # every ranked option lists its own conditions
     for o in result.options:
         warns = [f for f in o.findings if f.get("severity") == "warn"]
-        assert len(o.conditions) >= len(warns)
+        to_do = [c for f in o.findings if f.get("severity") == "condition" for c in f["conditions"]]
+        assert len(o.conditions) >= len(warns) + len(to_do)
+        assert all(any(c in x for x in o.conditions) for c in to_do)
+
+
+def test_contracts_and_attestations_reach_the_headline() -> None:
+    # personal data in an EU country: an EU cloud or API is allowed only once its
+    # processor contract (GDPR Art. 28) is signed, which the headline must say
+    raw = yaml.safe_load(default_scenario_text())
+    raw["policy"] = {"data_class": "regulated_personal", "home_country": "DE",
+                     "allowed_countries": ["EU"]}
+    raw["candidates"]["kinds"] = ["api"]
+    rec = plan(parse_scenario(raw)).recommendation
+    assert any("data-processing agreement" in c or "DPA" in c for c in rec.conditions)
+    assert all(c in rec.headline for c in rec.conditions)

@@ -209,3 +209,14 @@ def test_underscore_spellings_of_ids_resolve() -> None:
     policy = SovereigntyPolicy(data_class="internal")
     t = SovereigntyTarget(kind="on_prem", provider_id="on_prem", country="FR")
     assert evaluate(policy, t, PROVIDERS).allowed
+
+
+def test_an_unnamed_colocation_operator_is_a_condition_for_secret_data() -> None:
+    # the operator has physical access: for secret data, vetting it is a condition to
+    # fulfil (listed in the recommendation), not a mere warning
+    policy = SovereigntyPolicy(data_class="secret", home_country="DE")
+    colo = OPTIONS[1]
+    result = evaluate(policy, colo, PROVIDERS)
+    assert result.allowed
+    jur = next(f for f in result.findings if f.rule == "jurisdiction")
+    assert jur.severity == "condition" and any("colocation operator" in c for c in jur.conditions)

@@ -104,8 +104,17 @@ def quality_notes(scenario: ScenarioSpec, served: list[PlanOption]) -> list[str]
 
 
 def conditions_of(findings: list[dict[str, object]]) -> list[str]:
-    """Rules an option passes only under a condition (warnings), as plain sentences."""
-    return [f"{f['rule']}: {f['reason']}" for f in findings if str(f.get("severity")) == "warn"]
+    """What an option is allowed only under, as plain sentences: first the contracts to
+    sign and attestations to check of every ``condition`` finding, then the facts to
+    check that ``warn`` findings name."""
+    out: list[str] = []
+    for f in findings:
+        if str(f.get("severity")) == "condition":
+            items = f.get("conditions") or [f["reason"]]
+            assert isinstance(items, list | tuple)
+            out += [f"{f['rule']}: {c}" for c in items if f"{f['rule']}: {c}" not in out]
+    out += [f"{f['rule']}: {f['reason']}" for f in findings if str(f.get("severity")) == "warn"]
+    return out
 
 
 def api_model(option: object) -> str | None:

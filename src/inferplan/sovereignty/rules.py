@@ -333,6 +333,14 @@ def check_jurisdiction(
         )
     if provider.id == GENERIC_COLOCATION_ID:
         reason = "facility operator not named: check its jurisdiction (it has physical access)"
+        if policy.sensitive:  # own servers in a rented cage: allowed once the operator is vetted
+            return _condition(
+                rule,
+                reason,
+                provider.source,
+                ["name the colocation operator and confirm that no foreign-access law reaches "
+                 "it (its staff have physical access to the servers)"],
+            )
         return _ok(rule, reason, provider.source, warn=True)
     return _ok(rule, f"no known foreign access law reaches {provider.id}", provider.source)
 
