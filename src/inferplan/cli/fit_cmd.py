@@ -6,9 +6,9 @@ import typer
 from rich.table import Table
 
 from inferplan.cli.common import console, err_console, handle_errors, print_json
+from inferplan.deploy.deployment import fit_layout, resolve
 from inferplan.errors import SpecError
 from inferplan.results.memory import MemoryBreakdown
-from inferplan.service.deployment import fit_layout, resolve
 
 DEFAULT_CONTEXT = 4096
 """Tokens of context per sequence when --context is not given."""

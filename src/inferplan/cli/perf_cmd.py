@@ -7,10 +7,10 @@ from rich.table import Table
 
 from inferplan.cli.common import console, handle_errors, print_json
 from inferplan.cli.fit_cmd import _layout
+from inferplan.deploy.deployment import resolve
 from inferplan.errors import SpecError
 from inferplan.perf.datasets import dataset_lengths
 from inferplan.results.perf import MetricStats, PerfResult
-from inferplan.service.deployment import resolve
 from inferplan.service.perf import predict
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+from inferplan.deploy.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
 from inferplan.errors import InferplanError
 from inferplan.executor import Executor, InProcessExecutor, shippable
 from inferplan.memory.fit import check_parallelism
@@ -24,7 +25,6 @@ from inferplan.planner.capacity import (
     latency_floor,
 )
 from inferplan.results.memory import MemoryBreakdown
-from inferplan.service.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
 from inferplan.specs.engine import EngineEfficiency
 from inferplan.specs.hardware import DeviceKind
 from inferplan.specs.plan import CandidatesSpec, SloSpec

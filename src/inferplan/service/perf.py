@@ -12,6 +12,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from inferplan.deploy.deployment import Deployment, limits_of, memory_of, step_model_of
+from inferplan.deploy.uncertainty import interval
 from inferplan.errors import InfeasibleError, SpecError
 from inferplan.perf.metrics import (
     METRIC_DEFINITIONS,
@@ -27,8 +29,6 @@ from inferplan.perf.regimes import max_throughput, static_batch
 from inferplan.perf.simulate import poisson_rate_evaluator, simulate
 from inferplan.perf.workload import GammaArrivals, PoissonArrivals
 from inferplan.results.perf import MetricStats, PerfResult
-from inferplan.service.deployment import Deployment, limits_of, memory_of, step_model_of
-from inferplan.service.uncertainty import interval
 
 SIM_REQUESTS = 2000
 
