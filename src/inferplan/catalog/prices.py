@@ -15,12 +15,13 @@ catalog does not hold (a closed API model) keeps its name. End-of-life hardware 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from inferplan.catalog import load_accelerators, load_models
+from inferplan.catalog.finance import load_finance, load_finance_uncertainty
 from inferplan.catalog.loader import (
     Catalog,
     cached_catalog,
@@ -50,7 +51,15 @@ REGIONS_FILE = "regions.yaml"
 
 @dataclass(frozen=True)
 class PriceCatalog:
-    """Every price-catalog section, each an id-indexed :class:`Catalog`."""
+    """Every price-catalog section, each an id-indexed :class:`Catalog`, and the finance
+    defaults the cost model reads beside them.
+
+    ``finance`` (``data/finance.yaml``: facility cost per kW, staff, exchange and tax
+    rates) and ``finance_uncertainty`` (``data/finance_uncertainty.yaml``: Monte Carlo
+    ranges that take precedence over ``uncertainty``) are filled by :func:`load_prices`;
+    :func:`parse_prices` leaves them empty. They are not price sections: scenario
+    ``price_overrides`` do not reach them.
+    """
 
     servers: Catalog[ServerPriceRecord]
     gpus: Catalog[GpuPriceRecord]
@@ -58,6 +67,10 @@ class PriceCatalog:
     api: Catalog[ApiPriceRecord]
     rates: Catalog[RateRecord]
     uncertainty: Catalog[UncertaintyRecord]
+    finance: Catalog[RateRecord] = field(default_factory=lambda: Catalog("finance", []))
+    finance_uncertainty: Catalog[UncertaintyRecord] = field(
+        default_factory=lambda: Catalog("finance-uncertainty", [])
+    )
 
     def sections(self) -> dict[str, Catalog[Any]]:
         """Section name -> catalog, in file order."""
@@ -192,8 +205,12 @@ def _parse_canonical(raw: Any, origin: str) -> PriceCatalog:
 def load_prices(include_end_of_life: bool = False) -> PriceCatalog:
     """The shipped price catalog merged with the user's ``prices.yaml`` (read once per
     content), rows joined to catalog ids; end-of-life server and GPU purchase rows only
-    when ``include_end_of_life``."""
+    when ``include_end_of_life``; with the finance defaults and their uncertainty rows
+    (:mod:`inferplan.catalog.finance`) in ``finance`` and ``finance_uncertainty``."""
     prices = cached_parsed(PRICES_FILE, _parse_canonical)
+    prices = replace(
+        prices, finance=load_finance(), finance_uncertainty=load_finance_uncertainty()
+    )
     return prices if include_end_of_life else prices.without_end_of_life()
 
 

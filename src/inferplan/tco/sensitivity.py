@@ -28,7 +28,6 @@ from functools import partial
 import numpy as np
 from scipy.stats import norm
 
-from inferplan.catalog.finance import load_finance_uncertainty
 from inferplan.catalog.loader import Catalog
 from inferplan.catalog.prices import PriceCatalog, apply_price_overrides
 from inferplan.errors import SpecError
@@ -59,11 +58,12 @@ def factor_ranges(
     """``factor -> (low, high, where the range came from)``.
 
     Precedence: the scenario's ``uncertainty.ranges``, the finance uncertainty rows
-    (``finance_ranges``, default the shipped ones), the price catalog's rows, then
+    (``finance_ranges``, default ``prices.finance_uncertainty``), the price catalog's
+    ``uncertainty`` rows, then
     (``with_step``) 1 -/+ ``tornado_step``.
     """
     prices, _ = apply_price_overrides(prices, regions, scenario.price_overrides)
-    fin = finance_ranges if finance_ranges is not None else load_finance_uncertainty()
+    fin = finance_ranges if finance_ranges is not None else prices.finance_uncertainty
     catalog = {r.factor: r for r in prices.uncertainty}
     catalog.update({r.factor: r for r in fin})
     step = scenario.uncertainty.tornado_step
