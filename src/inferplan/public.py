@@ -126,10 +126,9 @@ def predict(
 def price(source: ScenarioLike) -> TcoComparison:
     """Cash flows, NPV, $/1M tokens and break-evens of a scenario's ``options``
     (``inferplan tco``)."""
-    from inferplan.catalog.prices import load_prices, load_regions
-    from inferplan.tco.compare import compare_tco
+    from inferplan.service.tco import price_scenario
 
-    return compare_tco(scenario(source), load_prices(), load_regions())
+    return price_scenario(scenario(source)).comparison
 
 
 __all__ = [

@@ -60,7 +60,7 @@ from inferplan.specs.economics import ApiSpec, HybridSpec, OnPremSpec
 from inferplan.specs.hardware import DeviceKind
 from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec
-from inferplan.tco import monte_carlo, tornado
+from inferplan.tco.analysis import analyse_tco
 from inferplan.tco.results import OptionResult
 
 Progress = Callable[[str, float], None]
@@ -342,11 +342,10 @@ def _sensitivity(
             extra += [by_name[o.base].option, by_name[o.burst].option]
     keep = {o.name: o for o in [*extra, *opts]}
     s = scenario.model_copy(update={"options": list(keep.values())})
-    prices, regions = load_prices(), load_regions()
-    bars = tornado(s, prices, regions, executor=executor)[:8]
-    draws = min(scenario.uncertainty.draws, 200)
-    mc = monte_carlo(s, prices, regions, draws=draws, executor=executor)
-    return [b.model_dump(mode="json") for b in bars], mc.model_dump(mode="json")
+    analysis = analyse_tco(s, load_prices(), load_regions(), sensitivity=True, executor=executor)
+    assert analysis.tornado is not None and analysis.monte_carlo is not None
+    bars = analysis.tornado[:8]
+    return [b.model_dump(mode="json") for b in bars], analysis.monte_carlo.model_dump(mode="json")
 
 
 def _families(rejected: list[Rejection]) -> list[RejectedFamily]:
