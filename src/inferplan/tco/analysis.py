@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from inferplan.catalog.loader import Catalog
-from inferplan.catalog.prices import PriceCatalog
+from inferplan.catalog.price_catalog import PriceCatalog
+from inferplan.catalog.records import Catalog
 from inferplan.errors import SpecError
 from inferplan.executor import Executor
 from inferplan.specs.prices import RegionRecord

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inferplan.catalog.loader import Catalog
-from inferplan.catalog.prices import PriceCatalog, apply_price_overrides
+from inferplan.catalog.price_catalog import PriceCatalog, apply_price_overrides
+from inferplan.catalog.records import Catalog
 from inferplan.errors import SpecError
 from inferplan.specs.economics import ApiSpec, CloudSpec, HybridSpec, OnPremSpec
 from inferplan.specs.prices import RateRecord, RegionRecord

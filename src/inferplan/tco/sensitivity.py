@@ -28,8 +28,8 @@ from functools import partial
 import numpy as np
 from scipy.stats import norm
 
-from inferplan.catalog.loader import Catalog
-from inferplan.catalog.prices import PriceCatalog, apply_price_overrides
+from inferplan.catalog.price_catalog import PriceCatalog, apply_price_overrides
+from inferplan.catalog.records import Catalog
 from inferplan.errors import SpecError
 from inferplan.executor import Executor, InProcessExecutor
 from inferplan.specs.prices import RegionRecord, UncertaintyRecord
