@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from inferplan.catalog import load_models
 from inferplan.memory.params import total_params
 from inferplan.planner.designs import Design, Rejection
 from inferplan.results.plan import PlanOption, Recommendation
+from inferplan.sovereignty.rules import Finding, Severity
+from inferplan.specs.economics import ApiSpec, DeploymentOption
 from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec
 
@@ -103,16 +107,16 @@ def quality_notes(scenario: ScenarioSpec, served: list[PlanOption]) -> list[str]
     return notes
 
 
-def conditions_of(findings: list[dict[str, object]]) -> list[str]:
+def conditions_of(findings: Sequence[Finding]) -> list[str]:
     """Rules an option passes only under a condition (warnings), as plain sentences."""
-    return [f"{f['rule']}: {f['reason']}" for f in findings if str(f.get("severity")) == "warn"]
+    return [f"{f.rule}: {f.reason}" for f in findings if f.severity == Severity.WARN]
 
 
-def api_model(option: object) -> str | None:
+def api_model(option: DeploymentOption) -> str | None:
     """Model id an API option serves (its catalog row), else None."""
     from inferplan.catalog.prices import load_prices
 
-    cat_id = getattr(option, "catalog_id", None)
+    cat_id = option.catalog_id if isinstance(option, ApiSpec) else None
     if not cat_id:
         return None
     prices = load_prices()
