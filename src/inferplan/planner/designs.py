@@ -24,6 +24,7 @@ from inferplan.planner.capacity import (
     capacity_at_slo,
     latency_floor,
 )
+from inferplan.planner.verify import lognormal_from_mean_p90
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.specs.engine import EngineEfficiency
 from inferplan.specs.hardware import DeviceKind
@@ -83,8 +84,6 @@ TAIL_PERCENTILE_Z = 1.6449  # z of the 95th percentile
 
 def prompt_tail(scenario: ScenarioSpec) -> float:
     """95th percentile of prompt lengths under the log-normal the simulator samples."""
-    from inferplan.planner.verify import lognormal_from_mean_p90
-
     w = scenario.workload
     dist = lognormal_from_mean_p90(w.input_tokens_mean, w.input_tokens_p90)
     sigma = dist.shape_sigma
