@@ -4,7 +4,7 @@ Usage: python benchmarks/write_uncertainty.py ../shared/validation/cases_dev.csv
 
 For each metric, the 10th and 90th percentiles of measured / predicted over the
 validation cases go to src/inferplan/catalog/data/perf_uncertainty.yaml, which
-``inferplan.service.uncertainty.interval`` reads. TPOT has no direct cases: it
+``inferplan.deploy.uncertainty.interval`` reads. TPOT has no direct cases: it
 pools the ITL cases and the decode-dominated end-to-end latencies, and says so.
 """
 

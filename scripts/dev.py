@@ -2,7 +2,8 @@
 """The two quick-start commands, with nothing but Python 3.11 needed to start them.
 
     python3 scripts/dev.py run          # install inferplan in .venv, plan the default scenario
-    python3 scripts/dev.py test         # install every extra, run ruff, mypy, tests, doctests
+    python3 scripts/dev.py test         # install every extra; ruff, mypy, the import
+                                        # contract (lint-imports), tests, doctests
     python3 scripts/dev.py test --fast  # the same without the slow tests (for development)
 
 ``test`` also runs ``scripts/ci-services.sh`` when it can (root with bash and apt):
@@ -85,6 +86,7 @@ def main() -> None:
         install("dev,service,ray")
         sh(BIN / "ruff", "check", "src", "tests", "benchmarks", "scripts")
         sh(BIN / "mypy", "src")
+        sh(BIN / "lint-imports")  # the layer contract in pyproject.toml [tool.importlinter]
         sh(PY, "-m", "pytest", *pytest_args(fast), env=services_env())
     else:
         sys.exit("usage: python3 scripts/dev.py run | test [--fast]")

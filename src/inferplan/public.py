@@ -77,8 +77,8 @@ def fit(
     """Memory fit of ``model`` on ``gpu`` (``inferplan fit``); without ``count``, ``tp``
     or ``pp``, the fewest devices that fit. ``context`` defaults to 4,096 tokens or the
     model's window when shorter."""
-    from inferplan.service.deployment import fit_layout, resolve
-    from inferplan.service.layout import layout_of
+    from inferplan.deploy.deployment import fit_layout, resolve
+    from inferplan.deploy.layout import layout_of
 
     d = resolve(model, gpu, engine, precision, kv_precision)
     ctx = context if context is not None else min(4096, d.model.max_context)
@@ -110,8 +110,8 @@ def predict(
     At most one regime: ``batch`` (static), ``concurrency`` (closed loop) or
     ``rate_rps`` (Poisson arrivals); none = the highest throughput.
     """
-    from inferplan.service.deployment import resolve
-    from inferplan.service.layout import with_replicas
+    from inferplan.deploy.deployment import resolve
+    from inferplan.deploy.layout import with_replicas
     from inferplan.service.perf import predict as run_predict
 
     d = resolve(model, gpu, engine, precision, kv_precision)
@@ -126,10 +126,9 @@ def predict(
 def price(source: ScenarioLike) -> TcoComparison:
     """Cash flows, NPV, $/1M tokens and break-evens of a scenario's ``options``
     (``inferplan tco``)."""
-    from inferplan.catalog.prices import load_prices, load_regions
-    from inferplan.tco.compare import compare_tco
+    from inferplan.service.tco import price_scenario
 
-    return compare_tco(scenario(source), load_prices(), load_regions())
+    return price_scenario(scenario(source)).comparison
 
 
 __all__ = [

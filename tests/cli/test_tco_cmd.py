@@ -174,3 +174,15 @@ def test_json_carries_the_new_cost_lines(app: typer.Typer, tmp_path: Path) -> No
         assert line in own["breakdown_usd"]
     assert round(own["tco_nominal_usd"], 2) == 1_325_318.64
     assert own["details"]["purchases"][1] == {"month": 10, "servers": 2, "spares": 1}
+
+
+def test_draws_above_the_one_cap_are_refused_in_one_line(
+    app: typer.Typer, scenario: Path
+) -> None:
+    from inferplan.tco.analysis import MAX_DRAWS
+
+    res = runner.invoke(
+        app, ["tco", str(scenario), "--sensitivity", "--draws", str(MAX_DRAWS + 1)]
+    )
+    assert res.exit_code == 2
+    assert "--draws" in res.output and "Traceback" not in res.output

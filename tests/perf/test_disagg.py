@@ -53,7 +53,7 @@ def test_decode_steps_carry_no_prompts() -> None:
 
 
 def test_deployment_note_compares_with_colocated_serving() -> None:
-    from inferplan.service.deployment import resolve
+    from inferplan.deploy.deployment import resolve
     from inferplan.service.perf import disaggregation_note
 
     note = disaggregation_note(resolve("llama-3.1-8b", "h100-sxm-80gb"), 4000, 300)

@@ -81,7 +81,7 @@ def test_closed_forms_compute_only_uncached_tokens() -> None:
 
 
 def test_prediction_with_a_shared_prefix_is_faster_and_says_so() -> None:
-    from inferplan.service.deployment import resolve
+    from inferplan.deploy.deployment import resolve
     from inferplan.service.perf import predict
 
     d = resolve("llama-3.1-8b", "h100-sxm-80gb")

@@ -68,7 +68,7 @@ def test_a_draft_model_costs_its_own_steps() -> None:
 
 
 def test_prediction_with_a_draft_model_shares_memory_and_says_so() -> None:
-    from inferplan.service.deployment import resolve
+    from inferplan.deploy.deployment import resolve
     from inferplan.service.perf import predict
 
     d = resolve("llama-3.1-8b", "h100-sxm-80gb")

@@ -32,6 +32,7 @@ from inferplan.bench.results import (
 )
 from inferplan.bench.summary import build_summary
 from inferplan.cli import calibrate_cmd, perf_cmd, plan_cmd
+from inferplan.deploy.deployment import Deployment, resolve, step_model_of
 from inferplan.errors import SpecError, UnknownIdError
 from inferplan.perf.batch import BatchShape, SchedulerLimits
 from inferplan.service.calibration import (
@@ -51,7 +52,6 @@ from inferplan.service.calibration_profiles import (
     load_profile,
     save_profile,
 )
-from inferplan.service.deployment import Deployment, resolve, step_model_of
 
 CPU = ("smollm2-135m", "host-epyc-genoa-2vcpu", "llama-cpp-python", "q4_1")
 GPU = ("llama-3.1-8b", "h100-sxm-80gb", "vllm", "bf16")

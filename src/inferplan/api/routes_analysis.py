@@ -17,12 +17,12 @@ from inferplan.api.documents import resolve_ref
 from inferplan.api.errors import FieldError, FieldErrors
 from inferplan.api.schemas import FitIn, PerfIn, TcoIn
 from inferplan.catalog.prices import load_prices, load_regions
+from inferplan.deploy.deployment import fit_layout, resolve
 from inferplan.errors import InfeasibleError
 from inferplan.memory.fit import check_parallelism
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.results.perf import PerfResult
 from inferplan.service.calibration_profiles import apply_stored
-from inferplan.service.deployment import fit_layout, resolve
 from inferplan.service.perf import predict
 from inferplan.store.database import Store
 from inferplan.store.errors import NotFoundError

@@ -22,20 +22,21 @@ import time: a catalog is read on first use and cached.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import io
 import os
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from inferplan.errors import CatalogError, UnknownIdError
+from inferplan.catalog.records import Catalog, format_validation_error
+from inferplan.catalog.records import norm_key as _norm
+from inferplan.errors import CatalogError
 
 T = TypeVar("T", bound=BaseModel)
 V = TypeVar("V")
@@ -75,10 +76,6 @@ class StrictLoader(_YamlBase):
                 seen[key] = key_node.start_mark
         result: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return result
-
-
-def _norm(key: str) -> str:
-    return key.strip().lower().replace("_", "-").replace(" ", "-")
 
 
 def decode_text(data: bytes, origin: str, limit_bytes: int) -> str:
@@ -315,59 +312,6 @@ def load_raw(filename: str) -> tuple[Any, str]:
 
 
 # --- records --------------------------------------------------------------------------
-
-
-def format_validation_error(exc: ValidationError, prefix: str = "") -> str:
-    """First pydantic error as ``field.path: message``."""
-    err = exc.errors()[0]
-    loc = ".".join(str(x) for x in err["loc"])
-    field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
-    return f"{field}: {err['msg']}"
-
-
-class Catalog(Generic[T]):
-    """An id-indexed collection of validated records with alias lookup."""
-
-    def __init__(self, kind: str, records: list[T]) -> None:
-        self.kind = kind
-        self._records = records
-        self._index: dict[str, T] = {}
-        for rec in records:
-            rid = getattr(rec, "id")  # noqa: B009
-            for key in (rid, *getattr(rec, "aliases", ())):
-                k = _norm(key)
-                if k in self._index and self._index[k] is not rec:
-                    raise CatalogError(f"{kind}: id or alias '{key}' is used twice")
-                self._index[k] = rec
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self._records)
-
-    def __len__(self) -> int:
-        return len(self._records)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and _norm(key) in self._index
-
-    def ids(self) -> list[str]:
-        return [getattr(r, "id") for r in self._records]  # noqa: B009
-
-    def get(self, key: str, field: str | None = None) -> T:
-        """Record by id or alias; unknown ids raise with the closest suggestions."""
-        rec = self._index.get(_norm(key))
-        if rec is None:
-            close = difflib.get_close_matches(_norm(key), list(self._index), n=3, cutoff=0.5)
-            ids = []
-            for c in close:
-                rid = getattr(self._index[c], "id")  # noqa: B009
-                if rid not in ids:
-                    ids.append(rid)
-            raise UnknownIdError(field or self.kind, key, ids)
-        return rec
-
-    def with_records(self, extra: list[T]) -> Catalog[T]:
-        """A new catalog with ``extra`` records added (user imports, overrides)."""
-        return Catalog(self.kind, [*self._records, *extra])
 
 
 def parse_records(kind: str, raw: Any, model: type[T], origin: str) -> list[T]:

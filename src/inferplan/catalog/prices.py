@@ -15,21 +15,22 @@ catalog does not hold (a closed API model) keeps its name. End-of-life hardware 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from inferplan.catalog import load_accelerators, load_models
+from inferplan.catalog.finance import load_finance, load_finance_uncertainty
 from inferplan.catalog.loader import (
     Catalog,
     cached_catalog,
     cached_parsed,
-    format_validation_error,
     parse_records,
 )
+from inferplan.catalog.price_catalog import PriceCatalog, apply_price_overrides
 from inferplan.catalog.providers import load_providers
-from inferplan.errors import CatalogError, SpecError
+from inferplan.errors import CatalogError
 from inferplan.specs.hardware import AcceleratorSpec
 from inferplan.specs.model import ModelSpec
 from inferplan.specs.prices import (
@@ -46,48 +47,6 @@ T = TypeVar("T", bound=BaseModel)
 
 PRICES_FILE = "prices.yaml"
 REGIONS_FILE = "regions.yaml"
-
-
-@dataclass(frozen=True)
-class PriceCatalog:
-    """Every price-catalog section, each an id-indexed :class:`Catalog`."""
-
-    servers: Catalog[ServerPriceRecord]
-    gpus: Catalog[GpuPriceRecord]
-    cloud: Catalog[CloudPriceRecord]
-    api: Catalog[ApiPriceRecord]
-    rates: Catalog[RateRecord]
-    uncertainty: Catalog[UncertaintyRecord]
-
-    def sections(self) -> dict[str, Catalog[Any]]:
-        """Section name -> catalog, in file order."""
-        return {
-            "servers": self.servers,
-            "gpus": self.gpus,
-            "cloud": self.cloud,
-            "api": self.api,
-            "rates": self.rates,
-            "uncertainty": self.uncertainty,
-        }
-
-    def find(self, record_id: str) -> tuple[str, Any] | None:
-        """``(section, record)`` for an id or alias in any section, else None."""
-        for name, cat in self.sections().items():
-            if record_id in cat:
-                return name, cat.get(record_id)
-        return None
-
-    def rate(self, record_id: str) -> float:
-        """The ``value`` of a rates row (raises if the shipped row is missing)."""
-        return self.rates.get(record_id).value
-
-    def without_end_of_life(self) -> PriceCatalog:
-        """The catalog with end-of-life server and GPU purchase rows left out."""
-        return replace(
-            self,
-            servers=Catalog(self.servers.kind, [r for r in self.servers if not r.end_of_life]),
-            gpus=Catalog(self.gpus.kind, [r for r in self.gpus if not r.end_of_life]),
-        )
 
 
 _SECTIONS: dict[str, type[BaseModel]] = {
@@ -192,78 +151,18 @@ def _parse_canonical(raw: Any, origin: str) -> PriceCatalog:
 def load_prices(include_end_of_life: bool = False) -> PriceCatalog:
     """The shipped price catalog merged with the user's ``prices.yaml`` (read once per
     content), rows joined to catalog ids; end-of-life server and GPU purchase rows only
-    when ``include_end_of_life``."""
+    when ``include_end_of_life``; with the finance defaults and their uncertainty rows
+    (:mod:`inferplan.catalog.finance`) in ``finance`` and ``finance_uncertainty``."""
     prices = cached_parsed(PRICES_FILE, _parse_canonical)
+    prices = replace(
+        prices, finance=load_finance(), finance_uncertainty=load_finance_uncertainty()
+    )
     return prices if include_end_of_life else prices.without_end_of_life()
 
 
 def load_regions() -> Catalog[RegionRecord]:
     """Every electricity region in ``data/regions.yaml``."""
     return cached_catalog("region", REGIONS_FILE, RegionRecord)
-
-
-def _updated(rec: T, changes: dict[str, Any], field: str) -> T:
-    if not isinstance(changes, dict):
-        raise SpecError(field, "expected a mapping of field: value")
-    data = rec.model_dump()
-    for key in changes:
-        if key not in data and key != "electricity_usd_per_kwh":
-            allowed = ", ".join(k for k in data if k not in ("id", "aliases"))
-            raise SpecError(f"{field}.{key}", f"unknown field; allowed: {allowed}")
-        if key in ("id", "aliases"):
-            raise SpecError(f"{field}.{key}", "the id of a record cannot be overridden")
-    merged = {**data, **changes}
-    if "electricity_usd_per_kwh" in changes:
-        merged.pop("electricity_usd_per_kwh")
-        merged.update(
-            electricity_price_local_per_kwh=changes["electricity_usd_per_kwh"],
-            currency="USD",
-            usd_per_local_unit=1.0,
-        )
-    merged["notes"] = (str(data.get("notes", "")) + " [overridden by the scenario]").strip()
-    try:
-        return type(rec).model_validate(merged)
-    except ValidationError as exc:
-        raise SpecError(field, format_validation_error(exc)) from None
-
-
-def _replace_in(cat: Catalog[T], rid: str, new: T) -> Catalog[T]:
-    target = cat.get(rid)
-    return Catalog(cat.kind, [new if r is target else r for r in cat])
-
-
-def apply_price_overrides(
-    prices: PriceCatalog,
-    regions: Catalog[RegionRecord],
-    overrides: dict[str, dict[str, Any]] | None,
-) -> tuple[PriceCatalog, Catalog[RegionRecord]]:
-    """Return catalogs with ``overrides`` (record id -> {field: value}) applied.
-
-    An id is looked up in every price section, then in the regions. Unknown ids
-    and unknown fields raise :class:`SpecError` naming ``price_overrides.<id>``.
-    Overridden rows keep their source; their notes say they were overridden.
-
-    >>> p, r = apply_price_overrides(load_prices(), load_regions(),
-    ...     {"us-va": {"electricity_usd_per_kwh": 0.1}})
-    >>> r.get("us-va").electricity_usd_per_kwh
-    0.1
-    """
-    if not overrides:
-        return prices, regions
-    for rid, changes in overrides.items():
-        field = f"price_overrides.{rid}"
-        hit = prices.find(rid)
-        if hit is not None:
-            section, rec = hit
-            new = _updated(rec, changes, field)
-            cats = prices.sections()
-            prices = replace(prices, **{section: _replace_in(cats[section], rec.id, new)})
-        elif rid in regions:
-            rec_r = regions.get(rid)
-            regions = _replace_in(regions, rec_r.id, _updated(rec_r, changes, field))
-        else:
-            raise SpecError(field, "no price-catalog or region record has this id")
-    return prices, regions
 
 
 __all__ = [

@@ -6,29 +6,12 @@ import typer
 from rich.table import Table
 
 from inferplan.cli.common import console, err_console, handle_errors, print_json
-from inferplan.errors import SpecError
+from inferplan.deploy.deployment import fit_layout, resolve
+from inferplan.deploy.layout import layout_of
 from inferplan.results.memory import MemoryBreakdown
-from inferplan.service.deployment import fit_layout, resolve
 
 DEFAULT_CONTEXT = 4096
 """Tokens of context per sequence when --context is not given."""
-
-
-def _layout(count: int | None, tp: int | None, pp: int | None, node: int) -> tuple[int, int] | None:
-    if count is not None and count < 1:
-        raise SpecError("count", "must be >= 1")
-    if tp is None and pp is None:
-        if count is None:
-            return None
-        if count <= node:
-            return count, 1
-        if count % node:
-            raise SpecError("count", f"{count} devices do not split into nodes of {node}")
-        return node, count // node
-    t, p = tp or 1, pp or 1
-    if count is not None and t * p != count:
-        raise SpecError("count", f"must equal tp x pp = {t * p}")
-    return t, p
 
 
 def render(res: MemoryBreakdown) -> None:
@@ -87,7 +70,7 @@ def register(app: typer.Typer) -> None:
                     f"{context:,} tokens (the default {DEFAULT_CONTEXT:,} is longer)",
                     highlight=False, soft_wrap=True,
                 )
-        layout = _layout(count, tp, pp, d.accelerator.max_devices_per_node)
+        layout = layout_of(count, tp, pp, d.accelerator.max_devices_per_node)
         res = fit_layout(d, context, concurrency, layout)
         if json_out:
             print_json(res)

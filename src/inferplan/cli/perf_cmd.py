@@ -6,12 +6,12 @@ import typer
 from rich.table import Table
 
 from inferplan.cli.common import console, handle_errors, print_json
-from inferplan.cli.fit_cmd import _layout
+from inferplan.deploy.deployment import resolve
+from inferplan.deploy.layout import with_replicas
 from inferplan.errors import SpecError
 from inferplan.perf.datasets import dataset_lengths
 from inferplan.perf.speculative import SpeculativeSpec
 from inferplan.results.perf import MetricStats, PerfResult
-from inferplan.service.deployment import resolve
 from inferplan.service.perf import disaggregation_note, predict
 
 
@@ -158,19 +158,7 @@ def register(app: typer.Typer) -> None:
             from inferplan.service.calibration_profiles import calibrated, load_profile
 
             d = calibrated(d, load_profile(calibration))
-        node = d.accelerator.max_devices_per_node
-        total = count or (tp or 1) * (pp or 1)
-        if tp is None and pp is None:
-            layout = _layout(min(total, node), None, None, node)
-        else:
-            layout = (tp or 1, pp or 1)
-        assert layout is not None
-        group = layout[0] * layout[1]
-        if total % group:
-            raise SpecError("count", f"{total} devices do not split into replicas of {group}")
-        from dataclasses import replace
-
-        d = replace(d, tp=layout[0], pp=layout[1], replicas=total // group)
+        d = with_replicas(d, count, tp, pp)
         if cv <= 0:
             raise SpecError("cv", "must be > 0 (1 = Poisson)")
         r = predict(

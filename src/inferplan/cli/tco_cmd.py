@@ -8,12 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.cli.common import console, handle_errors, print_json
 from inferplan.scenario_io import load_scenario
-from inferplan.tco.compare import compare_tco
+from inferplan.service.tco import MAX_DRAWS, price_scenario
 from inferplan.tco.results import MonteCarloResult, TcoComparison, TornadoBar
-from inferplan.tco.sensitivity import monte_carlo, tornado
 
 
 def _usd(x: float | None) -> str:
@@ -178,23 +176,19 @@ def register(app: typer.Typer) -> None:
             False, "--sensitivity", help="Add the tornado and the Monte Carlo."
         ),
         draws: int | None = typer.Option(
-            None, "--draws", min=1, help="Monte Carlo draws (default: the scenario's)."
+            None,
+            "--draws",
+            min=1,
+            max=MAX_DRAWS,
+            help=f"Monte Carlo draws (default: the scenario's, at most {MAX_DRAWS}).",
         ),
     ) -> None:
         """Compare on-prem, colocation, cloud, API and hybrid options by TCO."""
         spec = load_scenario(scenario)
-        prices, regions = load_prices(), load_regions()
-        res = compare_tco(spec, prices, regions)
-        bars = mc = None
-        if sensitivity:
-            bars = tornado(spec, prices, regions, base=res)
-            mc = monte_carlo(spec, prices, regions, draws=draws, base=res)
+        analysis = price_scenario(spec, sensitivity=sensitivity, draws=draws)
+        res, bars, mc = analysis.comparison, analysis.tornado, analysis.monte_carlo
         if as_json:
-            data = res.model_dump(mode="json")
-            if bars is not None and mc is not None:
-                data["tornado"] = [b.model_dump(mode="json") for b in bars]
-                data["monte_carlo"] = mc.model_dump(mode="json")
-            print_json(data)
+            print_json(analysis.as_json())
             return
         console.print(f"[bold]{res.scenario}[/]  {spec.description}".rstrip())
         console.print(_summary_table(res))
@@ -225,6 +219,8 @@ def register(app: typer.Typer) -> None:
         if bars is not None and mc is not None:
             console.print(_tornado_table(bars))
             console.print(_mc_table(mc))
+        for note in analysis.notes:
+            console.print(f"[yellow]note[/] {escape(note)}")
         console.print(escape(res.conventions), style="dim")
 
 

@@ -11,8 +11,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import NamedTuple
 
+from inferplan.deploy.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
 from inferplan.errors import InferplanError
 from inferplan.executor import Executor, InProcessExecutor, shippable
 from inferplan.memory.fit import check_parallelism
@@ -23,8 +24,8 @@ from inferplan.planner.capacity import (
     capacity_at_slo,
     latency_floor,
 )
+from inferplan.planner.verify import lognormal_from_mean_p90
 from inferplan.results.memory import MemoryBreakdown
-from inferplan.service.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
 from inferplan.specs.engine import EngineEfficiency
 from inferplan.specs.hardware import DeviceKind
 from inferplan.specs.plan import CandidatesSpec, SloSpec
@@ -43,6 +44,14 @@ class Rejection:
     reason: str
     miss: float | None = None
     """For latency rejections: estimate / target of the worse metric (1.3 = 30 % over)."""
+
+
+class _Reason(NamedTuple):
+    """Why no layout of a family was kept: the stage, one line, and (latency) the miss."""
+
+    stage: str
+    text: str
+    miss: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +84,6 @@ TAIL_PERCENTILE_Z = 1.6449  # z of the 95th percentile
 
 def prompt_tail(scenario: ScenarioSpec) -> float:
     """95th percentile of prompt lengths under the log-normal the simulator samples."""
-    from inferplan.planner.verify import lognormal_from_mean_p90
-
     w = scenario.workload
     dist = lognormal_from_mean_p90(w.input_tokens_mean, w.input_tokens_p90)
     sigma = dist.shape_sigma
@@ -188,8 +195,7 @@ def _family(
     base = runnable
     found, reason = _designs_for(base, long_ctx, isl, osl, slo, cand, prompt_tail(scenario))
     if not found:
-        miss = reason[2] if len(reason) > 2 else None
-        return [], [Rejection(family, reason[0], reason[1], miss)]
+        return [], [Rejection(family, reason.stage, reason.text, reason.miss)]
     kept, dominated = _undominated(found)
     return kept, dominated
 
@@ -228,7 +234,7 @@ def _designs_for(
     slo: SloSpec,
     cand: CandidatesSpec,
     isl_tail: float,
-) -> tuple[list[Design], tuple[Any, ...]]:
+) -> tuple[list[Design], _Reason]:
     """Every layout that fits and meets the SLO, less those another layout of the
     family dominates (fewer or as many GPUs per replica and at least as many
     output tokens/s per GPU at the SLO). Pipeline layouts are tried only when no
@@ -240,7 +246,7 @@ def _designs_for(
     """
     out: list[Design] = []
     a = base.accelerator
-    reason: tuple[Any, ...] = (
+    reason = _Reason(
         "memory",
         f"{base.model.id} at {base.weights.precision.value} does not fit in "
         f"{cand.max_devices_per_replica} x {a.id} (candidates.max_devices_per_replica)",
@@ -255,7 +261,7 @@ def _designs_for(
         mem = memory_of(d, ctx, cand.min_concurrency)
         if not mem.fits:
             if not out and closest is None:
-                reason = ("memory", f"on {tp * pp} x {a.id}: {mem.reason}")
+                reason = _Reason("memory", f"on {tp * pp} x {a.id}: {mem.reason}")
             continue
         single_node_fit = single_node_fit or pp == 1
         step = step_model_of(d)
@@ -271,7 +277,7 @@ def _designs_for(
             continue
         out.append(Design(d, mem, cap))
     if closest is not None and not out:
-        reason = ("slo", closest[1], closest[0])
+        reason = _Reason("slo", closest[1], closest[0])
     return out, reason
 
 

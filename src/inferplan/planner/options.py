@@ -13,6 +13,7 @@ from inferplan.errors import InferplanError
 from inferplan.planner.designs import Design, Rejection
 from inferplan.sovereignty import SovereigntyTarget, compliance_overheads, evaluate
 from inferplan.sovereignty.evaluate import ComplianceCost
+from inferplan.sovereignty.rules import Finding
 from inferplan.specs.economics import (
     RESERVED_TERM_MONTHS,
     ApiSpec,
@@ -29,6 +30,21 @@ from inferplan.specs.prices import CloudPriceRecord, RegionRecord, ServerPriceRe
 from inferplan.specs.provider import ProviderSpec
 from inferplan.specs.scenario import ScenarioSpec
 from inferplan.tco.traffic import hourly_request_rates, replicas_needed, units_for_replicas
+
+
+def catalog_id_of(option: DeploymentOption) -> str | None:
+    """The catalog row an option is priced from: the server row of an own or colocated
+    fleet, the cloud or API row; None for inline prices and hybrids."""
+    if isinstance(option, OnPremSpec):
+        return option.capex.catalog_id
+    if isinstance(option, CloudSpec | ApiSpec):
+        return option.catalog_id
+    return None
+
+
+def lead_time_months_of(option: DeploymentOption) -> int:
+    """Months before a bought fleet serves (0 for rented options)."""
+    return option.lead_time_months if isinstance(option, OnPremSpec) else 0
 
 
 @dataclass
@@ -48,7 +64,7 @@ class Candidate:
     country: str | None
     legal_sovereignty: float = 1.0
     operational_sovereignty: float = 1.0
-    findings: list[dict[str, object]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     compliance: ComplianceCost | None = None
     spare_replicas: int = 0
     bridge: Candidate | None = None
@@ -85,7 +101,7 @@ def _check(
     res = evaluate(policy, target, providers)
     cand.legal_sovereignty = res.legal_sovereignty
     cand.operational_sovereignty = res.operational_sovereignty
-    cand.findings = [f.model_dump(mode="json") for f in res.findings]
+    cand.findings = list(res.findings)
     if res.allowed:
         return None
     fails = "; ".join(f"{f.rule}: {f.reason}" for f in res.failures())

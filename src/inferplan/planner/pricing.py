@@ -19,7 +19,7 @@ import numpy as np
 
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.planner.designs import Rejection
-from inferplan.planner.options import Candidate
+from inferplan.planner.options import Candidate, lead_time_months_of
 from inferplan.specs.economics import CloudCommitment, CloudSpec, HybridSpec, OnPremSpec
 from inferplan.specs.scenario import ScenarioSpec
 from inferplan.tco import build_context, evaluate_options
@@ -44,7 +44,7 @@ def _extra_lines(
     ):
         salary = ctx.prices.rate("staff-loaded-cost")
         on = np.zeros(months + 1)
-        lead = getattr(c.option, "lead_time_months", 0)
+        lead = lead_time_months_of(c.option)
         on[1 + lead :] = 1.0
         yearly = c.compliance.ops_fte * salary * ctx.factors.staff_cost * ctx.index("staff")
         flows.add("compliance", on * (yearly + c.compliance.usd_per_year) / 12.0)

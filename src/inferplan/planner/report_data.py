@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from inferplan.catalog import load_models
 from inferplan.memory.params import total_params
 from inferplan.planner.designs import Design, Rejection
 from inferplan.results.plan import PlanOption, Recommendation
+from inferplan.sovereignty.rules import Finding, Severity
+from inferplan.specs.economics import ApiSpec, DeploymentOption
 from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec
 
@@ -103,25 +107,25 @@ def quality_notes(scenario: ScenarioSpec, served: list[PlanOption]) -> list[str]
     return notes
 
 
-def conditions_of(findings: list[dict[str, object]]) -> list[str]:
+def conditions_of(findings: Sequence[Finding]) -> list[str]:
     """What an option is allowed only under, as plain sentences: first the contracts to
     sign and attestations to check of every ``condition`` finding, then the facts to
     check that ``warn`` findings name."""
     out: list[str] = []
     for f in findings:
-        if str(f.get("severity")) == "condition":
-            items = f.get("conditions") or [f["reason"]]
-            assert isinstance(items, list | tuple)
-            out += [f"{f['rule']}: {c}" for c in items if f"{f['rule']}: {c}" not in out]
-    out += [f"{f['rule']}: {f['reason']}" for f in findings if str(f.get("severity")) == "warn"]
+        if f.severity == Severity.CONDITION:
+            for c in f.conditions or (f.reason,):
+                if f"{f.rule}: {c}" not in out:
+                    out.append(f"{f.rule}: {c}")
+    out += [f"{f.rule}: {f.reason}" for f in findings if f.severity == Severity.WARN]
     return out
 
 
-def api_model(option: object) -> str | None:
+def api_model(option: DeploymentOption) -> str | None:
     """Model id an API option serves (its catalog row), else None."""
     from inferplan.catalog.prices import load_prices
 
-    cat_id = getattr(option, "catalog_id", None)
+    cat_id = option.catalog_id if isinstance(option, ApiSpec) else None
     if not cat_id:
         return None
     prices = load_prices()

@@ -19,10 +19,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from inferplan.catalog import load_accelerators, load_models
+from inferplan.catalog.price_catalog import PriceCatalog
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.catalog.providers import load_providers
 from inferplan.errors import InfeasibleError, SpecError
@@ -40,6 +42,8 @@ from inferplan.planner.options import (
     Candidate,
     build_candidates,
     canonical_accelerator,
+    catalog_id_of,
+    lead_time_months_of,
     replicas_at_peak,
 )
 from inferplan.planner.pricing import add_hybrid, counts_as_served, price_candidates
@@ -56,11 +60,11 @@ from inferplan.planner.report_data import (
 )
 from inferplan.planner.verify import latency_curve, verify_latency
 from inferplan.results.plan import PlanOption, PlanResult, Recommendation, RejectedFamily
-from inferplan.specs.economics import ApiSpec, HybridSpec, OnPremSpec
+from inferplan.specs.economics import ApiSpec, CloudSpec, HybridSpec, OnPremSpec
 from inferplan.specs.hardware import DeviceKind
 from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec
-from inferplan.tco import monte_carlo, tornado
+from inferplan.tco.analysis import analyse_tco
 from inferplan.tco.results import OptionResult
 
 Progress = Callable[[str, float], None]
@@ -125,7 +129,7 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
         servers=n_servers if r.kind in ("on_prem", "colocation", "hybrid") else None,
         gpus_per_server=gpus_per_server,
         server_id=server_id,
-        commitment=getattr(getattr(c.option, "commitment", None), "value", None),
+        commitment=c.option.commitment.value if isinstance(c.option, CloudSpec) else None,
         precision=dep.weights.precision.value if dep else None,
         engine=dep.engine.id if dep else None,
         replica_output_tokens_per_s=d.capacity.output_tokens_per_s if d else None,
@@ -146,7 +150,7 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
         legal_sovereignty=c.legal_sovereignty,
         operational_sovereignty=c.operational_sovereignty,
         sovereignty_score=c.sovereignty_score,
-        findings=c.findings,
+        findings=[f.model_dump(mode="json") for f in c.findings],
         conditions=_conditions(c),
         latency_verified=verified,
         meets_slo=meets,
@@ -163,7 +167,7 @@ def _conditions(c: Candidate) -> list[str]:
     """The option's conditions, and its bridge's for the lead months."""
     out = conditions_of(c.findings)
     if c.bridge is not None:
-        months = getattr(c.option, "lead_time_months", 0)
+        months = lead_time_months_of(c.option)
         out += [
             f"during the {months} lead months the bridge {c.bridge.option.name} runs: {x}"
             for x in conditions_of(c.bridge.findings)
@@ -233,7 +237,8 @@ def plan(
     for o in options:
         if o.meets_slo is False and o.name in served_names:
             served_names.discard(o.name)
-            cat_id = getattr(by_name[o.name].option, "catalog_id", None) or o.name
+            opt = by_name[o.name].option
+            cat_id = (opt.catalog_id if isinstance(opt, ApiSpec | CloudSpec) else None) or o.name
             rejected.append(Rejection(f"api / {cat_id}", "slo", f"{o.name}: {o.latency_source}"))
     served = [o for o in options if o.name in served_names]
     for o in options:
@@ -334,7 +339,7 @@ def _sensitivity(
     names: list[str],
     by_name: dict[str, Candidate],
     executor: Executor | None = None,
-) -> tuple[list[dict[str, object]], dict[str, object] | None]:
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     opts = [by_name[n].option for n in names]
     extra = []
     for o in opts:
@@ -342,11 +347,10 @@ def _sensitivity(
             extra += [by_name[o.base].option, by_name[o.burst].option]
     keep = {o.name: o for o in [*extra, *opts]}
     s = scenario.model_copy(update={"options": list(keep.values())})
-    prices, regions = load_prices(), load_regions()
-    bars = tornado(s, prices, regions, executor=executor)[:8]
-    draws = min(scenario.uncertainty.draws, 200)
-    mc = monte_carlo(s, prices, regions, draws=draws, executor=executor)
-    return [b.model_dump(mode="json") for b in bars], mc.model_dump(mode="json")
+    analysis = analyse_tco(s, load_prices(), load_regions(), sensitivity=True, executor=executor)
+    assert analysis.tornado is not None and analysis.monte_carlo is not None
+    bars = analysis.tornado[:8]
+    return [b.model_dump(mode="json") for b in bars], analysis.monte_carlo.model_dump(mode="json")
 
 
 def _families(rejected: list[Rejection]) -> list[RejectedFamily]:
@@ -360,18 +364,16 @@ def _families(rejected: list[Rejection]) -> list[RejectedFamily]:
 
 
 def _assumptions(
-    scenario: ScenarioSpec, cands: list[Candidate], prices: object
+    scenario: ScenarioSpec, cands: list[Candidate], prices: PriceCatalog
 ) -> list[dict[str, str]]:
     from inferplan.catalog import load_engines
 
     out: list[dict[str, str]] = []
     seen: set[str] = set()
     for c in cands:
-        cat_id = getattr(c.option, "catalog_id", None) or getattr(
-            getattr(c.option, "capex", None), "catalog_id", None
-        )
+        cat_id = catalog_id_of(c.option)
         if cat_id and cat_id not in seen:
-            found = prices.find(cat_id)  # type: ignore[attr-defined]
+            found = prices.find(cat_id)
             if found:
                 rec = found[1]
                 out.append(

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from inferplan.deploy.deployment import limits_of, step_model_of
+from inferplan.deploy.uncertainty import interval
 from inferplan.perf.metrics import ServingMetrics, slo_check, steady_window, summarize
 from inferplan.perf.simulate import simulate
 from inferplan.perf.workload import LognormalLength, PoissonArrivals
 from inferplan.planner.capacity import Capacity
-from inferplan.planner.designs import Design
 from inferplan.results.plan import LatencyCheck
-from inferplan.service.deployment import limits_of, step_model_of
-from inferplan.service.uncertainty import interval
 from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec, TrafficSpec
 from inferplan.tco.traffic import hourly_request_rates, replicas_needed
+
+if TYPE_CHECKING:  # designs imports this module's length model at run time
+    from inferplan.planner.designs import Design
 
 VERIFY_REQUESTS = 1500
 DEFAULT_SIGMA = 0.8

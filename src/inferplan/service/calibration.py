@@ -58,12 +58,12 @@ from inferplan.bench.results import (
     read_summary,
 )
 from inferplan.bench.summary import build_summary
+from inferplan.deploy.deployment import Deployment, limits_of, memory_of, step_model_of
 from inferplan.errors import BenchmarkError, InfeasibleError, SpecError
 from inferplan.perf.batch import SchedulerLimits, StepTimeModel
 from inferplan.perf.metrics import summarize
 from inferplan.perf.simulate import simulate
 from inferplan.perf.workload import ConstantArrivals, GammaArrivals, PoissonArrivals
-from inferplan.service.deployment import Deployment, limits_of, memory_of, step_model_of
 from inferplan.specs.engine import EngineEfficiency
 
 METRICS = ("ttft_s", "tpot_s", "output_tokens_per_s")

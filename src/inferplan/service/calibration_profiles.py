@@ -32,6 +32,7 @@ from pydantic import Field, ValidationError
 
 from inferplan.catalog import load_engines, load_models
 from inferplan.catalog.loader import format_validation_error
+from inferplan.deploy.deployment import Deployment, resolve
 from inferplan.errors import SpecError, UnknownIdError
 from inferplan.service.calibration import (
     CalibrationFit,
@@ -39,7 +40,6 @@ from inferplan.service.calibration import (
     fit_efficiency,
     read_run,
 )
-from inferplan.service.deployment import Deployment, resolve
 from inferplan.specs.base import FrozenSpec
 from inferplan.specs.engine import EngineEfficiency
 from inferplan.specs.precision import PRECISIONS

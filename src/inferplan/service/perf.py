@@ -12,6 +12,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from inferplan.deploy.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
+from inferplan.deploy.uncertainty import interval
 from inferplan.errors import InfeasibleError, SpecError
 from inferplan.memory.weights import weights_bytes_per_device
 from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
@@ -36,14 +38,6 @@ from inferplan.perf.speculative import (
 from inferplan.perf.step import StepModel
 from inferplan.perf.workload import GammaArrivals, PoissonArrivals
 from inferplan.results.perf import MetricStats, PerfResult
-from inferplan.service.deployment import (
-    Deployment,
-    limits_of,
-    memory_of,
-    resolve,
-    step_model_of,
-)
-from inferplan.service.uncertainty import interval
 
 SIM_REQUESTS = 2000
 

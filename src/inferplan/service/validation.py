@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from inferplan.catalog import load_accelerators, load_models
+from inferplan.deploy.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
 from inferplan.errors import InferplanError
 from inferplan.perf.batch import SchedulerLimits
 from inferplan.perf.datasets import dataset_named_in
@@ -27,7 +28,6 @@ from inferplan.perf.simulate import simulate
 from inferplan.perf.step import StepModel
 from inferplan.perf.workload import PoissonArrivals
 from inferplan.service.cases import ValidationCase
-from inferplan.service.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
 from inferplan.specs.engine import EngineEfficiency
 from inferplan.specs.hardware import DeviceKind
 from inferplan.specs.precision import kv_bytes_per_element

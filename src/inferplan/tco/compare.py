@@ -1,7 +1,8 @@
 """Price every option of a scenario on the same traffic and finance: ``compare_tco``.
 
-Catalogs are arguments (the core reads no files): pass ``load_prices()`` and
-``load_regions()`` from :mod:`inferplan.catalog.prices`, or your own.
+Catalogs are arguments (the core reads no files): pass ``load_prices()`` (which
+carries the finance defaults) and ``load_regions()`` from
+:mod:`inferplan.catalog.prices`, or your own.
 
 Lead time and shortfalls: an on-prem option whose ``bridge`` names a cloud or API
 option sends every request it cannot serve (all of them before service starts,
@@ -19,9 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from inferplan.catalog.finance import load_finance
-from inferplan.catalog.loader import Catalog
-from inferplan.catalog.prices import PriceCatalog, apply_price_overrides
+from inferplan.catalog.price_catalog import PriceCatalog, apply_price_overrides
+from inferplan.catalog.records import Catalog
 from inferplan.errors import SpecError
 from inferplan.specs.economics import ApiSpec, CloudSpec, HybridSpec, OnPremSpec
 from inferplan.specs.prices import RateRecord, RegionRecord
@@ -52,8 +52,8 @@ def build_context(
 ) -> EvalContext:
     """Apply the scenario's price overrides (within field limits) and check its region.
 
-    ``finance_rates``: the finance defaults (:func:`inferplan.catalog.finance.load_finance`);
-    None takes the shipped ones.
+    ``finance_rates``: the finance defaults; None takes ``prices.finance`` (filled by
+    :func:`inferplan.catalog.prices.load_prices`). Nothing is read here.
     """
     check_price_overrides(scenario.price_overrides, {r.id: r.unit for r in prices.rates})
     prices, regions = apply_price_overrides(prices, regions, scenario.price_overrides)
@@ -66,7 +66,7 @@ def build_context(
         regions=regions,
         default_region=scenario.region,
         factors=factors or Factors(),
-        finance_rates=finance_rates if finance_rates is not None else load_finance(),
+        finance_rates=finance_rates if finance_rates is not None else prices.finance,
     )
 
 

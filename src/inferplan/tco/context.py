@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from inferplan.catalog.loader import Catalog
-from inferplan.catalog.prices import PriceCatalog
+from inferplan.catalog.price_catalog import PriceCatalog
+from inferplan.catalog.records import Catalog
 from inferplan.errors import SpecError
 from inferplan.specs.prices import RateRecord, RegionRecord
 from inferplan.specs.scenario import FinanceSpec, TrafficSpec

@@ -28,9 +28,8 @@ from functools import partial
 import numpy as np
 from scipy.special import ndtr  # the standard normal CDF (lighter to import than scipy.stats)
 
-from inferplan.catalog.finance import load_finance_uncertainty
-from inferplan.catalog.loader import Catalog
-from inferplan.catalog.prices import PriceCatalog, apply_price_overrides
+from inferplan.catalog.price_catalog import PriceCatalog, apply_price_overrides
+from inferplan.catalog.records import Catalog
 from inferplan.errors import SpecError
 from inferplan.executor import Executor, InProcessExecutor
 from inferplan.specs.prices import RegionRecord, UncertaintyRecord
@@ -59,11 +58,12 @@ def factor_ranges(
     """``factor -> (low, high, where the range came from)``.
 
     Precedence: the scenario's ``uncertainty.ranges``, the finance uncertainty rows
-    (``finance_ranges``, default the shipped ones), the price catalog's rows, then
+    (``finance_ranges``, default ``prices.finance_uncertainty``), the price catalog's
+    ``uncertainty`` rows, then
     (``with_step``) 1 -/+ ``tornado_step``.
     """
     prices, _ = apply_price_overrides(prices, regions, scenario.price_overrides)
-    fin = finance_ranges if finance_ranges is not None else load_finance_uncertainty()
+    fin = finance_ranges if finance_ranges is not None else prices.finance_uncertainty
     catalog = {r.factor: r for r in prices.uncertainty}
     catalog.update({r.factor: r for r in fin})
     step = scenario.uncertainty.tornado_step

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from inferplan.deploy.deployment import Deployment
 from inferplan.errors import SpecError
-from inferplan.service.deployment import Deployment
 
 
 def layout_of(
@@ -48,7 +48,7 @@ def layout_of(
 def with_replicas(d: Deployment, count: int | None, tp: int | None, pp: int | None) -> Deployment:
     """``d`` laid out on ``count`` devices: replicas of one node's worth (or of tp x pp).
 
-    >>> from inferplan.service.deployment import resolve
+    >>> from inferplan.deploy.deployment import resolve
     >>> r = with_replicas(resolve("llama-3.1-8b", "h100-sxm-80gb"), 16, 2, None)
     >>> (r.tp, r.pp, r.replicas)
     (2, 1, 8)
