@@ -25,6 +25,7 @@ import yaml
 
 from inferplan.bench.compare import compare_records
 from inferplan.bench.results import RequestRecord
+from inferplan.store.summaries import stage_label
 
 STATS = ("mean", "p50", "p99")
 LATENCY_METRICS = ("ttft_s", "tpot_s", "itl_s", "e2e_s")
@@ -158,15 +159,6 @@ def compare_summaries(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, An
     return rows
 
 
-def stage_label(stage: dict[str, Any]) -> str:
-    """``concurrency 4``, ``2.5 req/s`` or the stage's profile."""
-    if stage.get("concurrency") is not None:
-        return f"concurrency {stage['concurrency']}"
-    if stage.get("rate_req_per_s") is not None:
-        return f"{stage['rate_req_per_s']:g} req/s"
-    return str(stage.get("profile", "stage"))
-
-
 def bench_significance(a: list[RequestRecord], b: list[RequestRecord], label_a: str,
                        label_b: str, alpha: float = 0.05) -> dict[str, Any]:
     """Mann-Whitney U per metric and stage of two runs' request records."""
@@ -182,7 +174,6 @@ __all__ = [
     "compare_plan_results",
     "compare_summaries",
     "diff_documents",
-    "stage_label",
     "to_yaml",
     "unified_diff",
 ]

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from inferplan.service.comparisons import stage_label
-
 MAX_DESCRIPTION_CHARS = 300
+
+
+def stage_label(stage: dict[str, Any]) -> str:
+    """``concurrency 4``, ``2.5 req/s`` or the stage's profile."""
+    if stage.get("concurrency") is not None:
+        return f"concurrency {stage['concurrency']}"
+    if stage.get("rate_req_per_s") is not None:
+        return f"{stage['rate_req_per_s']:g} req/s"
+    return str(stage.get("profile", "stage"))
 
 
 def scenario_description(document: Any) -> str:

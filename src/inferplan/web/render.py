@@ -288,7 +288,7 @@ def plan_chart_data(result: dict[str, Any], slo: dict[str, Any] | None = None) -
 
 def bench_stage_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Per stage: label and headline figures (latencies in ms)."""
-    from inferplan.service.comparisons import stage_label
+    from inferplan.store.summaries import stage_label
 
     def stat(st: dict[str, Any], m: str, s: str) -> float | None:
         v = (st.get(m) or {}).get(s)
