@@ -167,7 +167,7 @@ def main() -> None:
             for metric, measured, key in (
                 ("TTFT mean ms", s.ttft_s.mean * 1e3, "ttft_ms"),
                 ("TPOT mean ms", s.tpot_s.mean * 1e3, "tpot_ms"),
-                ("output tok/s", s.output_throughput_tok_per_s, "output_tokens_per_s"),
+                ("output tok/s", s.output_tokens_per_s, "output_tokens_per_s"),
             ):
                 a, b = after[key], before[key]
                 a, b = (a["mean"], b["mean"]) if isinstance(a, dict) else (a, b)

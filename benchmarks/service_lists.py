@@ -55,7 +55,7 @@ def fill(url: str, plans: int, result_mb: float) -> None:
                                "monthly_cash_flows_usd": pad}]}
         records.finish_plan(store, p.id, "succeeded", result=result)
     stage = {"stage": 0, "concurrency": 8, "counts": {"ok": 100},
-             "ttft_s": {"p50": 0.1, "p99": 0.3}, "output_throughput_tok_per_s": 900.0}
+             "ttft_s": {"p50": 0.1, "p99": 0.3}, "output_tokens_per_s": 900.0}
     for i in range(20):
         records.create_bench_run(store, f"run-{i}", "127.0.0.1:8000", "m", "vllm",
                                  {"stages": [stage] * 8}, None, 0)

@@ -117,7 +117,7 @@ def test_calibration_predicts_another_load(
     for metric, measured, key in (
         ("TTFT", other.ttft_s.mean * 1e3, "ttft_ms"),
         ("TPOT", other.tpot_s.mean * 1e3, "tpot_ms"),
-        ("output rate", other.output_throughput_tok_per_s, "output_tokens_per_s"),
+        ("output rate", other.output_tokens_per_s, "output_tokens_per_s"),
     ):
         predicted = _mean(pred_other[key])
         assert measured / FACTOR < predicted < measured * FACTOR, (metric, measured, predicted)

@@ -90,8 +90,8 @@ def test_throughput_is_tokens_over_window(sweep: Path) -> None:
         tokens = sum(r.output_tokens or 0 for r in mine)
         assert tokens == 6 * OSL == stage["output_tokens_total"]
         assert stage["window_s"] == pytest.approx(window)
-        assert stage["output_throughput_tok_per_s"] == pytest.approx(tokens / window)
-        assert stage["goodput_req_per_s"] == pytest.approx(6 / window)  # all met TTFT < 5 s
+        assert stage["output_tokens_per_s"] == pytest.approx(tokens / window)
+        assert stage["goodput_rps"] == pytest.approx(6 / window)  # all met TTFT < 5 s
         assert not stage["client_health"]["client_limited"], stage["client_health"]
 
 

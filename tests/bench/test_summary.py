@@ -46,9 +46,9 @@ def test_window_throughput_and_counts_by_hand() -> None:
     assert s.window_s == pytest.approx(3.0)
     # output tokens of completed requests: 10 + 21 = 31 -> 31 / 3 = 10.333 tok/s
     assert s.output_tokens_total == 31
-    assert s.output_throughput_tok_per_s == pytest.approx(31 / 3)
-    assert s.input_throughput_tok_per_s == pytest.approx(20 / 3)
-    assert s.request_throughput_req_per_s == pytest.approx(2 / 3)
+    assert s.output_tokens_per_s == pytest.approx(31 / 3)
+    assert s.input_tokens_per_s == pytest.approx(20 / 3)
+    assert s.request_throughput_rps == pytest.approx(2 / 3)
     assert s.counts["ok"] == 2 and s.counts["http_status"] == 1 and s.counts["total"] == 3
     # TPOT: (1.0 - 0.1)/9 = 0.1 and (2.5 - 0.3)/20 = 0.11 -> mean 0.105
     assert s.tpot_s.mean == pytest.approx(0.105)
@@ -63,9 +63,9 @@ def test_window_throughput_and_counts_by_hand() -> None:
 def test_goodput_counts_requests_meeting_every_slo() -> None:
     # SLO TTFT <= 0.2 s: only request 0 (0.1 s) meets it -> 1 / 3.0 s; met fraction 1/3
     s = summarize_stage(0, "concurrency", _records(), slo=Slo(ttft_s=0.2))
-    assert s.goodput_req_per_s == pytest.approx(1 / 3)
-    assert s.slo_met_fraction == pytest.approx(1 / 3)
-    assert summarize_stage(0, "concurrency", _records()).goodput_req_per_s is None
+    assert s.goodput_rps == pytest.approx(1 / 3)
+    assert s.slo_attainment == pytest.approx(1 / 3)
+    assert summarize_stage(0, "concurrency", _records()).goodput_rps is None
 
 
 def test_usage_mismatch_and_early_stop_are_flagged() -> None:

@@ -228,4 +228,4 @@ def test_two_workers_against_llama_cpp(llama_server: str, tmp_path: Path) -> Non
     stage = outcome.summary.stages[0]
     window = max(r.end_s for r in recs) - min(r.sent_s for r in recs)  # type: ignore[type-var, operator]
     assert stage.output_tokens_total == 4 * osl
-    assert stage.output_throughput_tok_per_s == pytest.approx(4 * osl / window)
+    assert stage.output_tokens_per_s == pytest.approx(4 * osl / window)

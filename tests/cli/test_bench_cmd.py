@@ -68,7 +68,7 @@ def test_json_summary_has_counts_and_statistics(server: StubServer, tmp_path: Pa
     assert stage["output_tokens_total"] == 30  # 6 requests x 5 tokens
     # stub: 20 words + 10 chat-template tokens; calibrated to overhead 10, 1 token/word
     assert stage["input_tokens_total"] == 6 * 20
-    assert stage["goodput_req_per_s"] == pytest.approx(stage["request_throughput_req_per_s"])
+    assert stage["goodput_rps"] == pytest.approx(stage["request_throughput_rps"])
     assert data["metadata"]["engine"] == "vllm"
     assert "ttft_s" in data["metadata"]["metric_definitions"]
 

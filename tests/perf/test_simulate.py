@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from inferplan.errors import SpecError
-from inferplan.perf.batch import Admission, BatchShape, SchedulerLimits, StepTimeModel
+from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
 from inferplan.perf.metrics import find_max_rate, slo_check, summarize
 from inferplan.perf.simulate import (
     SimulationResult,
@@ -19,6 +19,7 @@ from inferplan.perf.simulate import (
     simulate_static_batch,
 )
 from inferplan.perf.workload import LognormalLength, PoissonArrivals, WorkloadSpec, draw_requests
+from inferplan.specs.engine import Admission
 
 C = 0.01  # seconds per step of the constant model
 

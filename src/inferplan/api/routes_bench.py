@@ -40,7 +40,13 @@ from inferplan.api.schemas import (
 )
 from inferplan.api.settings import ServiceSettings, normalise_target
 from inferplan.bench.config import BenchConfig
-from inferplan.bench.results import RECORDS_FILE, RequestRecord, RunSummary, read_records
+from inferplan.bench.results import (
+    RECORDS_FILE,
+    RequestRecord,
+    RunSummary,
+    read_records,
+    upgrade_stage,
+)
 from inferplan.bench.runner import ProgressSnapshot, run_benchmark
 from inferplan.errors import InferplanError
 from inferplan.store import records as repo
@@ -58,7 +64,8 @@ def _summary(row: BenchRun) -> BenchRunSummary:
     return BenchRunSummary(
         id=row.id, name=row.name, url_host=row.url_host, model=row.model, engine=row.engine,
         record_count=row.record_count, created_at=row.created_at,
-        stages=row.headline if row.headline is not None else headline(row.summary),
+        stages=[upgrade_stage(s) for s in row.headline] if row.headline is not None
+        else headline(row.summary),
     )
 
 

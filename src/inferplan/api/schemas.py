@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictFloat, model
 
 from inferplan.api.errors import FieldError, FieldErrors
 from inferplan.api.limits import MAX_TEXT_CHARS, LimitError, check_value
+from inferplan.service.catalog_views import CatalogKind
 
 DOCUMENT_FIELDS = frozenset({"document", "summary", "parameters"})
 """Body fields holding free-form mappings; their strings are held to MAX_TEXT_CHARS."""
@@ -350,7 +351,6 @@ class CalibrationOut(_Out):
 
 # --- catalog -----------------------------------------------------------------------------
 
-CatalogKind = Literal["accelerators", "models", "engines", "providers", "prices", "regions"]
 
 
 class CatalogKindOut(BaseModel):

@@ -25,12 +25,12 @@ In order:
 Behind a reverse proxy the scheme and host the browser used come from
 :mod:`inferplan.api.proxy` (trusted proxies only).
 
-Tokens are compared in constant time (``hmac.compare_digest``) and never logged.
+Tokens are compared in constant time (:func:`inferplan.http_shared.token_role`) and
+never logged.
 """
 
 from __future__ import annotations
 
-import hmac
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
@@ -40,8 +40,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inferplan.api.settings import ServiceSettings, is_loopback
+from inferplan.http_shared import COOKIE, presented_token, token_is_valid, token_role
 
-COOKIE = "inferplan_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_PATHS = ("/ui/login", "/ui/static/", "/healthz")
 PAGE_CSP = (
@@ -54,26 +54,6 @@ REPORT_CSP = (
     "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; "
     "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
 )
-
-
-def _token_role(settings: ServiceSettings, presented: str | None) -> str | None:
-    """``"rw"``, ``"ro"`` or None for a presented token."""
-    if not presented:
-        return None
-    given = presented.encode()
-    if settings.token and hmac.compare_digest(given, settings.token.encode()):
-        return "rw"
-    if settings.read_token and hmac.compare_digest(given, settings.read_token.encode()):
-        return "ro"
-    return None
-
-
-def presented_token(request: Request) -> str | None:
-    """The bearer token of the request, else the sign-in cookie."""
-    auth = request.headers.get("authorization", "")
-    if auth[:7].lower() == "bearer ":
-        return auth[7:].strip()
-    return request.cookies.get(COOKIE)
 
 
 def _own_origin(request: Request) -> str:
@@ -139,7 +119,7 @@ def check_request(request: Request, settings: ServiceSettings) -> Response | Non
     if request.method not in SAFE_METHODS and _cross_site(request, settings):
         return JSONResponse({"detail": "cross-site request refused"}, status_code=403)
     if settings.auth_required and not path.startswith(PUBLIC_PATHS):
-        role = _token_role(settings, presented_token(request))
+        role = token_role(settings, presented_token(request))
         if role is None:
             return _deny(request, 401, "an access token is required (Authorization: Bearer)")
         if role == "ro" and request.method not in SAFE_METHODS and path != "/ui/logout":
@@ -178,11 +158,6 @@ class Guard:
 def install_security(app: FastAPI, settings: ServiceSettings) -> None:
     """Add the middleware described in the module docstring to ``app``."""
     app.add_middleware(Guard, settings=settings)
-
-
-def token_is_valid(settings: ServiceSettings, token: str) -> bool:
-    """Whether ``token`` is one of the configured tokens (the sign-in page)."""
-    return _token_role(settings, token) is not None
 
 
 __all__ = ["COOKIE", "install_security", "presented_token", "token_is_valid"]

@@ -57,7 +57,7 @@ def distributions_figure(summary: RunSummary, records: list[RequestRecord]) -> g
 def curve_figure(summary: RunSummary) -> go.Figure:
     """Latency against output throughput, one point per stage (p50 and p99)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("TTFT vs throughput", "TPOT vs throughput"))
-    xs = [s.output_throughput_tok_per_s for s in summary.stages]
+    xs = [s.output_tokens_per_s for s in summary.stages]
     labels = [_stage_name(s) for s in summary.stages]
     for col, attr in ((1, "ttft_s"), (2, "tpot_s")):
         for pct in ("p50", "p99"):
@@ -145,9 +145,9 @@ def _stage_table(summary: RunSummary) -> str:
             )
             tail = (
                 (
-                    f"<td rowspan=4>{s.output_throughput_tok_per_s:.1f}</td><td rowspan=4>"
-                    f"{s.input_throughput_tok_per_s:.1f}</td><td rowspan=4>"
-                    f"{'-' if s.goodput_req_per_s is None else f'{s.goodput_req_per_s:.2f}'}"
+                    f"<td rowspan=4>{s.output_tokens_per_s:.1f}</td><td rowspan=4>"
+                    f"{s.input_tokens_per_s:.1f}</td><td rowspan=4>"
+                    f"{'-' if s.goodput_rps is None else f'{s.goodput_rps:.2f}'}"
                     "</td>"
                 )
                 if i == 0

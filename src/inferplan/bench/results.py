@@ -23,9 +23,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    model_validator,
+)
 
 from inferplan.errors import BenchmarkError
+from inferplan.perf.metrics import METRIC_DEFINITIONS as SERVING_METRIC_DEFINITIONS
+from inferplan.perf.metrics import Distribution
 
 RECORDS_FILE = "records.jsonl"
 WORKER_RECORDS_GLOB = "records.worker*.jsonl"
@@ -38,20 +47,8 @@ REPORT_FILE = "report.html"
 
 SCHEMA_VERSION = 1
 
-METRIC_DEFINITIONS: dict[str, str] = {
-    "ttft_s": "request sent -> first generated token received (a role-only or empty "
-    "chunk is not a token; reasoning tokens count)",
+MEASUREMENT_DEFINITIONS: dict[str, str] = {
     "ttfc_s": "request sent -> first visible content received (reasoning excluded)",
-    "itl_s": "every gap between consecutive streamed tokens, pooled across requests "
-    "(per-gap distribution); when the server streams several tokens in one chunk and "
-    "does not report per-chunk counts, the gap is per chunk (itl_basis='chunk')",
-    "tpot_s": "per request, (E2E - TTFT) / (output_tokens - 1); requests with fewer "
-    "than 2 output tokens are left out",
-    "e2e_s": "request sent -> last token received",
-    "output_throughput_tok_per_s": "output tokens of completed requests / wall time of "
-    "the measured window (first measured request sent -> last measured request ended)",
-    "input_throughput_tok_per_s": "input tokens of completed requests / measured window",
-    "goodput_req_per_s": "completed requests per second that met every given SLO",
     "token_counts": "from the server's usage when present; the source is recorded per "
     "request (usage, continuous_usage, timings); without them, a request stopped by "
     "its length limit (finish_reason 'length') generated exactly max_tokens (source "
@@ -67,6 +64,47 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "its run, sampled every 10 ms (client health; bounds every client timestamp error)",
     "percentile_ci": "distribution-free order-statistic confidence interval at 95%",
 }
+"""What only a measurement has: client timing and token-count provenance."""
+
+METRIC_DEFINITIONS: dict[str, str] = {**SERVING_METRIC_DEFINITIONS, **MEASUREMENT_DEFINITIONS}
+"""The serving-metric definitions shared with predictions
+(:data:`inferplan.perf.metrics.METRIC_DEFINITIONS`) plus the measurement-only ones;
+written into every run's metadata."""
+
+LEGACY_STAGE_FIELDS: dict[str, str] = {
+    "output_throughput_tok_per_s": "output_tokens_per_s",
+    "input_throughput_tok_per_s": "input_tokens_per_s",
+    "request_throughput_req_per_s": "request_throughput_rps",
+    "goodput_req_per_s": "goodput_rps",
+    "slo_met_fraction": "slo_attainment",
+}
+"""Stage fields as runs saved before the shared vocabulary named them -> today's name."""
+
+
+def upgrade_stage(stage: dict[str, Any]) -> dict[str, Any]:
+    """A stage dict (summary stage or headline row) with legacy field names renamed.
+
+    >>> upgrade_stage({"output_throughput_tok_per_s": 9.0})
+    {'output_tokens_per_s': 9.0}
+    """
+    if not any(k in stage for k in LEGACY_STAGE_FIELDS):
+        return stage
+    out: dict[str, Any] = {}
+    for key, value in stage.items():
+        name = LEGACY_STAGE_FIELDS.get(key)
+        if name is None:
+            out[key] = value
+        elif name not in stage:
+            out[name] = value
+    return out
+
+
+def upgrade_summary(summary: Any) -> Any:
+    """A summary dict whose stages carry today's field names (other values unchanged)."""
+    if not isinstance(summary, dict) or not isinstance(summary.get("stages"), list):
+        return summary
+    stages = [upgrade_stage(s) if isinstance(s, dict) else s for s in summary["stages"]]
+    return {**summary, "stages": stages}
 
 
 class ErrorKind(StrEnum):
@@ -200,17 +238,17 @@ class RunMetadata(BaseModel):
     metric_definitions: dict[str, str] = Field(default_factory=lambda: dict(METRIC_DEFINITIONS))
 
 
-class StatResult(BaseModel):
-    """Distribution summary of one metric in SI units (s for latencies)."""
+class StatResult(Distribution):
+    """Distribution summary of one measured metric in SI units (s for latencies).
 
-    count: int
-    mean: float | None = None
+    The same statistics type as predictions (:class:`inferplan.perf.metrics.Distribution`:
+    count, mean, p50/p90/p95/p99, min, max) plus what a sample adds: the standard
+    deviation, distribution-free 95% intervals of p50/p90/p99 and sample-size warnings.
+    """
+
+    model_config = ConfigDict(frozen=False, extra="ignore")
+
     std: float | None = None
-    min: float | None = None
-    max: float | None = None
-    p50: float | None = None
-    p90: float | None = None
-    p99: float | None = None
     p50_ci: tuple[float, float] | None = None
     p90_ci: tuple[float, float] | None = None
     p99_ci: tuple[float, float] | None = None
@@ -240,7 +278,11 @@ class ClientHealth(BaseModel):
 
 
 class StageSummary(BaseModel):
-    """Statistics of one load level (one concurrency or rate of a sweep)."""
+    """Statistics of one load level (one concurrency or rate of a sweep).
+
+    Throughput names are those of predictions (:data:`METRIC_DEFINITIONS`); a run
+    saved with the older names (:data:`LEGACY_STAGE_FIELDS`) still loads.
+    """
 
     stage: int
     profile: str
@@ -256,15 +298,20 @@ class StageSummary(BaseModel):
     e2e_s: StatResult
     output_tokens_total: int
     input_tokens_total: int
-    output_throughput_tok_per_s: float
-    input_throughput_tok_per_s: float
-    request_throughput_req_per_s: float
-    goodput_req_per_s: float | None = None
-    slo_met_fraction: float | None = None
+    output_tokens_per_s: float
+    input_tokens_per_s: float
+    request_throughput_rps: float
+    goodput_rps: float | None = None
+    slo_attainment: float | None = None
     token_checks: dict[str, int] = Field(default_factory=dict)
     client_health: ClientHealth
     server_metrics: dict[str, float] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_names(cls, data: Any) -> Any:
+        return upgrade_stage(data) if isinstance(data, dict) else data
 
 
 class RunSummary(BaseModel):

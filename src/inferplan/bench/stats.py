@@ -76,7 +76,7 @@ def min_samples_for_ci(p: float, confidence: float = CONFIDENCE) -> int:
 
 
 def describe(values: Sequence[float], name: str, confidence: float = CONFIDENCE) -> StatResult:
-    """Count, mean, std, min, max, p50/p90/p99 and their intervals for ``values``.
+    """Count, mean, std, min, max, p50/p90/p95/p99 and p50/p90/p99 intervals for ``values``.
 
     Values are in the caller's units (s for latencies). Warnings name the
     percentiles whose interval needs more samples than there are.
@@ -93,6 +93,7 @@ def describe(values: Sequence[float], name: str, confidence: float = CONFIDENCE)
         "std": float(arr.std(ddof=1)) if n > 1 else 0.0,
         "min": float(arr[0]),
         "max": float(arr[-1]),
+        "p95": float(np.percentile(arr, 95)),
     }
     warnings: list[str] = []
     for pct in PERCENTILES:

@@ -148,9 +148,9 @@ def _print_summary(summary: RunSummary, out_dir: Path) -> None:
             f"{ms(s.tpot_s.p50)}/{ms(s.tpot_s.p99)}",
             ms(s.itl_s.p50),
             ms(s.e2e_s.p50),
-            f"{s.output_throughput_tok_per_s:.1f}",
-            f"{s.input_throughput_tok_per_s:.1f}",
-            "-" if s.goodput_req_per_s is None else f"{s.goodput_req_per_s:.2f}",
+            f"{s.output_tokens_per_s:.1f}",
+            f"{s.input_tokens_per_s:.1f}",
+            "-" if s.goodput_rps is None else f"{s.goodput_rps:.2f}",
             ms(s.client_health.client_queue_s.p50) if s.client_health.client_queue_s else "-",
         )
     console.print(table)

@@ -9,8 +9,9 @@ step-time model says how long it takes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
+
+from inferplan.specs.engine import Admission
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,19 +42,6 @@ class StepTimeModel(Protocol):
     """Anything that turns a batch shape into a step duration in seconds."""
 
     def step_time_s(self, shape: BatchShape) -> float: ...
-
-
-class Admission(StrEnum):
-    """How an engine admits a waiting request into the running batch.
-
-    on_demand: admit while the prompt's KV fits now; grow KV block by block and
-        preempt (recompute) the youngest sequence on overflow (vLLM, SGLang).
-    reserve_full: admit only if prompt + max output KV fits; never evicts
-        (TensorRT-LLM ``GUARANTEED_NO_EVICT``, llama.cpp fixed slots).
-    """
-
-    ON_DEMAND = "on_demand"
-    RESERVE_FULL = "reserve_full"
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,19 +32,25 @@ from inferplan.errors import SpecError
 from inferplan.specs.base import FrozenSpec
 
 METRIC_DEFINITIONS: dict[str, str] = {
-    "ttft_s": "time to first token: request sent -> first generated token received (s)",
+    "ttft_s": "time to first token: request sent -> first generated token received (a "
+    "role-only or empty chunk is not a token; reasoning tokens count) (s)",
     "itl_s": "inter-token latency: every gap between consecutive tokens of a request, "
-    "pooled across requests (per-gap distribution, s)",
+    "pooled across requests (per-gap distribution, s); when a measured server streams "
+    "several tokens in one chunk without per-chunk counts, the gap is per chunk "
+    "(itl_basis='chunk')",
     "tpot_s": "time per output token, per request: (E2E - TTFT) / (output_tokens - 1); "
     "undefined for 1-token outputs, which are excluded (s)",
     "e2e_s": "end-to-end latency: request sent -> last token received (s)",
     "output_tokens_per_s": "output tokens of completed requests / wall time of the measured "
-    "window (first arrival to last finish, or the given window)",
+    "window (first measured request sent -> last measured request finished, or the given "
+    "window)",
     "input_tokens_per_s": "input tokens of completed requests / wall time of the measured window",
     "request_throughput_rps": "completed requests / wall time of the measured window",
     "goodput_rps": "completed requests that met every SLO given / wall time of the window",
     "slo_attainment": "share of measured requests (rejected ones included) meeting every SLO",
 }
+"""The one set of serving-metric definitions, for predictions (:class:`ServingMetrics`)
+and measurements (``inferplan.bench``'s stage summaries use the same names)."""
 
 _NAMED_PERCENTILES = {50.0: "p50", 90.0: "p90", 95.0: "p95", 99.0: "p99"}
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from inferplan.perf.batch import Admission, BatchShape, SchedulerLimits, StepTimeModel
+from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
+from inferplan.specs.engine import Admission
 
 DECODE_SAMPLES = 16
 

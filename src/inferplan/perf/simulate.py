@@ -53,9 +53,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from inferplan.errors import SpecError
-from inferplan.perf.batch import Admission, BatchShape, SchedulerLimits, StepTimeModel
+from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
 from inferplan.perf.metrics import ServingMetrics, summarize
 from inferplan.perf.workload import PoissonArrivals
+from inferplan.specs.engine import Admission
 
 _WAITING, _PREFILL, _DECODE, _DONE = 0, 1, 2, 3
 

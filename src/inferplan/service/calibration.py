@@ -187,7 +187,7 @@ def read_run(path: Path) -> tuple[RunMetadata, list[StageMeasurement], list[str]
                 output_tokens=max(1, round(s.output_tokens_total / ok)),
                 ttft_s=s.ttft_s.mean,
                 tpot_s=s.tpot_s.mean,
-                output_tokens_per_s=s.output_throughput_tok_per_s,
+                output_tokens_per_s=s.output_tokens_per_s,
                 concurrency=s.concurrency,
                 rate_rps=None if s.concurrency is not None else s.rate_req_per_s,
                 arrival=arrival,

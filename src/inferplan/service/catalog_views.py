@@ -9,13 +9,16 @@ they are listed in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from inferplan.catalog import load_accelerators, load_engines, load_models
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.catalog.providers import load_providers
+
+CatalogKind = Literal["accelerators", "models", "engines", "providers", "prices", "regions"]
+"""The catalogs the service shows (a path parameter of the API and the web pages)."""
 
 DESCRIPTIONS: dict[str, str] = {
     "accelerators": "GPUs and other accelerators: memory, bandwidth, peak FLOP/s, power",

@@ -24,13 +24,12 @@ from typing import Any
 import yaml
 
 from inferplan.bench.compare import compare_records
-from inferplan.bench.results import RequestRecord
+from inferplan.bench.results import RequestRecord, upgrade_summary
 from inferplan.store.summaries import stage_label
 
 STATS = ("mean", "p50", "p99")
 LATENCY_METRICS = ("ttft_s", "tpot_s", "itl_s", "e2e_s")
-RATE_METRICS = ("output_throughput_tok_per_s", "request_throughput_req_per_s",
-                "goodput_req_per_s")
+RATE_METRICS = ("output_tokens_per_s", "request_throughput_rps", "goodput_rps")
 PLAN_COMPARE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("option", "recommended option", ""),
     ("kind", "kind", ""),
@@ -128,7 +127,9 @@ def _stat(stage: dict[str, Any], metric: str, stat: str) -> float | None:
 
 def compare_summaries(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     """Mean/p50/p99 of TTFT, TPOT, ITL, E2E and the throughputs, stage by stage
-    (stages matched by index): ``a``, ``b``, ``b - a`` and ``(b - a) / a``."""
+    (stages matched by index): ``a``, ``b``, ``b - a`` and ``(b - a) / a``.
+    Runs saved with the older stage field names compare under today's names."""
+    a, b = upgrade_summary(a), upgrade_summary(b)
     sa = {s.get("stage"): s for s in a.get("stages") or [] if isinstance(s, dict)}
     sb = {s.get("stage"): s for s in b.get("stages") or [] if isinstance(s, dict)}
     rows: list[dict[str, Any]] = []

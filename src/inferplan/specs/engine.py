@@ -10,10 +10,24 @@ each profile's values came from.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import Field
 
-from inferplan.perf.batch import Admission
 from inferplan.specs.base import FrozenSpec, SourcedRecord
+
+
+class Admission(StrEnum):
+    """How an engine admits a waiting request into the running batch.
+
+    on_demand: admit while the prompt's KV fits now; grow KV block by block and
+        preempt (recompute) the youngest sequence on overflow (vLLM, SGLang).
+    reserve_full: admit only if prompt + max output KV fits; never evicts
+        (TensorRT-LLM ``GUARANTEED_NO_EVICT``, llama.cpp fixed slots).
+    """
+
+    ON_DEMAND = "on_demand"
+    RESERVE_FULL = "reserve_full"
 
 
 class EngineMemoryPolicy(FrozenSpec):

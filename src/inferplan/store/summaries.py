@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from inferplan.bench.results import upgrade_summary
+
 MAX_DESCRIPTION_CHARS = 300
 
 
@@ -37,11 +39,12 @@ def bench_headline(summary: Any) -> list[dict[str, Any]]:
     """Per stage of a bench summary: label, measured requests (``total``) and those
     that completed (``ok``), p50/p99 TTFT and TPOT (s), output throughput (tokens/s)."""
     out: list[dict[str, Any]] = []
+    summary = upgrade_summary(summary)
     stages = summary.get("stages") if isinstance(summary, dict) else None
     for st in stages or []:
         if not isinstance(st, dict):
             continue
-        tput = st.get("output_throughput_tok_per_s")
+        tput = st.get("output_tokens_per_s")
         out.append(
             {
                 "stage": st.get("stage"),
@@ -52,7 +55,7 @@ def bench_headline(summary: Any) -> list[dict[str, Any]]:
                 "ttft_p99_s": _stat(st, "ttft_s", "p99"),
                 "tpot_p50_s": _stat(st, "tpot_s", "p50"),
                 "tpot_p99_s": _stat(st, "tpot_s", "p99"),
-                "output_throughput_tok_per_s": tput if isinstance(tput, int | float) else None,
+                "output_tokens_per_s": tput if isinstance(tput, int | float) else None,
             }
         )
     return out

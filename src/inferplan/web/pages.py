@@ -17,8 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from inferplan.api.deps import MAX_ID, PathId
 from inferplan.catalog.prices import load_regions
+from inferplan.http_shared import MAX_ID, PathId
 from inferplan.service.comparisons import compare_plan_results, diff_documents, to_yaml
 from inferplan.specs.plan import ALL_KINDS
 from inferplan.specs.policy import DataClass

@@ -10,11 +10,14 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from inferplan.api.deps import MAX_ID, PathId
-from inferplan.api.schemas import CatalogKind
-from inferplan.api.security import COOKIE, token_is_valid
 from inferplan.catalog import load_accelerators, load_engines
-from inferplan.service.catalog_views import catalog_entry, catalog_kinds, search_catalog
+from inferplan.http_shared import COOKIE, MAX_ID, PathId, token_is_valid
+from inferplan.service.catalog_views import (
+    CatalogKind,
+    catalog_entry,
+    catalog_kinds,
+    search_catalog,
+)
 from inferplan.service.comparisons import bench_significance, compare_summaries
 from inferplan.store import records as repo
 from inferplan.web.render import bench_stage_rows, chart_labels, page

@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from inferplan import __version__
-from inferplan.api.security import presented_token
+from inferplan.http_shared import presented_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -56,9 +56,9 @@ METRIC_LABELS = {
     "tpot_s": "TPOT",
     "itl_s": "ITL",
     "e2e_s": "E2E latency",
-    "output_throughput_tok_per_s": "output tokens/s",
-    "request_throughput_req_per_s": "requests/s",
-    "goodput_req_per_s": "goodput (requests/s)",
+    "output_tokens_per_s": "output tokens/s",
+    "request_throughput_rps": "requests/s",
+    "goodput_rps": "goodput (requests/s)",
 }
 
 
@@ -288,7 +288,10 @@ def plan_chart_data(result: dict[str, Any], slo: dict[str, Any] | None = None) -
 
 def bench_stage_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Per stage: label and headline figures (latencies in ms)."""
+    from inferplan.bench.results import upgrade_summary
     from inferplan.store.summaries import stage_label
+
+    summary = upgrade_summary(summary)
 
     def stat(st: dict[str, Any], m: str, s: str) -> float | None:
         v = (st.get(m) or {}).get(s)
@@ -303,8 +306,8 @@ def bench_stage_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
             "ttft_p50": stat(st, "ttft_s", "p50"), "ttft_p99": stat(st, "ttft_s", "p99"),
             "tpot_p50": stat(st, "tpot_s", "p50"), "tpot_p99": stat(st, "tpot_s", "p99"),
             "e2e_p50": stat(st, "e2e_s", "p50"),
-            "tok_s": st.get("output_throughput_tok_per_s"),
-            "req_s": st.get("request_throughput_req_per_s"),
+            "tok_s": st.get("output_tokens_per_s"),
+            "req_s": st.get("request_throughput_rps"),
         })
     return rows
 
