@@ -120,6 +120,21 @@ def test_layer_latency_is_paid_once_per_layer_whatever_the_batch() -> None:
         assert slow.step_time_s(shape) - base.step_time_s(shape) == pytest.approx(32 * 20e-6)
 
 
+def test_moe_routing_is_paid_once_per_moe_layer_whatever_the_batch() -> None:
+    # Mixtral-8x7B: all 32 layers are MoE layers, each routes its tokens once per step;
+    # a dense model has nothing to route
+    h100 = load_accelerators().get("h100-sxm-80gb")
+    lat = EFF.model_copy(update={"moe_routing_latency_s": 25e-6})
+    for name, moe_layers in (("mixtral-8x7b", 32), ("llama-3.1-8b", 0)):
+        m = load_models().get(name)
+        base = build_step_model(m, h100, parse_precision("fp16"), "fp16", EFF, tp=2)
+        slow = build_step_model(m, h100, parse_precision("fp16"), "fp16", lat, tp=2)
+        for b in (1, 64):
+            shape = BatchShape(decode_seqs=b, decode_context_tokens=b * 100)
+            extra = slow.step_time_s(shape) - base.step_time_s(shape)
+            assert extra == pytest.approx(moe_layers * 25e-6, abs=1e-12)
+
+
 def test_roofline_knee_is_rounded() -> None:
     # at the ridge point (streaming time = compute time) the smooth max with p = 4 is
     # 2^(1/4) = 1.19 x either term: slower than a sharp max, faster than a sum

@@ -24,6 +24,7 @@ from inferplan.perf.workload import (
     WorkloadSpec,
     draw_arrivals,
     draw_requests,
+    residual_step_wait_s,
 )
 
 N = 200_000
@@ -149,3 +150,16 @@ def test_same_seed_same_workload() -> None:
     assert np.array_equal(draw_arrivals(spec, 50), draw_arrivals(spec, 50))
     with pytest.raises(SpecError):
         draw_arrivals(spec.model_copy(update={"arrival": None}), 5)
+
+
+def test_residual_step_wait_is_length_biased() -> None:
+    # equal steps of d: an instant falls half-way through one on average, d / 2
+    assert residual_step_wait_s(np.full(10, 0.02)) == pytest.approx(0.01)
+    # one 0.4 s prefill step and twenty 20 ms decode steps (0.8 s in all): half the time is
+    # in the prefill step, where the wait averages 0.2 s; the other half waits 10 ms:
+    # (0.4^2 + 20 x 0.02^2) / (2 x 0.8) = 0.168 / 1.6 = 0.105 s
+    steps = np.concatenate([[0.4], np.full(20, 0.02)])
+    assert residual_step_wait_s(steps) == pytest.approx(0.105)
+    # length-biased: well above half the mean step (0.8 / 21 / 2 = 0.019 s)
+    assert residual_step_wait_s(steps) > 5 * steps.mean() / 2
+    assert residual_step_wait_s(np.array([])) == 0.0

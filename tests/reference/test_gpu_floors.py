@@ -97,11 +97,16 @@ def test_single_stream_decode_is_weight_streaming_not_a_lump() -> None:
 
 def test_mixtral_expert_loop_is_an_upper_reference() -> None:
     # the measured Mixtral rows run an unfused expert loop: a fused-kernel engine may be faster,
-    # so the model may sit below them but never more than 10% above
+    # so the model may sit below them but never more than 10% above. The loop routes by a plan
+    # built before graph capture (no router top-k, no token sort: gpu_steps.py), so the
+    # model's routing kernels are left out of the comparison
+    step = _step("mixtral-8x7b")
+    routing_ms = step.moe_layers * step.eff.moe_routing_latency_s * 1e3
+    assert routing_ms > 0  # 32 MoE layers route their tokens in an engine
     over = []
     for r in _rows(HERE, ("h200_mixtral_8x7b_steps.csv",)):
         shape = floor_shape(r["kind"], int(r["batch"]), int(r["tokens"]))
-        predicted_ms = _step("mixtral-8x7b").device_time_s(shape) * 1e3
+        predicted_ms = step.device_time_s(shape) * 1e3 - routing_ms
         if predicted_ms > float(r["ms"]) * (1 + TOLERANCE):
             over.append((r["kind"], r["batch"], r["tokens"], predicted_ms, r["ms"]))
     assert not over

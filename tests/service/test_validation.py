@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
+from inferplan.perf.batch import BatchShape, SchedulerLimits
+from inferplan.perf.simulate import simulate
 from inferplan.service.cases import ValidationCase
+from inferplan.service.deployment import resolve, step_model_of
 from inferplan.service.validation import (
     SLICES,
+    _mid_step_wait_s,
     case_slices,
     engine_profile,
     predict_case,
@@ -83,3 +90,30 @@ def test_case_naming_only_its_dataset_uses_the_dataset_means() -> None:
     p = predict_case(named)
     assert p.value == predict_case(explicit).value
     assert "ShareGPT" in p.assumption
+
+
+def test_closed_loop_ttft_waits_for_the_step_in_progress_only_with_other_clients() -> None:
+    # a lone client finds the engine idle: its TTFT is the prefill step of its 2,048-token
+    # prompt, as the step model times it (plus nothing)
+    kw = dict(scenario="closed_loop", batch=None, isl=2048, osl=256, metric="ttft_ms")
+    alone = predict_case(_case(concurrency=1, **kw)).value
+    step = step_model_of(resolve("llama-3.1-8b", "h100-sxm-80gb", precision="fp16"))
+    prefill = BatchShape(
+        prefill_tokens=2048, prefill_attention_pairs=2048 * 2049 / 2, prefill_seqs=1
+    )
+    assert alone == pytest.approx(step.step_time_s(prefill) * 1e3, rel=0.02)
+
+
+class _TenMs:
+    def step_time_s(self, shape: BatchShape) -> float:
+        return 0.010
+
+
+def test_mid_step_wait_is_half_a_step_of_equal_steps() -> None:
+    # every step takes 10 ms: a request reaching a busy engine at a random instant waits
+    # 5 ms on average; a lone client's engine is idle when it sends
+    limits = SchedulerLimits(max_num_seqs=8, max_num_batched_tokens=512, kv_capacity_tokens=8192)
+    n = 40
+    run = simulate(_TenMs(), limits, np.full(n, 100), np.full(n, 20), concurrency=4)
+    assert _mid_step_wait_s(run, clients=4, warmup=8) == pytest.approx(0.005)
+    assert _mid_step_wait_s(run, clients=1, warmup=8) == 0.0

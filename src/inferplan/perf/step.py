@@ -27,7 +27,9 @@ A step's time is ``device_time_s + comm_time_s + host_time_s``:
     (MLA in latent space, sliding-window layers capped at their window); causal
     prefill attention is compute bound at ``attention_efficiency`` of the 16-bit peak;
   - MoE layers read only the experts a batch touches, ``E (1 - (1 - k/E)^T)`` for
-    uniform routing, and each expert's GEMMs see ``T k / touched`` rows;
+    uniform routing, and each expert's GEMMs see ``T k / touched`` rows; each MoE layer
+    first routes its tokens (top-k, then sorting tokens by expert), small kernels that take
+    ``moe_routing_latency_s`` whatever the batch;
 
 * **communication**: two ring all-reduces per layer under tensor parallelism,
   ``2 (tp-1)/tp x bytes / (link bandwidth x comm_efficiency) + latency``
@@ -305,7 +307,9 @@ def build_step_model(
         expert_kernel_s=2 * c.moe_layers * lat,
         expert_width_factor=_expert_width_factor(m, tp, half_w),
         elementwise_s_per_token=elem_bytes / bw,
-        layer_latency_s=e.layer_latency_s * layers if gpu else 0.0,
+        layer_latency_s=(
+            e.layer_latency_s * layers + e.moe_routing_latency_s * c.moe_layers if gpu else 0.0
+        ),
         kv_bytes_per_token_dev=kv_tok_dev,
         kv_window=m.sliding_window,
         kv_windowed_share=m.num_sliding_window_layers / layers,

@@ -79,6 +79,11 @@ class EngineEfficiency(FrozenSpec):
     layer_latency_s: float = Field(
         default=0.0, ge=0, description="device time per layer of its small kernels (norms, etc.)"
     )
+    moe_routing_latency_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="device time per MoE layer of its routing kernels (top-k, token sort)",
+    )
     comm_efficiency: float = Field(default=0.7, gt=0, le=1)
     allreduce_latency_s: float = Field(default=10e-6, ge=0)
     step_overhead_s: float = Field(default=1e-3, ge=0, description="host time per step")
