@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from inferplan.service.deployment import resolve, step_model_of
 
+from inferplan.deploy.deployment import resolve, step_model_of
 from inferplan.perf.batch import BatchShape, SchedulerLimits
 from inferplan.perf.simulate import simulate
 from inferplan.service.cases import ValidationCase
