@@ -16,7 +16,6 @@ from inferplan.api.deps import get_store
 from inferplan.api.documents import resolve_ref
 from inferplan.api.errors import FieldError, FieldErrors
 from inferplan.api.schemas import FitIn, PerfIn, TcoIn
-from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.deploy.deployment import fit_layout, resolve
 from inferplan.errors import InfeasibleError
 from inferplan.memory.fit import check_parallelism
@@ -24,16 +23,14 @@ from inferplan.results.memory import MemoryBreakdown
 from inferplan.results.perf import PerfResult
 from inferplan.service.calibration_profiles import apply_stored
 from inferplan.service.perf import predict
+from inferplan.service.tco import price_scenario
 from inferplan.store.database import Store
 from inferplan.store.errors import NotFoundError
 from inferplan.store.records import calibration_named, json_safe
 from inferplan.store.tables import Calibration
-from inferplan.tco.compare import compare_tco
-from inferplan.tco.sensitivity import monte_carlo, tornado
 
 router = APIRouter(tags=["analysis"])
 StoreDep = Annotated[Store, Depends(get_store)]
-SENSITIVITY_MAX_DRAWS = 500
 
 
 def profile_named(store: Store, name: str) -> Calibration:
@@ -86,13 +83,4 @@ def tco(body: TcoIn, store: StoreDep) -> dict[str, Any]:
     if not spec.options:
         raise FieldErrors([FieldError("options", "tco needs deployment options; "
                                       "use plan to search them")], ("body", "document"))
-    prices, regions = load_prices(), load_regions()
-    res = compare_tco(spec, prices, regions)
-    data = res.model_dump(mode="json")
-    if body.sensitivity:
-        draws = min(spec.uncertainty.draws, SENSITIVITY_MAX_DRAWS)
-        data["tornado"] = [b.model_dump(mode="json") for b in tornado(spec, prices, regions,
-                                                                       base=res)]
-        data["monte_carlo"] = monte_carlo(spec, prices, regions, draws=draws,
-                                          base=res).model_dump(mode="json")
-    return json_safe(data)
+    return json_safe(price_scenario(spec, sensitivity=body.sensitivity).as_json())

@@ -321,8 +321,32 @@ def residual_step_wait_s(step_durations_s: FloatArray) -> float:
     return float((d * d).sum() / (2.0 * total))
 
 
+DEFAULT_SIGMA = 0.8
+"""Log-space spread of request lengths when the scenario gives no p90 (a p90 about
+2.2 x the median; chat traces in the README's traffic notes are in this range)."""
+Z90 = 1.2816
+
+
+def lognormal_from_mean_p90(mean: float, p90: float | None) -> LognormalLength:
+    """Log-normal with the given mean and 90th percentile (sigma solves
+    ln(p90/mean) = z90 sigma - sigma^2/2, the smaller root).
+
+    By hand for mean 1,000 and p90 2,000 tokens: 1.2816^2 - 2 ln 2 = 0.2562, so
+    sigma = 1.2816 - 0.2562^0.5 = 0.775.
+
+    >>> round(lognormal_from_mean_p90(1000, 2000).sigma, 3)
+    0.775
+    """
+    if p90 is None or p90 <= mean:
+        return LognormalLength(mean=mean, sigma=DEFAULT_SIGMA)
+    disc = Z90 * Z90 - 2.0 * math.log(p90 / mean)
+    sigma = Z90 - math.sqrt(disc) if disc > 0 else Z90
+    return LognormalLength(mean=mean, sigma=max(sigma, 1e-3))
+
+
 __all__ = [
     "ARRIVAL_KINDS",
+    "DEFAULT_SIGMA",
     "LENGTH_KINDS",
     "ArrivalSpec",
     "ConstantArrivals",
@@ -338,5 +362,6 @@ __all__ = [
     "WorkloadSpec",
     "draw_arrivals",
     "draw_requests",
+    "lognormal_from_mean_p90",
     "residual_step_wait_s",
 ]

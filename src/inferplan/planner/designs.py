@@ -17,6 +17,7 @@ from inferplan.deploy.deployment import Deployment, limits_of, memory_of, resolv
 from inferplan.errors import InferplanError
 from inferplan.executor import Executor, InProcessExecutor, shippable
 from inferplan.memory.fit import check_parallelism
+from inferplan.perf.workload import lognormal_from_mean_p90
 from inferplan.planner.capacity import (
     TPOT_TAIL,
     TTFT_TAIL,
@@ -24,7 +25,6 @@ from inferplan.planner.capacity import (
     capacity_at_slo,
     latency_floor,
 )
-from inferplan.planner.verify import lognormal_from_mean_p90
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.specs.engine import EngineEfficiency
 from inferplan.specs.hardware import DeviceKind

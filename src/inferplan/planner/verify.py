@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,33 +12,15 @@ from inferplan.deploy.deployment import limits_of, step_model_of
 from inferplan.deploy.uncertainty import interval
 from inferplan.perf.metrics import ServingMetrics, slo_check, steady_window, summarize
 from inferplan.perf.simulate import simulate
-from inferplan.perf.workload import LognormalLength, PoissonArrivals
+from inferplan.perf.workload import PoissonArrivals, lognormal_from_mean_p90
 from inferplan.planner.capacity import Capacity
+from inferplan.planner.designs import Design
 from inferplan.results.plan import LatencyCheck
 from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec, TrafficSpec
 from inferplan.tco.traffic import hourly_request_rates, replicas_needed
 
-if TYPE_CHECKING:  # designs imports this module's length model at run time
-    from inferplan.planner.designs import Design
-
 VERIFY_REQUESTS = 1500
-DEFAULT_SIGMA = 0.8
-"""Log-space spread of request lengths when the scenario gives no p90 (a p90 about
-2.2 x the median; chat traces in the README's traffic notes are in this range)."""
-Z90 = 1.2816
-
-
-def lognormal_from_mean_p90(mean: float, p90: float | None) -> LognormalLength:
-    """Log-normal with the given mean and 90th percentile (sigma solves
-    ln(p90/mean) = z90 sigma - sigma^2/2, the smaller root)."""
-    if p90 is None or p90 <= mean:
-        return LognormalLength(mean=mean, sigma=DEFAULT_SIGMA)
-    disc = Z90 * Z90 - 2.0 * math.log(p90 / mean)
-    sigma = Z90 - math.sqrt(disc) if disc > 0 else Z90
-    return LognormalLength(mean=mean, sigma=max(sigma, 1e-3))
-
-
 def request_lengths(traffic: TrafficSpec, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     isl = lognormal_from_mean_p90(traffic.input_tokens_mean, traffic.input_tokens_p90)
