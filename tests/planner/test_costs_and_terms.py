@@ -86,3 +86,23 @@ def test_a_reserved_term_longer_than_the_horizon_is_not_offered() -> None:
     )
     result = plan(parse_scenario(raw))
     assert {o.commitment for o in result.options} == {"on_demand", "reserved_1y"}
+
+
+def test_the_sensitivity_keeps_the_compliance_line() -> None:
+    # an air-gapped fleet pays air-gap operations every month: a price factor that moves
+    # one cost up or down must leave the NPV on either side of the base case, never below
+    # both (which is what dropping the compliance line from the tornado did)
+    from pathlib import Path
+
+    from inferplan.scenario_io import load_scenario
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
+    spec = load_scenario(examples / "01-airgapped-ministry.yaml")
+    result = plan(spec)
+    pick = next(o for o in result.options if o.name == result.recommendation.option)
+    assert pick.breakdown_usd.get("compliance", 0.0) > 0
+    for bar in result.sensitivity:
+        lo, hi = bar["npv_low_usd"].get(pick.name), bar["npv_high_usd"].get(pick.name)
+        if lo is None or hi is None:
+            continue
+        assert min(lo, hi) <= pick.npv_usd * (1 + 1e-9) <= max(lo, hi) * (1 + 1e-9) or lo == hi

@@ -64,7 +64,8 @@ def test_lead_time_without_a_bridge_is_not_ranked_unless_unserved_demand_is_pric
     pick = next(o for o in result.options if o.name == result.recommendation.option)
     # 6 lead months unserved: flat traffic is R x 730 / 24 requests a month, 1,000 tokens each
     tokens = 6 * REQUESTS_PER_DAY * 730 / 24 * 1000
-    assert pick.breakdown_usd["unserved_demand"] == pytest.approx(tokens / 1e6 * 2.0, rel=1e-6)
+    assert pick.breakdown_usd["unserved"] == pytest.approx(tokens / 1e6 * 2.0, rel=1e-6)
+    assert not any("unserved" in k and k != "unserved" for k in pick.breakdown_usd)
 
 
 def test_lead_time_is_bridged_by_an_allowed_rented_option() -> None:

@@ -265,6 +265,8 @@ def build_candidates(
                 facility=facility,
                 servers=n_servers,
                 lead_time_months=cand.lead_time_months,
+                compliance_fte=extra.ops_fte if extra is not None else 0.0,
+                compliance_usd_per_year=extra.usd_per_year if extra is not None else 0.0,
                 **serving,
             )
             c = Candidate(opt, d, kind.replace("_", "-"), None, home)

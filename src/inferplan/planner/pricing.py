@@ -1,58 +1,31 @@
-"""Price the planner's candidates: TCO of every option, compliance as its own cost
-line, unserved demand at the scenario's penalty, and one hybrid.
+"""Price the planner's candidates: TCO of every option, and one hybrid.
 
-* Compliance (air-gap operations, offline model updates, certificates held by the
-  organisation): ``ops_fte x staff-loaded-cost x staff escalation + usd_per_year``,
-  one twelfth each month of service, category ``compliance``
-  (:func:`inferplan.sovereignty.compliance_overheads` lists the drivers).
-* Unserved demand: with ``finance.unserved_usd_per_million_tokens`` set, the tokens
-  an option cannot serve (requests per month of its overflow x tokens per request)
-  cost that much per million, category ``unserved_demand``; without it such an
-  option is not ranked (the planner rejects it).
+The TCO core prices what the planner puts in the options: compliance (air-gap
+operations, offline model updates, certificates held by the organisation;
+:func:`inferplan.sovereignty.compliance_overheads` lists the drivers) as the own-fleet
+options' ``compliance_fte`` and ``compliance_usd_per_year`` (line ``compliance``), and
+unserved demand at ``finance.unserved_usd_per_million_tokens`` (line ``unserved``);
+without that price an option that leaves demand unserved is not ranked. Because both
+live in the options, the tornado and the Monte Carlo see them too.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace as dc_replace
 
-import numpy as np
-
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.planner.designs import Rejection
-from inferplan.planner.options import Candidate, lead_time_months_of
+from inferplan.planner.options import Candidate
 from inferplan.specs.economics import CloudCommitment, CloudSpec, HybridSpec, OnPremSpec
 from inferplan.specs.scenario import ScenarioSpec
 from inferplan.tco import build_context, evaluate_options
 from inferplan.tco.compare import summarise
 from inferplan.tco.context import EvalContext, Flows
 from inferplan.tco.results import OptionResult
-from inferplan.tco.traffic import requests_per_month
 
 UNSERVED_TOLERANCE = 0.01
 """Share of requests an option may leave unserved and still count as serving all the
 demand (rounding of hourly sizing); above it the option needs a priced penalty."""
-
-
-def _extra_lines(
-    scenario: ScenarioSpec, c: Candidate | None, flows: Flows, ctx: EvalContext
-) -> None:
-    months = ctx.months
-    if (
-        c is not None
-        and c.compliance is not None
-        and (c.compliance.ops_fte > 0 or c.compliance.usd_per_year > 0)
-    ):
-        salary = ctx.prices.rate("staff-loaded-cost")
-        on = np.zeros(months + 1)
-        lead = lead_time_months_of(c.option)
-        on[1 + lead :] = 1.0
-        yearly = c.compliance.ops_fte * salary * ctx.factors.staff_cost * ctx.index("staff")
-        flows.add("compliance", on * (yearly + c.compliance.usd_per_year) / 12.0)
-    penalty = scenario.finance.unserved_usd_per_million_tokens
-    if penalty is not None and flows.overflow_rps is not None:
-        tokens = requests_per_month(flows.overflow_rps) * ctx.tokens_per_request
-        if np.any(tokens > 0):
-            flows.add("unserved_demand", tokens / 1e6 * penalty)
 
 
 def price_candidates(scenario: ScenarioSpec, cands: list[Candidate]) -> list[OptionResult]:
@@ -74,10 +47,8 @@ def price_candidates(scenario: ScenarioSpec, cands: list[Candidate]) -> list[Opt
                     c.bridge = bridge
             s = scenario.model_copy(update={"options": [c.option for c in cands]})
             flows = evaluate_options(s, ctx)
-    by_name = {c.option.name: c for c in cands}
     out = []
     for o in s.options:
-        _extra_lines(scenario, by_name.get(o.name), flows[o.name], ctx)
         out.append(summarise(o.name, o.kind, flows[o.name], ctx))
     return out
 
@@ -157,7 +128,6 @@ def add_hybrid(
     s = scenario.model_copy(update={"options": [base.option, burst.option, hyb]})
     ctx = build_context(s, load_prices(), load_regions())
     flows = evaluate_options(s, ctx)
-    _extra_lines(scenario, base, flows[hyb.name], ctx)
     result = summarise(hyb.name, "hybrid", flows[hyb.name], ctx)
     burst_usd = sum(v for k, v in result.breakdown_usd.items() if k.startswith("burst."))
     if result.details.get("base_units") and burst_usd <= 0.0:

@@ -210,6 +210,8 @@ class OnPremSpec(ServingSpec):
     refresh_after_years: int | None = Field(default=None, ge=1, le=14)
     refresh_price_factor: float = Field(default=1.0, gt=0, le=10)
     refresh_throughput_factor: float = Field(default=1.0, gt=0, le=100)
+    compliance_fte: float = Field(default=0.0, ge=0, le=100)
+    compliance_usd_per_year: float = Field(default=0.0, ge=0, le=MAX_USD)
 
     @model_validator(mode="after")
     def _facility_matches(self) -> OnPremSpec:

@@ -17,6 +17,9 @@ tranche of ``n`` servers and ``s = ceil(n x spare_share)`` spares:
   replacement = their shares x H / 12, licences = USD/GPU-year x n x GPUs / 12.
 * staff per month with servers in service: (``staff_fte`` + servers /
   ``staff_servers_per_fte``) x loaded cost / 12.
+* compliance per month with servers in service (what the data rules add, e.g. air-gap
+  operations): (``compliance_fte`` x loaded cost + ``compliance_usd_per_year``) / 12,
+  its own line; the staff price factor and escalation apply to its FTE part.
 * power: IT kW(hour) = servers x load power x (idle share + (1 - idle share) x
   load), load = served output tokens/s / (installed replicas x throughput), load
   power = the server's draw at full serving load (``load_power_w``, default the
@@ -339,6 +342,9 @@ def evaluate_on_prem(
     if spec.staff_servers_per_fte is not None:
         fte_m = fte_m + installed / spec.staff_servers_per_fte
     flows.add("staff", fte_m * salary * f.staff_cost / 12.0 * ctx.index("staff"))
+    if spec.compliance_fte > 0 or spec.compliance_usd_per_year > 0:
+        yearly = spec.compliance_fte * salary * f.staff_cost * ctx.index("staff")
+        flows.add("compliance", in_service * (yearly + spec.compliance_usd_per_year) / 12.0)
     _facility(spec, ctx, flows, installed, srv, at)
     facility = spec.facility or MeteredFacilitySpec()
     it_kwh = it_kw.sum(axis=1) * WEEKS_PER_MONTH
