@@ -175,3 +175,37 @@ def test_pipeline_stages_on_two_nodes_send_activations_over_the_network() -> Non
     # one stage boundary: 4096 tokens x 16384 hidden x 2 bytes at 50 GB/s = 2.7 ms
     extra = 4096 * m.hidden_size * 2 / 50e9
     assert two.comm_time_s(shape) - one.comm_time_s(shape) == pytest.approx(extra)
+
+
+@pytest.mark.parametrize(
+    ("model", "tp", "pp"),
+    [("llama-3.1-8b", 1, 1), ("mixtral-8x7b", 2, 1), ("gemma-2-9b", 1, 1), ("llama-3.1-70b", 4, 2)],
+)
+def test_step_time_is_device_plus_communication_plus_host(model: str, tp: int, pp: int) -> None:
+    # step_time_s inlines the three parts for speed: it must add up to them for dense, MoE,
+    # sliding-window, tensor- and pipeline-parallel models, decode, prefill and mixed steps
+    step = build_step_model(
+        load_models().get(model),
+        load_accelerators().get("h100-sxm-80gb"),
+        parse_precision("fp16"),
+        "fp16",
+        EFF.model_copy(update={"seq_overhead_s": 2e-6, "layer_overhead_s": 1e-6}),
+        tp=tp,
+        pp=pp,
+    )
+    shapes = [
+        BatchShape(decode_seqs=1, decode_context_tokens=5000),
+        BatchShape(decode_seqs=96, decode_context_tokens=96 * 9000),
+        BatchShape(prefill_tokens=3000, prefill_attention_pairs=3000 * 3001 / 2, prefill_seqs=1),
+        BatchShape(
+            prefill_tokens=512,
+            prefill_attention_pairs=512 * 1800.0,
+            prefill_seqs=2,
+            decode_seqs=40,
+            decode_context_tokens=40 * 700,
+        ),
+    ]
+    for shape in shapes:
+        parts = step.device_time_s(shape) + step.comm_time_s(shape) + step.host_time_s(shape)
+        assert step.step_time_s(shape) == pytest.approx(parts, rel=1e-12)
+    assert step.step_time_s(BatchShape()) == 0.0

@@ -21,7 +21,15 @@ from inferplan.perf.step import StepModel, build_step_model
 from inferplan.specs.precision import parse_precision
 
 HERE = Path(__file__).parent / "data"
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "gpu"
+# the shared folder sits beside the checkout (or beside the folder of worktrees)
+SHARED = next(
+    (
+        p / "shared" / "reference" / "gpu"
+        for p in Path(__file__).resolve().parents[3:5]
+        if (p / "shared" / "reference" / "gpu").is_dir()
+    ),
+    Path(__file__).resolve().parents[3] / "shared" / "reference" / "gpu",
+)
 FLOOR_FILES = (
     "h200_llama31_8b_steps.csv",
     "h200_llama31_8b_long_context_steps.csv",

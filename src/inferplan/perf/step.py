@@ -198,10 +198,62 @@ class StepModel:
         )
 
     def step_time_s(self, shape: BatchShape) -> float:
-        """Seconds one engine step takes for ``shape`` on this deployment."""
-        if shape.tokens <= 0:
+        """Seconds one engine step takes for ``shape`` on this deployment:
+        ``device_time_s + comm_time_s + host_time_s``, the three inlined (the planner calls
+        this some 10^5 times per plan)."""
+        decode = shape.decode_seqs
+        tokens = shape.prefill_tokens + decode
+        if tokens <= 0:
             return 0.0
-        return self.device_time_s(shape) + self.comm_time_s(shape) + self.host_time_s(shape)
+        p = KNEE_EXPONENT
+        inv_p = 1.0 / KNEE_EXPONENT
+        peak = self.gemm_flops_per_s
+        half = self.eff.gemm_half_tokens
+        vector = self.vector_flops_per_s
+        # device kernels (the same terms, in the same order, as device_time_s)
+        t = self.layer_latency_s + tokens * self.elementwise_s_per_token
+        ramp = tokens / (tokens + half)
+        for g in self.dense:
+            rate = peak * g.width_factor * ramp
+            compute = g.flops_per_row * tokens / (rate if rate > vector else vector)
+            t += (g.stream_s**p + compute**p) ** inv_p
+        if self.moe_layers:
+            n, k = self.num_experts, self.experts_per_token
+            touched = n * (1.0 - (1.0 - k / n) ** tokens)
+            t += self.gemm_time_s(
+                self.expert_flops_per_row * tokens * k,
+                tokens * k / touched,
+                touched * self.expert_stream_s + self.expert_kernel_s,
+                self.expert_width_factor,
+            )
+        rows = decode + shape.prefill_seqs
+        if rows:
+            h = self.head
+            rate = peak * rows / (rows + half)
+            compute = h.flops_per_row * rows / (rate if rate > vector else vector)
+            t += (h.stream_s**p + compute**p) ** inv_p
+        if decode:
+            ctx = float(shape.decode_context_tokens)
+            if self.kv_windowed_share:
+                capped = min(ctx / decode, self.kv_window) * decode
+                share = self.kv_windowed_share
+                ctx = ctx * (1 - share) + capped * share
+            t += max(
+                ctx * self.kv_bytes_per_token_dev / self.kv_bandwidth_bytes_per_s,
+                ctx * self.attn_decode_flops_per_ctx / self.attn_flops_per_s,
+            )
+        if shape.prefill_attention_pairs:
+            t += shape.prefill_attention_pairs * self.attn_flops_per_pair / self.attn_flops_per_s
+        # communication and host time
+        if self.tp > 1 or self.pp > 1:
+            t += self.comm_time_s(shape)
+        e = self.eff
+        return (
+            t
+            + e.step_overhead_s
+            + e.layer_overhead_s * self.layers
+            + e.seq_overhead_s * (decode + shape.prefill_seqs)
+        )
 
 
 def build_step_model(
