@@ -120,6 +120,31 @@ def test_bench_job_on_allow_listed_server(store: Store, wait_job: Any) -> None:
     assert SECRET not in json.dumps(row.summary) and SECRET not in (row.records_jsonl or "")
 
 
+def test_a_cancelled_bench_job_stops_and_stores_nothing(store: Store, wait_job: Any) -> None:
+    import time
+
+    stub = _stub_module()
+    # 2000 requests of 8 tokens 0.05 s apart, one at a time: >= 800 s unless stopped
+    with stub.ThreadedStub(stub.StubConfig(token_delay_s=0.05)) as server:
+        settings = ServiceSettings(bench_allow=(normalise_target(server.url),))
+        with TestClient(create_app(settings, store), base_url="http://127.0.0.1") as c:
+            r = c.post(f"{API}/bench-runs/jobs", json={
+                "url": server.url, "concurrency": [1], "max_requests": 2000, "isl": 16,
+                "osl": 8, "warmup": 0})
+            assert r.status_code == 202, r.text
+            jid = r.json()["id"]
+            deadline = time.monotonic() + 30
+            while c.get(f"{API}/jobs/{jid}").json()["status"] == "queued":
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            time.sleep(0.5)  # a request or two under way
+            assert c.post(f"{API}/jobs/{jid}/cancel").status_code == 200
+            job = wait_job(c, jid)
+            assert job["status"] == "cancelled", job
+            assert job.get("bench_run_id") is None
+            assert c.get(f"{API}/bench-runs").json()["total"] == 0
+
+
 def test_credentials_are_scrubbed_by_value_wherever_they_appear(
     client: TestClient, make_run: Any
 ) -> None:

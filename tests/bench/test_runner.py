@@ -150,3 +150,25 @@ async def test_an_api_without_a_model_list_asks_for_model() -> None:
 
     with pytest.raises(SpecError, match="pass --model NAME"):
         await _connect_against(api)
+
+
+def test_a_cancel_token_stops_the_run_and_keeps_what_it_measured(
+    threaded_stub: Stub, out_dir: Path
+) -> None:
+    import threading
+
+    cancel = threading.Event()
+
+    def stop_after_two(snap: ProgressSnapshot) -> None:
+        if snap.completed >= 2:
+            cancel.set()
+
+    # 1000 requests of 3 tokens 0.05 s apart take >= 50 s at concurrency 2: only a
+    # stop ends the run within the test
+    with threaded_stub(token_delay_s=0.05) as server:
+        cfg = BenchConfig(url=server.url, concurrency=(2,), max_requests=1000, isl="12",
+                          osl="3", output_dir=out_dir)
+        outcome = run_benchmark(cfg, progress=stop_after_two, cancel=cancel)
+    assert outcome.cancelled and outcome.summary.interrupted
+    assert 2 <= outcome.records_written < 1000
+    assert len(read_records(out_dir / "records.jsonl")) == outcome.records_written

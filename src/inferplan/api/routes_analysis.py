@@ -21,22 +21,22 @@ from inferplan.errors import InfeasibleError
 from inferplan.memory.fit import check_parallelism
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.results.perf import PerfResult
-from inferplan.service.calibration_profiles import apply_stored
+from inferplan.service.calibration_db import DatabaseCalibrationStore
+from inferplan.service.calibration_store import StoredCalibration, apply_calibration
 from inferplan.service.perf import predict
 from inferplan.service.tco import price_scenario
 from inferplan.store.database import Store
 from inferplan.store.errors import NotFoundError
-from inferplan.store.records import calibration_named, json_safe
-from inferplan.store.tables import Calibration
+from inferplan.store.records import json_safe
 
 router = APIRouter(tags=["analysis"])
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-def profile_named(store: Store, name: str) -> Calibration:
+def profile_named(store: Store, name: str) -> StoredCalibration:
     """A stored profile by name; an unknown name is a field error on ``calibration``."""
     try:
-        return calibration_named(store, name)
+        return DatabaseCalibrationStore(store).get(name)
     except NotFoundError:
         raise FieldErrors([FieldError("calibration", f"no calibration profile named "
                                       f"'{name}'; see GET /api/v1/calibrations")]) from None
@@ -60,8 +60,7 @@ def perf(body: PerfIn, store: StoreDep) -> JSONResponse:
     d = resolve(body.model, body.gpu, body.engine, body.precision, body.kv_precision,
                 body.tp, body.pp, body.replicas)
     if body.calibration is not None:
-        cal = profile_named(store, body.calibration)
-        d = apply_stored(d, cal.name, cal.engine, cal.accelerator, cal.parameters)
+        d = apply_calibration(d, profile_named(store, body.calibration))
     check_parallelism(d.model, d.accelerator, body.tp, body.pp)
     try:
         res = predict(d, body.input_tokens, body.output_tokens, batch=body.batch,

@@ -8,6 +8,7 @@ client of that one run and is never stored, logged or returned.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -175,11 +176,9 @@ def bench_job(store: Store, jobs: JobManager, body: BenchJobIn, base_url: str) -
 
         def hook(snap: ProgressSnapshot) -> None:
             done = min(1.0, snap.completed / body.max_requests)
-            try:
+            with contextlib.suppress(JobCancelled):  # sets the cancel event the run watches
                 ctx.progress(f"stage {snap.stage + 1}/{stages} ({snap.label}): "
                              f"{snap.completed} requests", (snap.stage + done) / stages)
-            except JobCancelled:
-                raise KeyboardInterrupt from None  # the runner stops and writes what it has
 
         with tempfile.TemporaryDirectory(prefix="inferplan-bench-") as tmp:
             out = Path(tmp) / "run"
@@ -187,11 +186,11 @@ def bench_job(store: Store, jobs: JobManager, body: BenchJobIn, base_url: str) -
             config._key = key
             ctx.progress("connecting", 0.0)
             try:
-                outcome = run_benchmark(config, progress=hook)
-            except KeyboardInterrupt:
-                raise JobCancelled() from None
+                outcome = run_benchmark(config, progress=hook, cancel=ctx.job.cancel_event)
             except InferplanError as exc:
                 raise JobFailed(str(exc)) from None
+            if outcome.cancelled:
+                raise JobCancelled()
             recs = read_records(out / RECORDS_FILE) if (out / RECORDS_FILE).is_file() else []
             row = save_run(store, outcome.summary, recs,
                            body.name or f"{outcome.summary.metadata.model} via service",

@@ -2,7 +2,7 @@
 
 A profile records efficiency parameters fitted from benchmark runs for one engine
 on one accelerator: fields of ``EngineEfficiency``, numbers within their ranges
-(checked by :func:`inferplan.service.calibration_profiles.check_parameters`).
+(checked by :func:`inferplan.service.calibration_store.check_parameters`).
 ``POST /plans`` and ``POST /perf`` apply a profile they name (``calibration``).
 Engine and accelerator must be catalog ids (aliases are stored as the canonical
 id). Updates name the version they are based on (409 when it is stale), like
@@ -21,7 +21,7 @@ from inferplan.api.errors import FieldError, FieldErrors
 from inferplan.api.schemas import CalibrationIn, CalibrationOut, CalibrationUpdate
 from inferplan.catalog import load_accelerators, load_engines
 from inferplan.errors import UnknownIdError
-from inferplan.service.calibration_profiles import check_parameters
+from inferplan.service.calibration_store import check_parameters
 from inferplan.store import records as repo
 from inferplan.store.database import Store
 from inferplan.store.tables import Calibration

@@ -30,7 +30,7 @@ from inferplan.api.schemas import (
 from inferplan.errors import InferplanError
 from inferplan.planner.search import plan as run_planner
 from inferplan.scenario_io import parse_scenario
-from inferplan.service.calibration_profiles import CalibrationHook, stored_hook
+from inferplan.service.calibration_store import CalibrationHook, calibration_hook
 from inferplan.service.comparisons import compare_plan_results, diff_documents
 from inferplan.store import records as repo
 from inferplan.store.database import Store
@@ -82,8 +82,7 @@ def submit_plan(
     names a live job). ``calibration`` names a stored profile to apply."""
     hook = None
     if calibration is not None:
-        cal = profile_named(store, calibration)
-        hook = stored_hook(cal.engine, cal.accelerator, cal.parameters)
+        hook = calibration_hook(profile_named(store, calibration))
     job_id = jobs.reserve("plan")
     try:
         row = repo.create_plan(store, document, scenario_id, version, rerun_of, job_id,

@@ -14,12 +14,14 @@ Order of work:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -76,7 +78,18 @@ class RunOutcome:
     summary: res.RunSummary
     output_dir: Path
     records_written: int
+    cancelled: bool = False
+    """The caller's cancel token stopped the run (``summary.interrupted`` is then set)."""
 
+
+class CancelToken(Protocol):
+    """What a caller passes to stop a run: ``threading.Event`` satisfies it."""
+
+    def is_set(self) -> bool: ...
+
+
+CANCEL_POLL_S = 0.05
+"""How often the run looks at its cancel token (s)."""
 
 ProgressHook = Callable[[ProgressSnapshot], None]
 
@@ -378,16 +391,27 @@ def _discard_empty(run: _Run) -> None:
         path.unlink()
 
 
+async def _watch(cancel: CancelToken, task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` once ``cancel`` is set (polled every :data:`CANCEL_POLL_S`)."""
+    while not cancel.is_set():
+        await asyncio.sleep(CANCEL_POLL_S)
+    task.cancel()
+
+
 def run_benchmark(
     config: BenchConfig,
     progress: ProgressHook | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    cancel: CancelToken | None = None,
 ) -> RunOutcome:
     """Run ``config`` to completion; results are written even when interrupted.
 
     Raises :class:`SpecError`/:class:`BenchmarkError` for bad input, an
     unreachable server or an aborted run (after writing what was measured), and
     ``KeyboardInterrupt`` after writing results when interrupted (SIGINT/SIGTERM).
+    When ``cancel`` (e.g. a ``threading.Event``) is set during the run, the requests
+    in flight are cancelled, the results are written and the outcome is returned
+    with ``cancelled=True``.
     """
     config.check()
     out_dir = _prepare_output(config.output_dir or default_output_dir())
@@ -404,7 +428,16 @@ def run_benchmark(
                 loop.add_signal_handler(signal.SIGTERM, task.cancel)
         except (NotImplementedError, RuntimeError, ValueError):
             pass
-        await _execute(run, progress, transport)
+        watcher = (
+            asyncio.create_task(_watch(cancel, task))
+            if cancel is not None and task is not None
+            else None
+        )
+        try:
+            await _execute(run, progress, transport)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
 
     try:
         asyncio.run(main())
@@ -425,6 +458,8 @@ def run_benchmark(
         _discard_empty(run)
         raise
     outcome = _finish(run, interrupted, aborted)
+    if interrupted and cancel is not None and cancel.is_set():
+        return dataclasses.replace(outcome, cancelled=True)
     if interrupted:
         raise KeyboardInterrupt(f"{outcome.records_written} records kept in {out_dir}")
     return outcome

@@ -155,9 +155,10 @@ def register(app: typer.Typer) -> None:
         osl = 256 if osl is None else osl
         d = resolve(model, gpu, engine, precision, kv_precision)
         if calibration is not None:
-            from inferplan.service.calibration_profiles import calibrated, load_profile
+            from inferplan.service.calibration_profiles import FileCalibrationStore
+            from inferplan.service.calibration_store import apply_calibration
 
-            d = calibrated(d, load_profile(calibration))
+            d = apply_calibration(d, FileCalibrationStore().get(calibration))
         d = with_replicas(d, count, tp, pp)
         if cv <= 0:
             raise SpecError("cv", "must be > 0 (1 = Poisson)")

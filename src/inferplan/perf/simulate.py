@@ -216,6 +216,56 @@ def simulate_static_batch(
     )
 
 
+def _check_cached(cached_tokens: np.ndarray | None, isl_a: np.ndarray) -> np.ndarray:
+    """Cached prompt tokens per request (zeros when none), checked: 0 <= cached < isl."""
+    n = isl_a.size
+    if cached_tokens is None:
+        return np.zeros(n, dtype=np.int64)
+    cached_a = np.asarray(cached_tokens)
+    if (
+        cached_a.shape != (n,)
+        or not np.issubdtype(cached_a.dtype, np.integer)
+        or (n and (cached_a.min() < 0 or (cached_a >= isl_a).any()))
+    ):
+        raise SpecError("cached_tokens", "must hold one integer 0 <= cached < isl per request")
+    return cached_a.astype(np.int64)
+
+
+def _check_load(
+    n: int, arrivals_s: np.ndarray | None, concurrency: int | None, think_time_s: float
+) -> np.ndarray:
+    """Arrival times (zeros for max throughput), checked against the closed-loop options."""
+    closed = concurrency is not None
+    if closed and arrivals_s is not None:
+        raise SpecError("concurrency", "give arrivals_s (open loop) or concurrency, not both")
+    if closed and (concurrency is None or concurrency < 1):
+        raise SpecError("concurrency", "must be >= 1")
+    if not think_time_s >= 0.0:
+        raise SpecError("think_time_s", "must be >= 0")
+    arrival = np.zeros(n) if arrivals_s is None else np.asarray(arrivals_s, dtype=float).copy()
+    if arrival.shape != (n,) or not np.all(np.isfinite(arrival)) or (n and arrival.min() < 0):
+        raise SpecError("arrivals_s", "must hold one finite time >= 0 s per request")
+    return arrival
+
+
+def _itl_steps(
+    step_end: list[float], step_dec: list[int], dec_end: list[float], dec_step: list[int],
+    joined_at: list[int], g: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per step: the gap shared by the sequences that decoded in the previous decode step
+    too, and their number (those joining at a step have their own gap in extra_gap)."""
+    end_a = np.array(step_end)
+    dec_a = np.array(step_dec, dtype=np.int64)
+    gap_a = np.zeros(end_a.size)
+    count_a = np.zeros(end_a.size, dtype=np.int64)
+    if g:
+        steps = np.array(dec_step[1:])
+        joined = np.bincount(np.array(joined_at, dtype=np.int64), minlength=g + 1)[1:]
+        count_a[steps] = dec_a[steps] - joined
+        gap_a[steps] = np.diff(np.array(dec_end))
+    return gap_a, count_a
+
+
 def simulate(
     step_model: StepTimeModel,
     limits: SchedulerLimits,
@@ -243,34 +293,19 @@ def simulate(
     computes only the rest, attending to the cached part, and its private KV blocks hold
     only the rest (the shared blocks are the cache's: pass ``limits.kv_capacity_tokens``
     without them). A recomputed request finds its prefix cached again.
+
+    Each loop turn is four named steps: ``admit_arrivals`` (queue what has arrived),
+    ``schedule_step`` (decode blocks, prefill chunks, admissions: the batch shape),
+    the step's duration from ``step_model`` and its record, and ``complete_step``
+    (tokens emitted, sequences finished, prefills turned into decodes).
     """
     isl_a, osl_a = _tokens("isl", isl), _tokens("osl", osl)
     n = isl_a.size
-    if cached_tokens is None:
-        cached_a = np.zeros(n, dtype=np.int64)
-    else:
-        cached_a = np.asarray(cached_tokens)
-        if (
-            cached_a.shape != (n,)
-            or not np.issubdtype(cached_a.dtype, np.integer)
-            or (n and (cached_a.min() < 0 or (cached_a >= isl_a).any()))
-        ):
-            raise SpecError(
-                "cached_tokens", "must hold one integer 0 <= cached < isl per request"
-            )
-        cached_a = cached_a.astype(np.int64)
+    cached_a = _check_cached(cached_tokens, isl_a)
     if osl_a.size != n:
         raise SpecError("osl", "must have one entry per request (same length as isl)")
+    arrival = _check_load(n, arrivals_s, concurrency, think_time_s)
     closed = concurrency is not None
-    if closed and arrivals_s is not None:
-        raise SpecError("concurrency", "give arrivals_s (open loop) or concurrency, not both")
-    if closed and (concurrency is None or concurrency < 1):
-        raise SpecError("concurrency", "must be >= 1")
-    if not think_time_s >= 0.0:
-        raise SpecError("think_time_s", "must be >= 0")
-    arrival = np.zeros(n) if arrivals_s is None else np.asarray(arrivals_s, dtype=float).copy()
-    if arrival.shape != (n,) or not np.all(np.isfinite(arrival)) or (n and arrival.min() < 0):
-        raise SpecError("arrivals_s", "must hold one finite time >= 0 s per request")
     block = limits.kv_block_tokens
     cap_blocks = limits.kv_capacity_tokens // block
     reserve = limits.admission == Admission.RESERVE_FULL
@@ -357,26 +392,36 @@ def simulate(
         target[i], prefilled[i], state[i] = isl_l[i] + gen[i], 0, _WAITING
         waiting.appendleft(i)
 
-    while True:
-        while pending and pending[0][0] <= t:
+    def admit_arrivals(now: float) -> None:
+        """Queue the requests that have arrived by ``now``; one that can never fit is
+        dropped (its client, in a closed loop, sends its next request at once)."""
+        while pending and pending[0][0] <= now:
             i = heapq.heappop(pending)[1]
             if rej_l[i]:
                 send_next(arr_l[i])
             else:
                 waiting.append(i)
-        if not n_dec and not prefilling and not waiting:
-            if not pending:
-                break
-            t = max(t, pending[0][0])
-            continue
+
+    def take_decode_blocks() -> bool:
+        """Blocks for this step's decode tokens, preempting the youngest sequence until
+        they fit; True when a sequence was preempted."""
+        nonlocal used
+        preempted = False
+        while cap_blocks - used < phase_count[(g + 1) % block]:
+            preempt_youngest()
+            preempted = True
+        used += phase_count[(g + 1) % block]
+        return preempted
+
+    def schedule_step() -> tuple[int, float, int, list[int], bool]:
+        """The next step's prefill work: ``(tokens, attention pairs, sequences, requests
+        whose prompt completes, preempted)``; its decode sequences are ``n_dec``."""
+        nonlocal used
         preempted = False
         pf_tokens, pf_pairs, pf_seqs, completed = 0, 0.0, 0, []
         budget = budget_max - n_dec if chunked else budget_max
-        if chunked and n_dec and not reserve:  # blocks for this step's decode tokens
-            while cap_blocks - used < phase_count[(g + 1) % block]:
-                preempt_youngest()
-                preempted = True
-            used += phase_count[(g + 1) % block]
+        if chunked and n_dec and not reserve:
+            preempted = take_decode_blocks()
         for i in prefilling:  # chunked only: continue partial prompts, oldest first
             if budget <= 0:
                 break
@@ -406,27 +451,17 @@ def simulate(
             if c == size:
                 completed.append(i)
         if not chunked and not pf_seqs and n_dec and not reserve:
-            while cap_blocks - used < phase_count[(g + 1) % block]:
-                preempt_youngest()
-                preempted = True
-            used += phase_count[(g + 1) % block]
-        decoding = n_dec if (chunked or not pf_seqs) else 0
-        if not decoding and not pf_seqs:
-            if preempted:
-                continue
-            raise RuntimeError("simulator made no progress (scheduler invariant broken)")
-        peak_used = max(peak_used, used)
-        peak_running = max(peak_running, n_dec + len(prefilling))
-        shape = BatchShape(pf_tokens, pf_pairs, pf_seqs, decoding, ctx if decoding else 0)
-        dur = _duration(step_model, shape)
-        t += dur
-        step_dur.append(dur)
-        step_end.append(t)
-        step_dec.append(decoding)
-        step_pf.append(pf_tokens)
+            preempted = take_decode_blocks() or preempted
+        return pf_tokens, pf_pairs, pf_seqs, completed, preempted
+
+    def complete_step(now: float, decoding: int, completed: list[int]) -> None:
+        """At the end of a step (``now``): a decode token for every decoding sequence,
+        the sequences that emitted their last token leave, and completed prompts emit
+        their token and start decoding (or finish)."""
+        nonlocal g, n_dec, ctx, used
         if decoding:
             g += 1
-            dec_end.append(t)
+            dec_end.append(now)
             dec_step.append(len(step_end) - 1)
             ctx += n_dec
             while finish_heap and finish_heap[0][0] == g:
@@ -434,26 +469,26 @@ def simulate(
                 if k != inc[i] or state[i] != _DECODE:
                     continue
                 j = j0[i] + g - g0[i]
-                state[i], finish[i] = _DONE, t
+                state[i], finish[i] = _DONE, now
                 n_dec -= 1
                 ctx -= isl_l[i] + j
                 phase_count[phase[i]] -= 1
                 used -= blocks_at[i] if reserve else -(-(own_l[i] + j - 1) // block)
                 join_gap(i)
-                send_next(t)
+                send_next(now)
         if completed:
             for i in completed:
                 j = gen[i] + 1
                 if first[i] != first[i]:  # NaN: this is the request's first token
-                    first[i] = t
+                    first[i] = now
                 else:
-                    extra_gap.append(t - last_tok[i])
-                    extra_end.append(t)
-                last_tok[i] = t
+                    extra_gap.append(now - last_tok[i])
+                    extra_end.append(now)
+                last_tok[i] = now
                 if j >= osl_l[i]:
-                    state[i], finish[i] = _DONE, t
+                    state[i], finish[i] = _DONE, now
                     used -= blocks_at[i]
-                    send_next(t)
+                    send_next(now)
                     continue
                 state[i], g0[i], j0[i] = _DECODE, g, j
                 n_dec += 1
@@ -464,18 +499,43 @@ def simulate(
                 heapq.heappush(finish_heap, (g + osl_l[i] - j, i, inc[i]))
             prefilling[:] = [i for i in prefilling if state[i] == _PREFILL]
 
+    step_time_s = step_model.step_time_s
+    while True:
+        if pending and pending[0][0] <= t:
+            admit_arrivals(t)
+        if not n_dec and not prefilling and not waiting:
+            if not pending:
+                break
+            t = max(t, pending[0][0])
+            continue
+        pf_tokens, pf_pairs, pf_seqs, completed, preempted = schedule_step()
+        decoding = n_dec if (chunked or not pf_seqs) else 0
+        if not decoding and not pf_seqs:
+            if preempted:
+                continue
+            raise RuntimeError("simulator made no progress (scheduler invariant broken)")
+        if used > peak_used:
+            peak_used = used
+        running = n_dec + len(prefilling)
+        if running > peak_running:
+            peak_running = running
+        shape = BatchShape(pf_tokens, pf_pairs, pf_seqs, decoding, ctx if decoding else 0)
+        dur = step_time_s(shape)
+        if not (dur >= 0.0 and math.isfinite(dur)):
+            raise SpecError(
+                "step_model", f"step time must be finite and >= 0 s, got {dur} for {shape}"
+            )
+        dur = float(dur)
+        t += dur
+        step_dur.append(dur)
+        step_end.append(t)
+        step_dec.append(decoding)
+        step_pf.append(pf_tokens)
+        complete_step(t, decoding, completed)
+
     if used or n_dec or prefilling or waiting:
         raise RuntimeError("simulator ended with work or KV left (scheduler invariant broken)")
-    end_a = np.array(step_end)
-    dec_a = np.array(step_dec, dtype=np.int64)
-    dec_end_a = np.array(dec_end)
-    gap_a = np.zeros(end_a.size)
-    count_a = np.zeros(end_a.size, dtype=np.int64)
-    if g:
-        steps = np.array(dec_step[1:])
-        joined = np.bincount(np.array(joined_at, dtype=np.int64), minlength=g + 1)[1:]
-        count_a[steps] = dec_a[steps] - joined
-        gap_a[steps] = np.diff(dec_end_a)
+    gap_a, count_a = _itl_steps(step_end, step_dec, dec_end, dec_step, joined_at, g)
     done = ~rejected_a
     return SimulationResult(
         arrival_s=np.array(arr_l),
@@ -485,9 +545,9 @@ def simulate(
         output_tokens=np.where(done, osl_a, 0),
         preemptions=np.array(preempts, dtype=np.int64),
         rejected=rejected_a,
-        step_end_s=end_a,
+        step_end_s=np.array(step_end),
         step_duration_s=np.array(step_dur),
-        step_decode_seqs=dec_a,
+        step_decode_seqs=np.array(step_dec, dtype=np.int64),
         step_prefill_tokens=np.array(step_pf, dtype=np.int64),
         step_itl_gap_s=gap_a,
         step_itl_count=count_a,

@@ -5,9 +5,9 @@ the deployment they measured, fit (:func:`inferplan.service.calibration.fit_effi
 and describe the result as a :class:`CalibrationProfile`. Profiles are YAML files
 ``<home>/calibrations/<name>.yaml``, where ``<home>`` is ``$INFERPLAN_HOME`` when set,
 else ``platformdirs.user_data_dir("inferplan")``. A profile stores only the fitted
-parameters; :func:`efficiency_of` applies them to the engine profile's current
-efficiencies, and :func:`efficiency_hook` does so for deployments on the profile's
-accelerator and engine only.
+parameters; :class:`FileCalibrationStore` is the file backend of the one store
+interface (:mod:`inferplan.service.calibration_store`), whose functions apply a
+profile whatever its backend (:func:`calibrated` and :func:`efficiency_hook` call them).
 
 Example::
 
@@ -22,8 +22,7 @@ import datetime as dt
 import difflib
 import os
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from pathlib import Path
 
 import platformdirs
@@ -34,11 +33,12 @@ from inferplan.catalog import load_engines, load_models
 from inferplan.catalog.loader import format_validation_error
 from inferplan.deploy.deployment import Deployment, resolve
 from inferplan.errors import SpecError, UnknownIdError
-from inferplan.service.calibration import (
-    CalibrationFit,
-    apply_parameters,
-    fit_efficiency,
-    read_run,
+from inferplan.service.calibration import CalibrationFit, fit_efficiency, read_run
+from inferplan.service.calibration_store import (
+    CalibrationHook,
+    StoredCalibration,
+    apply_calibration,
+    calibration_hook,
 )
 from inferplan.specs.base import FrozenSpec
 from inferplan.specs.engine import EngineEfficiency
@@ -158,50 +158,35 @@ def load_profile(name: str) -> CalibrationProfile:
     return _read(path)
 
 
+def stored(profile: CalibrationProfile) -> StoredCalibration:
+    """What :mod:`inferplan.service.calibration_store` needs of a file profile."""
+    return StoredCalibration(profile.name, profile.engine, profile.accelerator,
+                             dict(profile.parameters))
+
+
+class FileCalibrationStore:
+    """The file backend of :class:`~inferplan.service.calibration_store.CalibrationStore`:
+    profiles under :func:`calibrations_dir` (unknown names raise with the closest ones)."""
+
+    def get(self, name: str) -> StoredCalibration:
+        return stored(load_profile(name))
+
+
 def efficiency_of(profile: CalibrationProfile) -> EngineEfficiency:
     """The engine profile's efficiencies with the fitted parameters applied."""
-    base = load_engines().get(profile.engine, "engine").efficiency
-    try:
-        return apply_parameters(base, profile.parameters)
-    except ValidationError as exc:
-        raise SpecError("calibration", f"{profile.name}: {format_validation_error(exc)}") from None
-
-
-def _matches(d: Deployment, profile: CalibrationProfile) -> bool:
-    return d.accelerator.id == profile.accelerator and d.engine.id == profile.engine
-
-
-@dataclass(frozen=True)
-class CalibrationHook:
-    """The planner's ``efficiency_for``: ``efficiency`` on ``accelerator`` with
-    ``engine``, None (engine defaults) elsewhere. A plain class, so it pickles to
-    worker processes."""
-
-    accelerator: str
-    engine: str
-    efficiency: EngineEfficiency
-
-    def __call__(self, d: Deployment) -> EngineEfficiency | None:
-        if d.accelerator.id == self.accelerator and d.engine.id == self.engine:
-            return self.efficiency
-        return None
+    return calibration_hook(stored(profile)).efficiency
 
 
 def efficiency_hook(profile: CalibrationProfile) -> CalibrationHook:
     """For ``plan(efficiency_for=...)``: the profile's efficiencies on its accelerator
-    and engine only."""
-    return CalibrationHook(profile.accelerator, profile.engine, efficiency_of(profile))
+    and engine only (:func:`~inferplan.service.calibration_store.calibration_hook`)."""
+    return calibration_hook(stored(profile))
 
 
 def calibrated(d: Deployment, profile: CalibrationProfile) -> Deployment:
-    """``d`` with the profile's efficiencies; a profile of other hardware or engine raises."""
-    if not _matches(d, profile):
-        raise SpecError(
-            "calibration",
-            f"'{profile.name}' was fitted for {profile.engine} on {profile.accelerator}, "
-            f"not {d.engine.id} on {d.accelerator.id}",
-        )
-    return replace(d, efficiency=efficiency_of(profile))
+    """``d`` with the profile's efficiencies; a profile of other hardware or engine raises
+    (:func:`~inferplan.service.calibration_store.apply_calibration`)."""
+    return apply_calibration(d, stored(profile))
 
 
 def _guess_model(name: str) -> str:
@@ -306,45 +291,3 @@ def calibrate(
         as_of=dt.date.today(),
     )
     return fit, profile
-
-
-def check_parameters(engine: str, parameters: Mapping[str, object]) -> EngineEfficiency:
-    """The engine profile's efficiencies with ``parameters`` applied, checked: every
-    key must be an :class:`EngineEfficiency` field and every value a number in that
-    field's range (a string is refused, not converted). Raises :class:`SpecError`
-    naming ``parameters.<key>``."""
-    fields = EngineEfficiency.model_fields
-    for key, value in parameters.items():
-        if key not in fields:
-            allowed = ", ".join(sorted(fields))
-            raise SpecError(f"parameters.{key}",
-                            f"not an efficiency parameter; allowed: {allowed}")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SpecError(f"parameters.{key}", f"must be a number, not {value!r}")
-    base = load_engines().get(engine, "engine").efficiency
-    try:
-        return EngineEfficiency.model_validate({**base.model_dump(), **parameters})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err.get("loc", ())) or "parameters"
-        raise SpecError(f"parameters.{key}", str(err.get("msg", "invalid"))) from None
-
-
-def stored_hook(engine: str, accelerator: str,
-                parameters: Mapping[str, object]) -> CalibrationHook:
-    """For ``plan(efficiency_for=...)``: a stored profile's efficiencies on its
-    accelerator and engine only."""
-    return CalibrationHook(accelerator, engine, check_parameters(engine, parameters))
-
-
-def apply_stored(d: Deployment, name: str, engine: str, accelerator: str,
-                 parameters: Mapping[str, object]) -> Deployment:
-    """``d`` with a stored profile's efficiencies; a profile of other hardware or
-    engine raises :class:`SpecError` on ``calibration``."""
-    if d.accelerator.id != accelerator or d.engine.id != engine:
-        raise SpecError(
-            "calibration",
-            f"'{name}' is calibrated for {engine} on {accelerator}, not {d.engine.id} on "
-            f"{d.accelerator.id}",
-        )
-    return replace(d, efficiency=check_parameters(engine, parameters))

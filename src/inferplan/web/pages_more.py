@@ -111,7 +111,7 @@ def bench_run(request: Request, run_id: PathId) -> HTMLResponse:
              "ttft_p50": [s["ttft_p50"] for s in stages],
              "ttft_p99": [s["ttft_p99"] for s in stages],
              "tpot_p50": [s["tpot_p50"] for s in stages],
-             "tok_s": [s["tok_s"] for s in stages]}
+             "output_tokens_per_s": [s["output_tokens_per_s"] for s in stages]}
     return page(request, "bench_run.html", "bench", run=row, summary=row.summary,
                  meta=row.summary.get("metadata") or {}, stages=stages,
                  chart_data={"bench": chart}, charts=True)

@@ -306,8 +306,8 @@ def bench_stage_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
             "ttft_p50": stat(st, "ttft_s", "p50"), "ttft_p99": stat(st, "ttft_s", "p99"),
             "tpot_p50": stat(st, "tpot_s", "p50"), "tpot_p99": stat(st, "tpot_s", "p99"),
             "e2e_p50": stat(st, "e2e_s", "p50"),
-            "tok_s": st.get("output_tokens_per_s"),
-            "req_s": st.get("request_throughput_rps"),
+            "output_tokens_per_s": st.get("output_tokens_per_s"),
+            "request_throughput_rps": st.get("request_throughput_rps"),
         })
     return rows
 

@@ -382,7 +382,7 @@ const CHARTS = {
     Plotly.newPlot(el, [
       { type: "bar", name: "TTFT p50 (ms)", x: b.labels, y: b.ttft_p50, marker: { color: "#9db3e8" } },
       { type: "bar", name: "TTFT p99 (ms)", x: b.labels, y: b.ttft_p99, marker: { color: COLORS[0] } },
-      { type: "scatter", mode: "lines+markers", name: "output tok/s", x: b.labels, y: b.tok_s, yaxis: "y2",
+      { type: "scatter", mode: "lines+markers", name: "output tok/s", x: b.labels, y: b.output_tokens_per_s, yaxis: "y2",
         line: { color: COLORS[1] } },
     ], layout({ barmode: "group", showlegend: true, height: 340, legend: { orientation: "h", y: -0.25 },
       margin: { l: 60, r: 70, t: 10, b: 80 }, yaxis: { title: { text: "ms" } },
