@@ -96,10 +96,19 @@ def test_throughput_is_tokens_over_window(sweep: Path) -> None:
 
 
 def test_queueing_shows_at_concurrency_2(sweep: Path) -> None:
-    # one llama.cpp context serves one request at a time: at concurrency 2 a request waits
-    # for the other's whole generation (~OSL x TPOT) before its first token
-    s1, s2 = json.loads((sweep / "summary.json").read_text())["stages"]
-    assert s2["ttft_s"]["p50"] > s1["ttft_s"]["p50"] + 0.5 * s1["e2e_s"]["p50"]
+    # one llama.cpp context serves one request at a time: at concurrency 2 a request's
+    # first token comes only after the other client's request has finished. Checked on
+    # the timestamps of one stage, so a machine whose speed changes cannot break it.
+    records = [r for r in read_records(sweep / "records.jsonl") if r.stage == 1]
+    waited = 0
+    for r in records:
+        assert r.sent_s is not None and r.first_token_s is not None
+        waited += any(
+            o is not r and o.last_token_s is not None
+            and r.sent_s < o.last_token_s <= r.first_token_s
+            for o in records
+        )
+    assert len(records) >= 6 and waited >= len(records) // 2
 
 
 def test_calibrated_prompt_hits_the_input_length(sweep: Path, llama_server: str) -> None:
