@@ -220,3 +220,19 @@ def test_an_unnamed_colocation_operator_is_a_condition_for_secret_data() -> None
     assert result.allowed
     jur = next(f for f in result.findings if f.rule == "jurisdiction")
     assert jur.severity == "condition" and any("colocation operator" in c for c in jur.conditions)
+
+
+def test_an_unpinned_location_is_a_condition_for_internal_data_and_fails_for_health() -> None:
+    # a provider that publishes no processing region cannot be shown to stay in the
+    # allowed countries: for internal data the buyer obtains a written commitment, for
+    # health data the rule fails closed
+    deepinfra = PROVIDERS.get("deepinfra")
+    assert not deepinfra.regions and deepinfra.default_region is None  # as recorded
+    target = SovereigntyTarget(kind="api", provider_id="deepinfra")
+    internal = SovereigntyPolicy(data_class="internal", allowed_countries=["US"])
+    res = evaluate(internal, target, PROVIDERS)
+    f = next(x for x in res.findings if x.rule == "residency")
+    assert f.passed and f.severity == "condition" and "written commitment" in f.conditions[0]
+    health = SovereigntyPolicy(data_class="health", home_country="US", allowed_countries=["US"])
+    f = next(x for x in evaluate(health, target, PROVIDERS).findings if x.rule == "residency")
+    assert not f.passed

@@ -190,9 +190,13 @@ def test_residency_uses_the_region_country() -> None:
     assert not fail.passed and "US" in fail.reason and fail.source == US_CLOUD.source
 
 
-def test_residency_fails_an_unpinned_api_under_a_limit() -> None:
+def test_residency_of_an_unpinned_api_under_a_limit() -> None:
+    # internal data: a condition (obtain the location in writing); confidential: fails
     p = api(retention_days=0, zero_retention_available=True, trains_on_data_by_default=False)
-    assert not check_residency(EU_ONLY, API_TARGET, p).passed
+    f = check_residency(EU_ONLY, API_TARGET, p)
+    assert f.passed and f.severity == "condition" and "EU" in f.conditions[0]
+    confidential = SovereigntyPolicy(data_class="confidential", allowed_countries=["EU"])
+    assert not check_residency(confidential, API_TARGET, p).passed
     no_limit = SovereigntyPolicy(data_class="internal")
     assert check_residency(no_limit, API_TARGET, p).passed
 

@@ -36,6 +36,7 @@ from inferplan.specs.policy import (
     LAW_COUNTRY,
     LAW_SOURCE,
     Certification,
+    DataClass,
     DeploymentKind,
     ForeignAccessLaw,
     SovereigntyPolicy,
@@ -210,10 +211,15 @@ def check_residency(
         return _ok("residency", f"no residency limit; {where} runs in {shown}", provider.source)
     listed = ", ".join(policy.allowed_countries or ())
     if loc is None:
-        return _fail(
+        reason = f"{where} has no pinned processing location; allowed only {listed}"
+        if policy.data_class not in (DataClass.PUBLIC, DataClass.INTERNAL):
+            return _fail("residency", f"{reason}; failing closed", provider.source)
+        # internal or public data: an unpublished location is a fact to obtain, not a no
+        return _condition(
             "residency",
-            f"{where} has no pinned processing location; allowed only {listed}",
+            reason,
             provider.source,
+            [f"obtain {provider.id}'s written commitment to process only in {listed}"],
         )
     if not expand_countries([loc]) <= allowed:
         return _fail("residency", f"{where} runs in {loc}, outside {listed}", provider.source)
