@@ -193,10 +193,24 @@ def _family(
     if runnable is None:
         return [], [Rejection(family, "precision", why or "not runnable")]
     base = runnable
-    found, reason = _designs_for(base, long_ctx, isl, osl, slo, cand, prompt_tail(scenario))
+    found, reason, misses = _designs_for(base, long_ctx, isl, osl, slo, cand, prompt_tail(scenario))
     if not found:
-        return [], [Rejection(family, reason.stage, reason.text, reason.miss)]
+        text = reason.text
+        if misses:
+            text += ". Each layout tried: " + "; ".join(misses)
+        return [], [Rejection(family, reason.stage, text, reason.miss)]
     kept, dominated = _undominated(found)
+    if misses:
+        kept_names = ", ".join(layout_name(x.deployment.tp, x.deployment.pp) for x in kept)
+        dropped = len(found) - len(kept)
+        tail = f"; {dropped} more dominated (their own lines)" if dropped else ""
+        dominated.append(
+            Rejection(
+                family,
+                "layout",
+                "; ".join(misses) + f" (kept: {kept_names}{tail})",
+            )
+        )
     return kept, dominated
 
 
@@ -234,17 +248,22 @@ def _designs_for(
     slo: SloSpec,
     cand: CandidatesSpec,
     isl_tail: float,
-) -> tuple[list[Design], _Reason]:
+) -> tuple[list[Design], _Reason, list[str]]:
     """Every layout that fits and meets the SLO, less those another layout of the
     family dominates (fewer or as many GPUs per replica and at least as many
     output tokens/s per GPU at the SLO). Pipeline layouts are tried only when no
     tensor-parallel layout inside one node fits in memory.
+
+    Also returns, for every layout tried and not kept, one short line with its
+    number (``"tp 1: weights and runtime need ... GB per device; ..."``, ``"tp 2: p95
+    TTFT 2.30 s > 2.00 s"``), so that no layout disappears without a reason.
 
     Pipeline stages: the step time is that of the whole model at the stage's
     tensor-parallel degree (stages run one after another for a token; no
     micro-batch overlap is counted, so throughput is conservative).
     """
     out: list[Design] = []
+    misses: list[str] = []
     a = base.accelerator
     reason = _Reason(
         "memory",
@@ -260,6 +279,7 @@ def _designs_for(
         d = replace(base, tp=tp, pp=pp, replicas=1)
         mem = memory_of(d, ctx, cand.min_concurrency)
         if not mem.fits:
+            misses.append(f"{layout_name(tp, pp)}: {mem.reason.replace('; ', ', ')}")
             if not out and closest is None:
                 reason = _Reason("memory", f"on {tp * pp} x {a.id}: {mem.reason}")
             continue
@@ -272,13 +292,29 @@ def _designs_for(
         if cap is None:
             tpot, ttft = latency_floor(step, limits, isl, osl, isl_tail)
             miss = max(ttft * TTFT_TAIL * 1e3 / slo.ttft_ms, tpot * TPOT_TAIL * 1e3 / slo.tpot_ms)
+            misses.append(f"{layout_name(tp, pp)}: {_slo_numbers(ttft, tpot, slo)}")
             if closest is None or miss < closest[0]:
                 closest = (miss, _slo_sentence(d, ttft, tpot, isl_tail, slo))
             continue
         out.append(Design(d, mem, cap))
     if closest is not None and not out:
         reason = _Reason("slo", closest[1], closest[0])
-    return out, reason
+    return out, reason, misses
+
+
+def layout_name(tp: int, pp: int) -> str:
+    """``tp 4`` or ``tp 8 x 2 stages``: how a layout is named in rejection lines."""
+    return f"tp {tp}" if pp == 1 else f"tp {tp} x {pp} stages"
+
+
+def _slo_numbers(ttft_s: float, tpot_s: float, slo: SloSpec) -> str:
+    """The latency numbers a layout misses, with the planning margins applied."""
+    parts = []
+    if ttft_s * TTFT_TAIL * 1e3 > slo.ttft_ms:
+        parts.append(f"p95 TTFT {_duration(ttft_s * TTFT_TAIL)} > {_duration(slo.ttft_ms / 1e3)}")
+    if tpot_s * TPOT_TAIL * 1e3 > slo.tpot_ms:
+        parts.append(f"p95 TPOT {tpot_s * TPOT_TAIL * 1e3:.0f} ms > {slo.tpot_ms:g} ms")
+    return ", ".join(parts) or "misses the latency targets"
 
 
 def _duration(seconds: float) -> str:
