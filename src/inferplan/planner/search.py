@@ -298,6 +298,7 @@ def plan(
         gpus_per_server=best.gpus_per_server,
         replicas=best.replicas,
         spare_replicas=best.spare_replicas,
+        commitment=best.commitment,
         precision=best.precision,
         engine=best.engine,
         model=best.model,

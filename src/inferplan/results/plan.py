@@ -100,6 +100,7 @@ class Recommendation(BaseModel):
     gpus_per_server: int | None = None
     replicas: int | None = None
     spare_replicas: int = 0
+    commitment: str | None = Field(default=None, description="cloud term")
     precision: str | None
     engine: str | None
     model: str | None
