@@ -24,6 +24,7 @@ from inferplan.planner.capacity import (
     Capacity,
     capacity_at_slo,
     latency_floor,
+    with_shared_prefix,
 )
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.specs.engine import EngineEfficiency
@@ -89,6 +90,13 @@ def prompt_tail(scenario: ScenarioSpec) -> float:
     sigma = dist.shape_sigma
     mu = math.log(dist.mean) - sigma * sigma / 2.0
     return math.exp(mu + TAIL_PERCENTILE_Z * sigma)
+
+
+def prefix_share(scenario: ScenarioSpec) -> float:
+    """Share of every prompt the engine finds in its prefix cache: the scenario's
+    ``workload.cached_input_share`` (a shared system prompt or RAG template), the
+    same setting that prices an API's cached input tokens."""
+    return scenario.workload.cached_input_share
 
 
 WEIGHT_ONLY_ENGINES = frozenset({"vllm"})
@@ -193,7 +201,9 @@ def _family(
     if runnable is None:
         return [], [Rejection(family, "precision", why or "not runnable")]
     base = runnable
-    found, reason, misses = _designs_for(base, long_ctx, isl, osl, slo, cand, prompt_tail(scenario))
+    found, reason, misses = _designs_for(
+        base, long_ctx, isl, osl, slo, cand, prompt_tail(scenario), prefix_share(scenario)
+    )
     if not found:
         text = reason.text
         if misses:
@@ -248,6 +258,7 @@ def _designs_for(
     slo: SloSpec,
     cand: CandidatesSpec,
     isl_tail: float,
+    share: float = 0.0,
 ) -> tuple[list[Design], _Reason, list[str]]:
     """Every layout that fits and meets the SLO, less those another layout of the
     family dominates (fewer or as many GPUs per replica and at least as many
@@ -257,6 +268,9 @@ def _designs_for(
     Also returns, for every layout tried and not kept, one short line with its
     number (``"tp 1: weights and runtime need ... GB per device; ..."``, ``"tp 2: p95
     TTFT 2.30 s > 2.00 s"``), so that no layout disappears without a reason.
+
+    ``share``: the shared-prefix share of every prompt (prefix cache), which cuts
+    the prefill computed and the private KV of each sequence.
 
     Pipeline stages: the step time is that of the whole model at the stage's
     tensor-parallel degree (stages run one after another for a token; no
@@ -285,12 +299,12 @@ def _designs_for(
             continue
         single_node_fit = single_node_fit or pp == 1
         step = step_model_of(d)
-        limits = limits_of(d, mem)
+        limits = with_shared_prefix(limits_of(d, mem), isl, share)
         cap = capacity_at_slo(
-            step, limits, isl, osl, slo.ttft_ms / 1e3, slo.tpot_ms / 1e3, isl_tail
+            step, limits, isl, osl, slo.ttft_ms / 1e3, slo.tpot_ms / 1e3, isl_tail, share
         )
         if cap is None:
-            tpot, ttft = latency_floor(step, limits, isl, osl, isl_tail)
+            tpot, ttft = latency_floor(step, limits, isl, osl, isl_tail, share)
             miss = max(ttft * TTFT_TAIL * 1e3 / slo.ttft_ms, tpot * TPOT_TAIL * 1e3 / slo.tpot_ms)
             misses.append(f"{layout_name(tp, pp)}: {_slo_numbers(ttft, tpot, slo)}")
             if closest is None or miss < closest[0]:
