@@ -187,10 +187,15 @@ def headline(rec: Recommendation, scenario: ScenarioSpec) -> str:
             f"{rec.servers * gps} GPUs bought)"
         )
     elif rec.kind == "hybrid" and rec.servers is not None:
+        where = {"on_prem": " in your data centre", "colocation": " in colocation"}.get(
+            rec.base_kind or "", ""
+        )
+        burst_to = rec.provider.split("+")[-1]
         what = (
             f"buy {rec.servers} server{'s' if rec.servers != 1 else ''} with "
-            f"{rec.gpus_per_server} x {rec.hardware} for the base load and burst to "
-            f"{rec.provider.split('+')[-1]} at the peaks ({rec.option})"
+            f"{rec.gpus_per_server} x {rec.hardware}{where} for the base load (no spare: "
+            f"when a server fails the burst to {burst_to} carries its load) and burst to "
+            f"{burst_to} at the peaks ({rec.option})"
         )
     elif rec.kind == "cloud":
         spare = ""

@@ -101,6 +101,9 @@ class Recommendation(BaseModel):
     replicas: int | None = None
     spare_replicas: int = 0
     commitment: str | None = Field(default=None, description="cloud term")
+    base_kind: str | None = Field(
+        default=None, description="hybrid: where its base runs (on_prem or colocation)"
+    )
     precision: str | None
     engine: str | None
     model: str | None
