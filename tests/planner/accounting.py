@@ -1,14 +1,65 @@
 """Shared check for planner tests: every member of the candidate space ends as an
-option or a rejection."""
+option or a rejection, down to each tensor-parallel degree (and pipeline layout) the
+design search tries."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from inferplan.catalog import load_accelerators, load_models
 from inferplan.catalog.prices import load_prices
+from inferplan.deploy.deployment import memory_of, resolve
+from inferplan.errors import InferplanError
+from inferplan.planner.designs import _compatible, _layouts, layout_name, workload_lengths
 from inferplan.planner.options import canonical_accelerator
 from inferplan.planner.search import _accelerators
-from inferplan.results.plan import PlanResult
+from inferplan.results.plan import PlanResult, RejectedFamily
 from inferplan.specs.scenario import ScenarioSpec
+
+
+def tried_layouts(
+    spec: ScenarioSpec, model: str, acc: str, prec: str, eng: str
+) -> list[tuple[int, int]]:
+    """(tp, pp) the search tries for a family: every tensor-parallel degree up to the
+    node, and pipeline layouts only when no single-node layout fits in memory."""
+    cand = spec.candidates
+    try:
+        base = resolve(model, acc, eng, prec, cand.kv_precision)
+    except InferplanError:
+        return []
+    runnable, _ = _compatible(base)
+    if runnable is None:
+        return []
+    layouts = _layouts(runnable, cand)
+    ctx = min(workload_lengths(spec)[2], runnable.model.max_context)
+    one_node = [
+        (tp, pp)
+        for tp, pp in layouts
+        if pp == 1
+        and memory_of(replace(runnable, tp=tp, pp=1, replicas=1), ctx, cand.min_concurrency).fits
+    ]
+    return layouts if not one_node else [(tp, pp) for tp, pp in layouts if pp == 1]
+
+
+def _layout_accounted(
+    result: PlanResult, rej: list[RejectedFamily], key: tuple[str, str, str, str], tp: int, pp: int
+) -> bool:
+    mid, acc, prec, eng = key
+    if any(
+        (o.model, o.hardware, o.precision, o.engine, o.tensor_parallel, o.pipeline_stages or 1)
+        == (mid, acc, prec, eng, tp, pp)
+        for o in result.options
+    ):
+        return True
+    par = f"{tp}x" if pp == 1 else f"{pp} stages x {tp}x"
+    label = f"{mid} on {par} {acc} ({prec}, {eng})"
+    if any(label in r.family for r in rej):
+        return True
+    fam = f"{mid} / {acc} / {prec} / {eng}"
+    return any(
+        r.family == fam and (r.stage == "precision" or f"{layout_name(tp, pp)}:" in r.reason)
+        for r in rej
+    )
 
 
 def _venues_rejected(result: PlanResult, acc: str, kinds: set[str]) -> bool:
@@ -37,20 +88,17 @@ def assert_accounted(spec: ScenarioSpec, result: PlanResult) -> None:
         for acc in space:
             for prec in spec.candidates.precisions:
                 for eng in spec.candidates.engines:
-                    as_option = any(
-                        (o.model, o.hardware, o.precision, o.engine) == (mid, acc, prec, eng)
-                        for o in result.options
-                    )
-                    as_family = any(f.startswith(f"{mid} / {acc} / {prec} / {eng}") for f in fams)
-                    as_design = any(
-                        f" {acc} (" in f and f"({prec}, {eng})" in f and mid in f for f in fams
-                    )
-                    assert (
-                        as_option
-                        or as_family
-                        or as_design
-                        or _venues_rejected(result, acc, set(spec.candidates.kinds))
-                    ), f"{mid} / {acc} / {prec} / {eng} is neither an option nor rejected"
+                    if _venues_rejected(result, acc, set(spec.candidates.kinds)):
+                        continue
+                    key = (mid, acc, prec, eng)
+                    as_family = any(f.startswith(" / ".join(key)) for f in fams)
+                    layouts = tried_layouts(spec, mid, acc, prec, eng)
+                    assert layouts or as_family, f"{' / '.join(key)} is neither tried nor rejected"
+                    for tp, pp in layouts:
+                        assert _layout_accounted(result, result.rejected, key, tp, pp), (
+                            f"{' / '.join(key)} at {layout_name(tp, pp)} is neither an option "
+                            "nor rejected with its number"
+                        )
     for row in prices.cloud:
         if canonical_accelerator(accs, row.accelerator) not in space:
             continue

@@ -81,7 +81,10 @@ def test_fleet_is_sized_by_the_simulated_capacity(spare: int) -> None:
     for o in simulated:
         assert o.replica_output_tokens_per_s is not None and o.devices_per_replica
         need = math.ceil(peak_tok / (o.replica_output_tokens_per_s * 0.7))
-        assert o.replicas == need + (spare if o.kind == "on_prem" else 0), o.name
+        # fixed-size fleets (own servers, reserved cloud terms) hold the spares;
+        # an on-demand fleet autoscales and holds none
+        fixed = o.kind == "on_prem" or o.commitment in ("reserved_1y", "reserved_3y")
+        assert o.replicas == need + (spare if fixed else 0), o.name
         if o.kind == "on_prem":
             assert o.servers == math.ceil(o.replicas * o.devices_per_replica / 8)
     best = result.recommendation
@@ -144,3 +147,51 @@ def test_capacity_runs_last_long_enough_to_reach_a_steady_queue() -> None:
     # a slow replica still gets the 400-request floor, a very fast one the 4,000 cap
     assert capacity_requests(fast, spec, 0.5) == 400
     assert capacity_requests(fast, spec, 1000.0) == 4000
+
+
+def test_a_shared_prompt_prefix_raises_self_hosted_capacity_and_never_grows_the_fleet() -> None:
+    # long-context RAG: 12,000-token prompts. With 80 % of each prompt a shared template
+    # the engine finds in its prefix cache, a replica computes a fifth of the prefill
+    # (12,000 x 0.2 = 2,400 tokens) and keeps a fifth of the private KV, so every design
+    # serves more within the same SLO, and no option needs more replicas.
+    from pathlib import Path
+
+    from inferplan.scenario_io import load_scenario
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
+    raw = load_scenario(path / "07-long-context-rag.yaml").model_dump(
+        mode="json", exclude_none=True
+    )
+    raw["candidates"] = {**raw["candidates"], "accelerators": ["h100-sxm-80gb", "h200-sxm-141gb"]}
+    specs = {}
+    for share in (0.0, 0.8):
+        raw["workload"] = {**raw["workload"], "cached_input_share": share}
+        specs[share] = parse_scenario(raw)
+    slo = specs[0.0].slo
+    assert slo is not None
+    caps = {
+        share: {
+            d.label: d.capacity.output_tokens_per_s
+            for d in find_designs(spec, ["h100-sxm-80gb", "h200-sxm-141gb"], slo)[0]
+        }
+        for share, spec in specs.items()
+    }
+    common = caps[0.0].keys() & caps[0.8].keys()
+    assert common
+    for label in common:
+        assert caps[0.8][label] > caps[0.0][label], label
+    # the simulator sees the cache too: a design's simulated capacity is higher with it
+    d0 = next(d for d in find_designs(specs[0.0], ["h200-sxm-141gb"], slo)[0])
+    sim0 = simulated_capacity(specs[0.0], d0, slo)
+    sim8 = simulated_capacity(specs[0.8], d0, slo)
+    assert sim0 is not None and sim8 is not None
+    assert sim8.requests_per_s > sim0.requests_per_s
+    results = {share: plan(spec) for share, spec in specs.items()}
+    reps = {share: {o.name: o.replicas for o in r.options} for share, r in results.items()}
+    shared_names = [n for n in reps[0.0] if n in reps[0.8] and reps[0.0][n] is not None]
+    assert shared_names
+    for n in shared_names:
+        assert reps[0.8][n] <= reps[0.0][n], n
+    pick0 = results[0.0].recommendation
+    pick8 = results[0.8].recommendation
+    assert pick8.npv_usd <= pick0.npv_usd * (1 + 1e-9)

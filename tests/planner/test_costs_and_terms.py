@@ -106,3 +106,62 @@ def test_the_sensitivity_keeps_the_compliance_line() -> None:
         if lo is None or hi is None:
             continue
         assert min(lo, hi) <= pick.npv_usd * (1 + 1e-9) <= max(lo, hi) * (1 + 1e-9) or lo == hi
+
+
+def test_a_reserved_fleet_holds_the_spare_an_on_demand_fleet_does_not_need() -> None:
+    # a voice agent on a 1-GPU node: a fleet fixed for its term holds N+1 like an own
+    # fleet, priced; an on-demand fleet autoscales (a failed node is replaced) and holds none
+    from pathlib import Path
+
+    from inferplan.scenario_io import load_scenario
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
+    raw = load_scenario(examples / "06-strict-latency-voice.yaml").model_dump(
+        mode="json", exclude_none=True
+    )
+    raw["candidates"].update(
+        accelerators=["l40s-48gb"], kinds=["cloud"], providers=["aws"], precisions=["fp8"]
+    )
+    result = plan(parse_scenario(raw))
+    by_term = {o.commitment: o for o in result.options if "aws-g6e-xlarge " in o.name}
+    od, r3 = by_term["on_demand"], by_term["reserved_3y"]
+    assert od.spare_replicas == 0 and r3.spare_replicas == 1
+    assert r3.replicas == od.replicas + 1 and r3.peak_devices == r3.replicas
+    # priced: 3-year term over the 3-year horizon, 1 GPU per node, replicas + 1 nodes
+    # billed 24/7: nodes x reserved USD/h x 730 h x 36 months
+    row = load_prices().cloud.get("aws-g6e-xlarge")
+    assert row.gpus_per_node == 1 and row.reserved_3y_usd_per_hour is not None
+    expected = r3.replicas * row.reserved_3y_usd_per_hour * 730 * 36
+    assert r3.breakdown_usd["cloud_compute"] == pytest.approx(expected, rel=1e-6)
+    rec = result.recommendation
+    if rec.commitment in ("reserved_1y", "reserved_3y"):
+        assert "spare replica" in rec.headline and "reservation" in rec.headline
+
+
+def test_the_headline_of_a_reserved_pick_shows_its_spare() -> None:
+    from inferplan.planner.report_data import headline
+    from inferplan.results.plan import Recommendation
+
+    raw = _raw(candidates={"accelerators": ["h100-sxm-80gb"], "precisions": ["fp8"]})
+    rec = Recommendation(
+        option="cloud x reserved_3y",
+        kind="cloud",
+        provider="aws",
+        region="us-east-1",
+        hardware="l40s-48gb",
+        count=3,
+        replicas=3,
+        spare_replicas=1,
+        commitment="reserved_3y",
+        precision="fp8",
+        engine="vllm",
+        model="llama-3.1-8b",
+        tco_nominal_usd=1.0,
+        npv_usd=1.0,
+        usd_per_million_tokens=1.0,
+        p95_ttft_ms=None,
+        p95_tpot_ms=None,
+        reasons=[],
+    )
+    text = headline(rec, parse_scenario(raw))
+    assert "rent 3 x l40s-48gb (2 serve the peak + 1 spare replica) on a 3-year reservation" in text

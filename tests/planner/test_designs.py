@@ -84,3 +84,38 @@ def test_fp8_dense_on_ampere_runs_weight_only_and_fp8_moe_is_rejected_with_reaso
     assert any(d.deployment.model.id == "llama-3.1-8b" for d in designs)
     moe = [r for r in rejected if r.family.startswith("gpt-oss-120b")]
     assert moe and "mixture-of-experts" in moe[0].reason
+
+
+def test_every_layout_tried_ends_as_a_design_or_a_line_with_its_number() -> None:
+    # EU hospital: Llama-3.3-70B, p95 prompt ~9k tokens, TTFT target 2 s. Some H200
+    # layouts fail while others of the same family are kept: each failing degree still
+    # gets its number. bf16 weights alone are 2 bytes x 70.6e9 = 141 GB, more than one
+    # 141 GB H200 gives the engine, so tp 1 is a memory miss.
+    from pathlib import Path
+
+    from inferplan.scenario_io import load_scenario
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "scenarios" / "02-eu-hospital.yaml"
+    spec = load_scenario(path)
+    assert spec.slo is not None
+    designs, rejected = find_designs(spec, ["h200-sxm-141gb"], spec.slo)
+    for prec in ("bf16", "fp8"):
+        kept = {d.deployment.tp for d in designs if d.deployment.weights.precision.value == prec}
+        dominated = {
+            int(r.family.split(" on ")[1].split("x")[0])
+            for r in rejected
+            if r.stage == "dominated" and f"({prec}, vllm)" in r.family
+        }
+        lines = [
+            r for r in rejected if r.family == f"llama-3.3-70b / h200-sxm-141gb / {prec} / vllm"
+        ]
+        assert kept, prec
+        assert len(lines) == 1, prec
+        missed = {tp for tp in (1, 2, 4, 8) if f"tp {tp}:" in lines[0].reason}
+        assert kept | dominated | missed == {1, 2, 4, 8}, (prec, lines[0].reason)
+        assert not (kept | dominated) & missed
+        for part in lines[0].reason.split(" (kept")[0].split("; "):
+            # each degree's number: a memory need in GB, or a latency above its target
+            assert " GB " in part or "> 2.00 s" in part or "> 50 ms" in part, part
+    bf16 = next(r for r in rejected if r.family.endswith("/ bf16 / vllm"))
+    assert "tp 1: weights and runtime need" in bf16.reason

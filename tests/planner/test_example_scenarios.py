@@ -179,3 +179,34 @@ def test_a_hybrid_uses_both_its_base_and_its_burst(
         if o.kind == "hybrid":
             assert o.servers and o.servers > 0
             assert sum(v for k, v in o.breakdown_usd.items() if k.startswith("burst.")) > 0
+
+
+@pytest.mark.parametrize("name", [p.stem for p in SCENARIOS])
+def test_sensitivity_and_monte_carlo_name_only_options_of_the_answer(
+    name: str, planned: dict[str, tuple[ScenarioSpec, PlanResult]]
+) -> None:
+    # a reader must find every option the tornado or the Monte Carlo names in the
+    # options table (a hybrid's base and burst are options in their own right)
+    _, result = planned[name]
+    names = {o.name for o in result.options}
+    for bar in result.sensitivity:
+        assert set(bar["npv_low_usd"]) <= names, set(bar["npv_low_usd"]) - names
+        assert set(bar["npv_high_usd"]) <= names
+        assert bar["cheapest_low"] in names | {None} and bar["cheapest_high"] in names | {None}
+    if result.monte_carlo is not None:
+        assert set(result.monte_carlo["options"]) <= names
+
+
+def test_a_hybrid_pick_says_where_its_base_runs_and_that_the_burst_covers_failures(
+    planned: dict[str, tuple[ScenarioSpec, PlanResult]],
+) -> None:
+    _, result = planned["12-hybrid-peaky"]
+    rec = result.recommendation
+    assert rec.kind == "hybrid", rec.headline
+    pick = next(o for o in result.options if o.name == rec.option)
+    assert pick.spare_replicas == 0
+    base_kind = "colocation" if rec.option.startswith("hybrid colocation") else "on_prem"
+    where = {"colocation": "in colocation", "on_prem": "in your data centre"}[base_kind]
+    assert rec.base_kind == base_kind
+    assert where in rec.headline
+    assert "no spare" in rec.headline and "carries its load" in rec.headline

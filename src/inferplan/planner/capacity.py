@@ -12,6 +12,12 @@ prompt tokens (chunked prefill spreads them evenly). Then
   of the prompt lengths (the SLO is a percentile, and long prompts set it);
 * request rate = ``B / (osl * step)``.
 
+Prefix caching: with a shared-prefix share ``s`` (``workload.cached_input_share``: a
+system prompt or RAG template the engine finds in its prefix cache) a prompt of
+``isl`` tokens computes only ``isl - floor(s x isl)`` of them, attending to the
+cached ones too; its private KV holds only those, the shared prefix is stored once
+per replica (:mod:`inferplan.perf.prefix`).
+
 The largest ``B`` (up to the KV-cache and scheduler limits) whose estimates meet
 both targets gives the replica's capacity. The discrete-event simulator checks the
 chosen design afterwards (:func:`inferplan.planner.verify.verify_latency`).
@@ -20,7 +26,7 @@ chosen design afterwards (:func:`inferplan.planner.verify.verify_latency`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
 from inferplan.perf.regimes import running_batch
@@ -41,6 +47,23 @@ class Capacity:
     limited_by: str
 
 
+def cached_tokens(isl: float, share: float) -> int:
+    """Prompt tokens found in the prefix cache: ``floor(share x isl)``, at most
+    ``ceil(isl) - 1`` (the last prompt token is always computed)."""
+    if share <= 0.0:
+        return 0
+    return max(0, min(math.floor(share * isl), math.ceil(isl) - 1))
+
+
+def with_shared_prefix(limits: SchedulerLimits, isl: float, share: float) -> SchedulerLimits:
+    """Scheduler limits less the KV of the shared prefix (the mean prompt's), stored
+    once per replica."""
+    shared = cached_tokens(isl, share)
+    if not shared:
+        return limits
+    return replace(limits, kv_capacity_tokens=max(1, limits.kv_capacity_tokens - shared))
+
+
 def _estimate(
     step: StepTimeModel,
     limits: SchedulerLimits,
@@ -48,14 +71,18 @@ def _estimate(
     isl: float,
     osl: float,
     isl_tail: float | None = None,
+    prefix_share: float = 0.0,
 ) -> tuple[float, float]:
     """(TPOT, TTFT) estimates at running batch ``b``; TTFT for a prompt of
-    ``isl_tail`` tokens (a high percentile of the prompt lengths) when given."""
+    ``isl_tail`` tokens (a high percentile of the prompt lengths) when given.
+    ``prefix_share`` of every prompt is found in the prefix cache."""
     long_isl = max(isl, isl_tail or isl)
-    prefill = b * isl / osl
+    cached = isl * prefix_share
+    new = isl - cached
+    prefill = b * new / osl
     shape = BatchShape(
         prefill_tokens=int(round(prefill)),
-        prefill_attention_pairs=prefill * (isl + 1) / 2.0,
+        prefill_attention_pairs=prefill * (cached + (new + 1) / 2.0),
         prefill_seqs=max(1, int(round(b / osl))),
         decode_seqs=b,
         decode_context_tokens=int(round(b * (isl + osl / 2.0))),
@@ -64,17 +91,19 @@ def _estimate(
     # whole tokens: a 1,907.3-token prompt is 1,908 tokens, one chunk when the budget
     # holds them (counting it as int() = 1,907 made ceil(1907.3 / 1907) two chunks)
     long_tokens = math.ceil(long_isl)
-    chunk = max(1, min(long_tokens, limits.max_num_batched_tokens - b))
+    long_cached = cached_tokens(long_isl, prefix_share)
+    long_new = long_tokens - long_cached
+    chunk = max(1, min(long_new, limits.max_num_batched_tokens - b))
     chunk_step = step.step_time_s(
         BatchShape(
             prefill_tokens=chunk,
-            prefill_attention_pairs=chunk * (long_isl + 1) / 2.0,
+            prefill_attention_pairs=chunk * (long_cached + (long_new + 1) / 2.0),
             prefill_seqs=1,
             decode_seqs=b,
             decode_context_tokens=int(round(b * (isl + osl / 2.0))),
         )
     )
-    ttft = 0.5 * tpot + math.ceil(long_tokens / chunk) * chunk_step
+    ttft = 0.5 * tpot + math.ceil(long_new / chunk) * chunk_step
     return tpot, ttft
 
 
@@ -86,14 +115,16 @@ def capacity_at_slo(
     ttft_slo_s: float,
     tpot_slo_s: float,
     isl_tail: float | None = None,
+    prefix_share: float = 0.0,
 ) -> Capacity | None:
     """Largest steady-state load meeting both targets, or None if even one
-    sequence at a time misses them."""
-    b_max, why = running_batch(limits, isl, osl, 1_000_000)
+    sequence at a time misses them. ``limits`` should already exclude the shared
+    prefix's KV (:func:`with_shared_prefix`)."""
+    b_max, why = running_batch(limits, isl, osl, 1_000_000, cached=isl * prefix_share)
     b_max = max(1, b_max)
 
     def ok(b: int) -> bool:
-        tpot, ttft = _estimate(step, limits, b, isl, osl, isl_tail)
+        tpot, ttft = _estimate(step, limits, b, isl, osl, isl_tail, prefix_share)
         return tpot * TPOT_TAIL <= tpot_slo_s and ttft * TTFT_TAIL <= ttft_slo_s
 
     if not ok(1):
@@ -109,7 +140,7 @@ def capacity_at_slo(
             else:
                 hi = mid
         why = "latency"
-    tpot, ttft = _estimate(step, limits, lo, isl, osl, isl_tail)
+    tpot, ttft = _estimate(step, limits, lo, isl, osl, isl_tail, prefix_share)
     rps = lo / (osl * tpot)
     return Capacity(lo, rps, rps * osl, tpot, ttft, why)
 
@@ -120,6 +151,7 @@ def latency_floor(
     isl: float,
     osl: float,
     isl_tail: float | None = None,
+    prefix_share: float = 0.0,
 ) -> tuple[float, float]:
     """(TPOT, TTFT) of a single sequence: what no amount of hardware of this design beats."""
-    return _estimate(step, limits, 1, isl, osl, isl_tail)
+    return _estimate(step, limits, 1, isl, osl, isl_tail, prefix_share)

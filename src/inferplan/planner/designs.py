@@ -24,6 +24,7 @@ from inferplan.planner.capacity import (
     Capacity,
     capacity_at_slo,
     latency_floor,
+    with_shared_prefix,
 )
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.specs.engine import EngineEfficiency
@@ -89,6 +90,13 @@ def prompt_tail(scenario: ScenarioSpec) -> float:
     sigma = dist.shape_sigma
     mu = math.log(dist.mean) - sigma * sigma / 2.0
     return math.exp(mu + TAIL_PERCENTILE_Z * sigma)
+
+
+def prefix_share(scenario: ScenarioSpec) -> float:
+    """Share of every prompt the engine finds in its prefix cache: the scenario's
+    ``workload.cached_input_share`` (a shared system prompt or RAG template), the
+    same setting that prices an API's cached input tokens."""
+    return scenario.workload.cached_input_share
 
 
 WEIGHT_ONLY_ENGINES = frozenset({"vllm"})
@@ -193,10 +201,26 @@ def _family(
     if runnable is None:
         return [], [Rejection(family, "precision", why or "not runnable")]
     base = runnable
-    found, reason = _designs_for(base, long_ctx, isl, osl, slo, cand, prompt_tail(scenario))
+    found, reason, misses = _designs_for(
+        base, long_ctx, isl, osl, slo, cand, prompt_tail(scenario), prefix_share(scenario)
+    )
     if not found:
-        return [], [Rejection(family, reason.stage, reason.text, reason.miss)]
+        text = reason.text
+        if misses:
+            text += ". Each layout tried: " + "; ".join(misses)
+        return [], [Rejection(family, reason.stage, text, reason.miss)]
     kept, dominated = _undominated(found)
+    if misses:
+        kept_names = ", ".join(layout_name(x.deployment.tp, x.deployment.pp) for x in kept)
+        dropped = len(found) - len(kept)
+        tail = f"; {dropped} more dominated (their own lines)" if dropped else ""
+        dominated.append(
+            Rejection(
+                family,
+                "layout",
+                "; ".join(misses) + f" (kept: {kept_names}{tail})",
+            )
+        )
     return kept, dominated
 
 
@@ -234,17 +258,26 @@ def _designs_for(
     slo: SloSpec,
     cand: CandidatesSpec,
     isl_tail: float,
-) -> tuple[list[Design], _Reason]:
+    share: float = 0.0,
+) -> tuple[list[Design], _Reason, list[str]]:
     """Every layout that fits and meets the SLO, less those another layout of the
     family dominates (fewer or as many GPUs per replica and at least as many
     output tokens/s per GPU at the SLO). Pipeline layouts are tried only when no
     tensor-parallel layout inside one node fits in memory.
+
+    Also returns, for every layout tried and not kept, one short line with its
+    number (``"tp 1: weights and runtime need ... GB per device; ..."``, ``"tp 2: p95
+    TTFT 2.30 s > 2.00 s"``), so that no layout disappears without a reason.
+
+    ``share``: the shared-prefix share of every prompt (prefix cache), which cuts
+    the prefill computed and the private KV of each sequence.
 
     Pipeline stages: the step time is that of the whole model at the stage's
     tensor-parallel degree (stages run one after another for a token; no
     micro-batch overlap is counted, so throughput is conservative).
     """
     out: list[Design] = []
+    misses: list[str] = []
     a = base.accelerator
     reason = _Reason(
         "memory",
@@ -260,25 +293,42 @@ def _designs_for(
         d = replace(base, tp=tp, pp=pp, replicas=1)
         mem = memory_of(d, ctx, cand.min_concurrency)
         if not mem.fits:
+            misses.append(f"{layout_name(tp, pp)}: {mem.reason.replace('; ', ', ')}")
             if not out and closest is None:
                 reason = _Reason("memory", f"on {tp * pp} x {a.id}: {mem.reason}")
             continue
         single_node_fit = single_node_fit or pp == 1
         step = step_model_of(d)
-        limits = limits_of(d, mem)
+        limits = with_shared_prefix(limits_of(d, mem), isl, share)
         cap = capacity_at_slo(
-            step, limits, isl, osl, slo.ttft_ms / 1e3, slo.tpot_ms / 1e3, isl_tail
+            step, limits, isl, osl, slo.ttft_ms / 1e3, slo.tpot_ms / 1e3, isl_tail, share
         )
         if cap is None:
-            tpot, ttft = latency_floor(step, limits, isl, osl, isl_tail)
+            tpot, ttft = latency_floor(step, limits, isl, osl, isl_tail, share)
             miss = max(ttft * TTFT_TAIL * 1e3 / slo.ttft_ms, tpot * TPOT_TAIL * 1e3 / slo.tpot_ms)
+            misses.append(f"{layout_name(tp, pp)}: {_slo_numbers(ttft, tpot, slo)}")
             if closest is None or miss < closest[0]:
                 closest = (miss, _slo_sentence(d, ttft, tpot, isl_tail, slo))
             continue
         out.append(Design(d, mem, cap))
     if closest is not None and not out:
         reason = _Reason("slo", closest[1], closest[0])
-    return out, reason
+    return out, reason, misses
+
+
+def layout_name(tp: int, pp: int) -> str:
+    """``tp 4`` or ``tp 8 x 2 stages``: how a layout is named in rejection lines."""
+    return f"tp {tp}" if pp == 1 else f"tp {tp} x {pp} stages"
+
+
+def _slo_numbers(ttft_s: float, tpot_s: float, slo: SloSpec) -> str:
+    """The latency numbers a layout misses, with the planning margins applied."""
+    parts = []
+    if ttft_s * TTFT_TAIL * 1e3 > slo.ttft_ms:
+        parts.append(f"p95 TTFT {_duration(ttft_s * TTFT_TAIL)} > {_duration(slo.ttft_ms / 1e3)}")
+    if tpot_s * TPOT_TAIL * 1e3 > slo.tpot_ms:
+        parts.append(f"p95 TPOT {tpot_s * TPOT_TAIL * 1e3:.0f} ms > {slo.tpot_ms:g} ms")
+    return ", ".join(parts) or "misses the latency targets"
 
 
 def _duration(seconds: float) -> str:

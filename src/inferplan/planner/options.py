@@ -162,8 +162,11 @@ def build_candidates(
     the replicas the peak needs plus ``candidates.spare_replicas`` spares. Cloud
     offers are tried at every term their row prices (on demand with autoscaling,
     reserved 1 and 3 years when the horizon holds the term) and need at least as
-    many GPUs per node as a replica. ``accelerators`` (the candidate space) lets
-    offers of accelerators without any design be listed as rejected.
+    many GPUs per node as a replica. A reserved fleet is fixed for its term, so it
+    holds the same ``candidates.spare_replicas`` spares as an own fleet; an on-demand
+    fleet autoscales and replaces a failed node on demand, so it holds none.
+    ``accelerators`` (the candidate space) lets offers of accelerators without any
+    design be listed as rejected.
     """
     accs = load_accelerators()
     kinds = set(scenario.candidates.kinds)
@@ -324,14 +327,20 @@ def build_candidates(
             )
             for term in cloud_terms(row, scenario.finance.horizon_months):
                 label = "" if term is CloudCommitment.ON_DEMAND else f" {term.value}"
+                # a reserved fleet is fixed: it holds the availability spares an own
+                # fleet holds; on demand, a failed node is replaced by autoscaling
+                spare = 0 if term is CloudCommitment.ON_DEMAND else cand.spare_replicas
                 opt_c = CloudSpec(
                     name=f"cloud {row.id}{label} {_short(d)}",
                     catalog_id=row.id,
                     commitment=term,
                     autoscaling=term is CloudCommitment.ON_DEMAND,
+                    spare_replicas=spare,
                     **serving,
                 )
-                consider(Candidate(opt_c, d, row.provider, row.region, None), target, family)
+                c_cloud = Candidate(opt_c, d, row.provider, row.region, None)
+                c_cloud.spare_replicas = spare
+                consider(c_cloud, target, family)
     if "api" in kinds:
         models = load_models()
         wanted = {models.get(m).id for m in scenario.models}

@@ -11,8 +11,6 @@ live in the options, the tornado and the Monte Carlo see them too.
 
 from __future__ import annotations
 
-from dataclasses import replace as dc_replace
-
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.planner.designs import Rejection
 from inferplan.planner.options import Candidate
@@ -110,16 +108,9 @@ def add_hybrid(
         ]
     base = min(bases, key=lambda c: npv[c.option.name])
     burst = min(bursts, key=lambda c: npv[c.option.name])
-    if isinstance(burst.option, CloudSpec) and burst.option.min_nodes > 0:
-        # a burst runs only on overflow: it scales to zero nodes, not to the one node a
-        # cloud-only fleet keeps warm
-        burst = dc_replace(
-            burst,
-            option=burst.option.model_copy(
-                update={"name": f"{burst.option.name} (burst)", "min_nodes": 0}
-            ),
-        )
-        cands.append(burst)
+    # the burst is the listed option itself: in the overflow role the TCO bills only
+    # what it carries and keeps no min_nodes floor (it scales to zero nodes), so no
+    # copy of it (an option name absent from the answer) is needed
     hyb = HybridSpec(
         name=f"hybrid {base.option.name} + {burst.option.name}",
         base=base.option.name,

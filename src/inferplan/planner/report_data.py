@@ -187,13 +187,30 @@ def headline(rec: Recommendation, scenario: ScenarioSpec) -> str:
             f"{rec.servers * gps} GPUs bought)"
         )
     elif rec.kind == "hybrid" and rec.servers is not None:
+        where = {"on_prem": " in your data centre", "colocation": " in colocation"}.get(
+            rec.base_kind or "", ""
+        )
+        burst_to = rec.provider.split("+")[-1]
         what = (
             f"buy {rec.servers} server{'s' if rec.servers != 1 else ''} with "
-            f"{rec.gpus_per_server} x {rec.hardware} for the base load and burst to "
-            f"{rec.provider.split('+')[-1]} at the peaks ({rec.option})"
+            f"{rec.gpus_per_server} x {rec.hardware}{where} for the base load (no spare: "
+            f"when a server fails the burst to {burst_to} carries its load) and burst to "
+            f"{burst_to} at the peaks ({rec.option})"
         )
     elif rec.kind == "cloud":
-        what = f"rent {rec.count} x {rec.hardware} at the peak from {rec.provider} ({rec.option})"
+        spare = ""
+        if rec.spare_replicas and rec.replicas and rec.count:
+            per_rep = rec.count // rec.replicas
+            in_use = (rec.replicas - rec.spare_replicas) * per_rep
+            spare = (
+                f" ({in_use} serve{'s' if in_use == 1 else ''} the peak + "
+                f"{rec.spare_replicas} spare replica{'s' if rec.spare_replicas > 1 else ''})"
+            )
+        term = {
+            "reserved_1y": " on a 1-year reservation",
+            "reserved_3y": " on a 3-year reservation",
+        }.get(rec.commitment or "", " at the peak")
+        what = f"rent {rec.count} x {rec.hardware}{spare}{term} from {rec.provider} ({rec.option})"
     elif rec.kind == "api":
         what = f"use the {rec.provider} API"
     else:

@@ -298,6 +298,8 @@ def plan(
         gpus_per_server=best.gpus_per_server,
         replicas=best.replicas,
         spare_replicas=best.spare_replicas,
+        commitment=best.commitment,
+        base_kind=pick.base.option.kind if pick.base is not None else None,
         precision=best.precision,
         engine=best.engine,
         model=best.model,

@@ -10,22 +10,44 @@ import numpy as np
 
 from inferplan.deploy.deployment import limits_of, step_model_of
 from inferplan.deploy.uncertainty import interval
+from inferplan.perf.batch import SchedulerLimits
 from inferplan.perf.metrics import ServingMetrics, slo_check, steady_window, summarize
+from inferplan.perf.prefix import cached_prefix_tokens
 from inferplan.perf.simulate import simulate
 from inferplan.perf.workload import PoissonArrivals, lognormal_from_mean_p90
-from inferplan.planner.capacity import Capacity
-from inferplan.planner.designs import Design
+from inferplan.planner.capacity import Capacity, with_shared_prefix
+from inferplan.planner.designs import Design, prefix_share
 from inferplan.results.plan import LatencyCheck
 from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec, TrafficSpec
 from inferplan.tco.traffic import hourly_request_rates, replicas_needed
 
 VERIFY_REQUESTS = 1500
+
+
 def request_lengths(traffic: TrafficSpec, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     isl = lognormal_from_mean_p90(traffic.input_tokens_mean, traffic.input_tokens_p90)
     osl = lognormal_from_mean_p90(traffic.output_tokens_mean, traffic.output_tokens_p90)
     return isl.sample(rng, n), osl.sample(rng, n)
+
+
+PREFIX_SHARE_MAX = 1.0 - 1e-9
+"""A share of 1 still computes the last prompt token of each request."""
+
+
+def _prefix(
+    scenario: ScenarioSpec, design: Design, isl: np.ndarray
+) -> tuple[SchedulerLimits, np.ndarray | None]:
+    """The design's scheduler limits less the shared prefix's KV, and the cached prompt
+    tokens of each request (None without a shared prefix)."""
+    d = design.deployment
+    share = prefix_share(scenario)
+    limits = limits_of(d, design.memory)
+    if share <= 0.0:
+        return limits, None
+    limits = with_shared_prefix(limits, scenario.workload.input_tokens_mean, share)
+    return limits, cached_prefix_tokens(isl, min(share, PREFIX_SHARE_MAX))
 
 
 def peak_request_rate(scenario: ScenarioSpec) -> float:
@@ -51,12 +73,13 @@ def verify_latency(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> Late
     )
     rate = peak / reps
     d = design.deployment
-    step, limits = step_model_of(d), limits_of(d, design.memory)
+    step = step_model_of(d)
     isl, osl = request_lengths(scenario.workload, VERIFY_REQUESTS)
+    limits, cached = _prefix(scenario, design, isl)
     arrivals = PoissonArrivals(rate_rps=rate).arrival_times_s(
         np.random.default_rng(1), VERIFY_REQUESTS
     )
-    run = simulate(step, limits, isl, osl, arrivals_s=arrivals)
+    run = simulate(step, limits, isl, osl, arrivals_s=arrivals, cached_tokens=cached)
     m = summarize(
         run,
         slo.ttft_ms / 1e3,
@@ -88,14 +111,15 @@ def latency_curve(
     """Closed-loop concurrency sweep: steady-state throughput and latency percentiles."""
     pct = percentile or (scenario.slo.percentile if scenario.slo else 95.0)
     d = design.deployment
-    step, limits = step_model_of(d), limits_of(d, design.memory)
+    step = step_model_of(d)
     out = []
     c = 1
-    top = max(1, min(limits.max_num_seqs, design.capacity.batch * 2))
+    top = max(1, min(limits_of(d, design.memory).max_num_seqs, design.capacity.batch * 2))
     while c <= top:
         n = min(400, max(100, 6 * c))
         isl, osl = request_lengths(scenario.workload, n, seed=c)
-        run = simulate(step, limits, isl, osl, concurrency=c)
+        limits, cached = _prefix(scenario, design, isl)
+        run = simulate(step, limits, isl, osl, concurrency=c, cached_tokens=cached)
         m = summarize(run, window_s=steady_window(run.arrival_s, c))
         out.append(
             {
@@ -167,15 +191,16 @@ def capacity_evaluator(
 ) -> Callable[[float], ServingMetrics]:
     """rate -> metrics of one replica under Poisson arrivals (common random numbers:
     the same lengths and unit-rate arrival gaps at every rate), the first and last
-    tenth of the requests excluded as warm-up and drain."""
-    d = design.deployment
-    step, limits = step_model_of(d), limits_of(d, design.memory)
+    tenth of the requests excluded as warm-up and drain; the scenario's shared-prefix
+    share of each prompt is found in the prefix cache."""
+    step = step_model_of(design.deployment)
     n = capacity_requests(design, scenario, rate_rps)
     isl, osl = request_lengths(scenario.workload, n, seed=2)
+    limits, cached = _prefix(scenario, design, isl)
     unit = PoissonArrivals(rate_rps=1.0).arrival_times_s(np.random.default_rng(3), n)
 
     def evaluate(rate: float) -> ServingMetrics:
-        run = simulate(step, limits, isl, osl, arrivals_s=unit / rate)
+        run = simulate(step, limits, isl, osl, arrivals_s=unit / rate, cached_tokens=cached)
         return summarize(run, warmup_requests=n // 10, cooldown_requests=n // 10)
 
     return evaluate

@@ -100,6 +100,10 @@ class Recommendation(BaseModel):
     gpus_per_server: int | None = None
     replicas: int | None = None
     spare_replicas: int = 0
+    commitment: str | None = Field(default=None, description="cloud term")
+    base_kind: str | None = Field(
+        default=None, description="hybrid: where its base runs (on_prem or colocation)"
+    )
     precision: str | None
     engine: str | None
     model: str | None

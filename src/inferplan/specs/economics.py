@@ -293,6 +293,14 @@ class CloudSpec(ServingSpec):
     autoscaling: bool = True
     min_nodes: int = Field(default=1, ge=0, le=1_000_000)
     nodes: int | None = Field(default=None, ge=1, le=1_000_000)
+    spare_replicas: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="replicas a fixed-size fleet (reserved term, autoscaling off) holds "
+        "beyond the peak need, for availability (1 = N+1); autoscaled nodes are "
+        "replaced on demand and hold none",
+    )
     storage_usd_per_month: float = Field(default=0.0, ge=0, le=MAX_USD)
     egress_usd_per_gb: float = Field(default=0.0, ge=0, le=100)
     egress_bytes_per_output_token: float = Field(default=4.0, gt=0, le=1e6)

@@ -6,6 +6,9 @@ hour = ceil(replicas_needed x GPUs per replica / GPUs per node). On-demand and
 spot autoscale to max(min_nodes, needed); a fixed ``nodes`` (or autoscaling off)
 keeps the peak fleet all month. Reserved terms are billed 24/7 for the fleet
 sized to the peak of the term; months after the last whole term are on demand.
+Fixed-size fleets (reserved terms, autoscaling off) hold ``spare_replicas`` replicas
+beyond the need: nodes = ceil((replicas_needed + spare) x GPUs per replica / GPUs
+per node).
 Storage is a monthly fee; egress = output tokens x bytes per token / 1e9 x USD/GB.
 Commitments (reserved prepayment, savings plans, API tiers and provisioned
 throughput): :mod:`inferplan.tco.commitments`.
@@ -125,12 +128,15 @@ def _node_plan(
     fixed: int | None,
     floor: int,
     cap: int | None = None,
+    need_fixed: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray, list[str]]:
     """Nodes and USD per node-hour for every (month, hour); index 0 stays empty.
 
     ``floor`` is the autoscaling minimum; ``cap`` (a hybrid base size) limits
-    autoscaled nodes.
+    autoscaled nodes; ``need_fixed`` (default ``need``) sizes fixed-size fleets
+    (spares included).
     """
+    sized = need if need_fixed is None else need_fixed
     nodes = np.zeros_like(need)
     price = np.zeros_like(need)
     notes: list[str] = []
@@ -140,7 +146,7 @@ def _node_plan(
         blocks = months // term
         for k in range(blocks):
             rows = slice(1 + k * term, 1 + (k + 1) * term)
-            n = fixed if fixed is not None else float(need[rows].max())
+            n = fixed if fixed is not None else float(sized[rows].max())
             nodes[rows] = n
             price[rows] = node.committed_usd_per_hour
         auto_start = 1 + blocks * term
@@ -159,7 +165,7 @@ def _node_plan(
         if cap is not None and spec.autoscaling:
             nodes[rows] = np.minimum(cap, np.maximum(min(floor, cap), need[rows]))
         elif fixed is not None or not spec.autoscaling:
-            n = fixed if fixed is not None else float(need[1:].max())
+            n = fixed if fixed is not None else float(sized[1:].max())
             nodes[rows] = n
         else:
             nodes[rows] = np.maximum(floor, need[rows])
@@ -218,13 +224,17 @@ def evaluate_cloud(
     node = resolve_cloud(spec, ctx, at)
     g, util = spec.gpus_per_replica, spec.target_utilisation
     out_mean, burst = ctx.out_tokens, ctx.traffic.peak_to_mean_within_hour
-    need = units_for_replicas(
-        replicas_needed(sizing_output_tokens_per_s(demand, ctx.traffic), thr, util), g, node.gpus
+    reps_needed = replicas_needed(sizing_output_tokens_per_s(demand, ctx.traffic), thr, util)
+    need = units_for_replicas(reps_needed, g, node.gpus)
+    need_fixed = (
+        units_for_replicas(reps_needed + spec.spare_replicas, g, node.gpus)
+        if spec.spare_replicas
+        else None
     )
     fixed = nodes_override if nodes_override is not None else spec.nodes
     cap = nodes_override if spec.commitment not in RESERVED_TERM_MONTHS else None
     floor = 0 if overflow else spec.min_nodes
-    nodes, price, notes = _node_plan(spec, need, node, ctx.months, fixed, floor, cap)
+    nodes, price, notes = _node_plan(spec, need, node, ctx.months, fixed, floor, cap, need_fixed)
     active = np.ones(ctx.months + 1, dtype=bool)
     active[0] = False
     if overflow:
