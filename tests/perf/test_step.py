@@ -205,7 +205,35 @@ def test_step_time_is_device_plus_communication_plus_host(model: str, tp: int, p
             decode_context_tokens=40 * 700,
         ),
     ]
-    for shape in shapes:
-        parts = step.device_time_s(shape) + step.comm_time_s(shape) + step.host_time_s(shape)
-        assert step.step_time_s(shape) == pytest.approx(parts, rel=1e-12)
+    # the same tokens and sampled rows as shapes above with other contexts and chunks: the
+    # linear layers and communication kept per (tokens, rows) must not leak the attention
+    shapes += [
+        BatchShape(decode_seqs=96, decode_context_tokens=96 * 300),
+        BatchShape(
+            prefill_tokens=2998,
+            prefill_attention_pairs=2998 * 50.0,
+            prefill_seqs=1,
+            decode_seqs=2,
+            decode_context_tokens=2 * 64_000,
+        ),  # 3000 tokens like the prefill above, but 3 sampled rows
+        BatchShape(
+            prefill_tokens=2999,
+            prefill_attention_pairs=10.0,
+            prefill_seqs=2,
+            decode_seqs=1,
+            decode_context_tokens=7,
+        ),  # 3000 tokens and 3 rows again
+    ]
+    for _ in range(2):  # the second pass finds every (tokens, rows) already computed
+        for shape in shapes:
+            parts = step.device_time_s(shape) + step.comm_time_s(shape) + step.host_time_s(shape)
+            assert step.step_time_s(shape) == pytest.approx(parts, rel=1e-12)
+            fields = (
+                shape.prefill_tokens,
+                shape.prefill_attention_pairs,
+                shape.prefill_seqs,
+                shape.decode_seqs,
+                shape.decode_context_tokens,
+            )
+            assert step.step_time_of(*fields) == step.step_time_s(shape)
     assert step.step_time_s(BatchShape()) == 0.0

@@ -499,6 +499,9 @@ def simulate(
                 heapq.heappush(finish_heap, (g + osl_l[i] - j, i, inc[i]))
             prefilling[:] = [i for i in prefilling if state[i] == _PREFILL]
 
+    # a model with ``step_time_of`` (:class:`~inferplan.perf.step.StepModel`) takes the
+    # shape's fields as arguments: no BatchShape is built for each of the many steps
+    step_time_of = getattr(step_model, "step_time_of", None)
     step_time_s = step_model.step_time_s
     while True:
         if pending and pending[0][0] <= t:
@@ -519,9 +522,13 @@ def simulate(
         running = n_dec + len(prefilling)
         if running > peak_running:
             peak_running = running
-        shape = BatchShape(pf_tokens, pf_pairs, pf_seqs, decoding, ctx if decoding else 0)
-        dur = step_time_s(shape)
+        ctx_now = ctx if decoding else 0
+        if step_time_of is not None:
+            dur = step_time_of(pf_tokens, pf_pairs, pf_seqs, decoding, ctx_now)
+        else:
+            dur = step_time_s(BatchShape(pf_tokens, pf_pairs, pf_seqs, decoding, ctx_now))
         if not (dur >= 0.0 and math.isfinite(dur)):
+            shape = BatchShape(pf_tokens, pf_pairs, pf_seqs, decoding, ctx_now)
             raise SpecError(
                 "step_model", f"step time must be finite and >= 0 s, got {dur} for {shape}"
             )
