@@ -522,8 +522,11 @@ CASES: list[Case] = [  # (seed, chunked, admission, kv tokens, block, max seqs, 
 ]
 
 
+@pytest.mark.parametrize("via_fields", [False, True])
 @pytest.mark.parametrize("case", CASES)
-def test_fast_simulator_agrees_with_naive_reference(case: Case) -> None:
+def test_fast_simulator_agrees_with_naive_reference(case: Case, via_fields: bool) -> None:
+    # via_fields: the model also takes a step's fields as arguments (step_time_of, as
+    # StepModel does), which the simulator then calls instead of building a BatchShape
     seed, chunked, admission, kv, block, seqs, budget, closed = case
     rng = np.random.default_rng(seed)
     n = 120
@@ -548,7 +551,11 @@ def test_fast_simulator_agrees_with_naive_reference(case: Case) -> None:
             self.shapes.append(shape)
             return linear.step_time_s(shape)
 
-    model = Recording()
+    class RecordingFields(Recording):
+        def step_time_of(self, pf: int, pairs: float, pf_seqs: int, dec: int, ctx: int) -> float:
+            return self.step_time_s(BatchShape(pf, pairs, pf_seqs, dec, ctx))
+
+    model = RecordingFields() if via_fields else Recording()
     concurrency = 10 if closed else None
     fast = simulate(model, lim, isl, osl, arrivals, concurrency=concurrency)
     ref = reference_simulate(linear, lim, isl, osl, arrivals, concurrency=concurrency)

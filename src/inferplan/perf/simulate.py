@@ -511,7 +511,16 @@ def simulate(
                 break
             t = max(t, pending[0][0])
             continue
-        pf_tokens, pf_pairs, pf_seqs, completed, preempted = schedule_step()
+        if waiting or prefilling:
+            pf_tokens, pf_pairs, pf_seqs, completed, preempted = schedule_step()
+        else:  # decode only, most steps: schedule_step with nothing to prefill or admit
+            pf_tokens, pf_pairs, pf_seqs, completed, preempted = 0, 0.0, 0, [], False
+            if not reserve:
+                need = phase_count[(g + 1) % block]
+                if cap_blocks - used >= need:
+                    used += need
+                else:
+                    preempted = take_decode_blocks()
         decoding = n_dec if (chunked or not pf_seqs) else 0
         if not decoding and not pf_seqs:
             if preempted:
@@ -527,7 +536,7 @@ def simulate(
             dur = step_time_of(pf_tokens, pf_pairs, pf_seqs, decoding, ctx_now)
         else:
             dur = step_time_s(BatchShape(pf_tokens, pf_pairs, pf_seqs, decoding, ctx_now))
-        if not (dur >= 0.0 and math.isfinite(dur)):
+        if not 0.0 <= dur < math.inf:  # NaN fails too
             shape = BatchShape(pf_tokens, pf_pairs, pf_seqs, decoding, ctx_now)
             raise SpecError(
                 "step_model", f"step time must be finite and >= 0 s, got {dur} for {shape}"
@@ -538,7 +547,13 @@ def simulate(
         step_end.append(t)
         step_dec.append(decoding)
         step_pf.append(pf_tokens)
-        complete_step(t, decoding, completed)
+        if completed or not decoding or (finish_heap and finish_heap[0][0] == g + 1):
+            complete_step(t, decoding, completed)
+        else:  # complete_step of a decode step where no sequence finishes
+            g += 1
+            dec_end.append(t)
+            dec_step.append(len(step_end) - 1)
+            ctx += n_dec
 
     if used or n_dec or prefilling or waiting:
         raise RuntimeError("simulator ended with work or KV left (scheduler invariant broken)")
