@@ -57,6 +57,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from inferplan.memory.kv import kv_elements_per_token_per_layer
 from inferplan.memory.params import count_params, mlp_params
 from inferplan.memory.weights import EMBEDDING_BITS
@@ -262,6 +264,38 @@ class StepModel:
         t += comm
         e = self.eff
         return t + e.step_overhead_s + e.layer_overhead_s * self.layers + e.seq_overhead_s * rows
+
+    def decode_step_times_s(self, decode_seqs: int, context_tokens: int, steps: int) -> np.ndarray:
+        """:meth:`step_time_of` of ``steps`` consecutive decode-only steps of ``decode_seqs``
+        sequences, the first attending to ``context_tokens`` in all, each next one to
+        ``decode_seqs`` more (one new token per sequence), as one array: the same
+        operations in the same order, element by element, so the same floats.
+        """
+        if decode_seqs <= 0 or steps <= 0:
+            return np.zeros(max(steps, 0))
+        key = (decode_seqs, decode_seqs)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._linear_and_comm_s(decode_seqs, decode_seqs)
+            self._memo[key] = hit
+        base, comm = hit
+        ctx = (context_tokens + decode_seqs * np.arange(steps, dtype=np.int64)).astype(float)
+        if self.kv_windowed_share:
+            capped = np.minimum(ctx / decode_seqs, self.kv_window) * decode_seqs
+            share = self.kv_windowed_share
+            ctx = ctx * (1 - share) + capped * share
+        t = base + np.maximum(
+            ctx * self.kv_bytes_per_token_dev / self.kv_bandwidth_bytes_per_s,
+            ctx * self.attn_decode_flops_per_ctx / self.attn_flops_per_s,
+        )
+        t += comm
+        e = self.eff
+        return (
+            t
+            + e.step_overhead_s
+            + e.layer_overhead_s * self.layers
+            + e.seq_overhead_s * decode_seqs
+        )
 
     def _linear_and_comm_s(self, tokens: int, rows: int) -> tuple[float, float]:
         """Device seconds up to the attention (layer latency, elementwise kernels, dense
