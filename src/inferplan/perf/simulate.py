@@ -569,7 +569,13 @@ def simulate(
                 break
             t = max(t, pending[0][0])
             continue
-        if decode_step_times_s is not None and not waiting and not prefilling and decode_run():
+        if (
+            decode_step_times_s is not None
+            and not waiting
+            and not prefilling
+            and finish_heap[0][0] - g > DECODE_RUN_MIN_STEPS  # else decode_run declines
+            and decode_run()
+        ):
             continue
         if waiting or prefilling:
             pf_tokens, pf_pairs, pf_seqs, completed, preempted = schedule_step()
