@@ -234,9 +234,7 @@ def test_on_demand_preempts_and_still_finishes() -> None:
 @pytest.mark.parametrize("chunked", [True, False])
 def test_reserve_full_never_preempts(chunked: bool) -> None:
     isl, osl = _kv_workload()
-    lim = limits(
-        kv_capacity_tokens=4096, admission=Admission.RESERVE_FULL, chunked_prefill=chunked
-    )
+    lim = limits(kv_capacity_tokens=4096, admission=Admission.RESERVE_FULL, chunked_prefill=chunked)
     r = simulate(Linear(), lim, isl, osl)
     assert r.preemptions.sum() == 0
     check_complete(r, osl)
@@ -522,8 +520,13 @@ CASES: list[Case] = [  # (seed, chunked, admission, kv tokens, block, max seqs, 
 ]
 
 
+@pytest.mark.parametrize("api", ["shape", "fields", "runs"])
 @pytest.mark.parametrize("case", CASES)
-def test_fast_simulator_agrees_with_naive_reference(case: Case) -> None:
+def test_fast_simulator_agrees_with_naive_reference(case: Case, api: str) -> None:
+    # fields: the model also takes a step's fields as arguments (step_time_of, as StepModel
+    # does), which the simulator then calls instead of building a BatchShape; runs: it also
+    # times a run of decode-only steps as one array (decode_step_times_s), which the
+    # simulator uses for runs of DECODE_RUN_MIN_STEPS or more
     seed, chunked, admission, kv, block, seqs, budget, closed = case
     rng = np.random.default_rng(seed)
     n = 120
@@ -548,10 +551,25 @@ def test_fast_simulator_agrees_with_naive_reference(case: Case) -> None:
             self.shapes.append(shape)
             return linear.step_time_s(shape)
 
-    model = Recording()
+    class RecordingFields(Recording):
+        def step_time_of(self, pf: int, pairs: float, pf_seqs: int, dec: int, ctx: int) -> float:
+            return self.step_time_s(BatchShape(pf, pairs, pf_seqs, dec, ctx))
+
+    class Runs(RecordingFields):
+        def decode_step_times_s(self, dec: int, ctx: int, steps: int) -> np.ndarray:
+            self.runs += 1
+            return np.array([linear.step_time_s(BatchShape(decode_seqs=dec))] * steps)
+
+        runs = 0
+
+    model = {"shape": Recording, "fields": RecordingFields, "runs": Runs}[api]()
     concurrency = 10 if closed else None
     fast = simulate(model, lim, isl, osl, arrivals, concurrency=concurrency)
     ref = reference_simulate(linear, lim, isl, osl, arrivals, concurrency=concurrency)
+    assert fast.step_decode_seqs.tolist() == [s.decode_seqs for s in ref.shapes]
+    assert fast.step_prefill_tokens.tolist() == [s.prefill_tokens for s in ref.shapes]
+    if isinstance(model, Runs):  # runs timed as one array have no shape to record
+        model.shapes = ref.shapes
     assert len(model.shapes) == len(ref.shapes)
     for got, want in zip(model.shapes, ref.shapes, strict=True):
         assert (got.prefill_tokens, got.prefill_seqs) == (want.prefill_tokens, want.prefill_seqs)
@@ -583,3 +601,71 @@ def test_closed_loop_think_time() -> None:
     r = simulate(Const(), limits(), three, two, concurrency=1, think_time_s=0.5)
     assert r.arrival_s.tolist() == pytest.approx([0.0, 0.52, 1.04])
     assert r.finish_s.tolist() == pytest.approx([0.02, 0.54, 1.06])
+
+
+@pytest.mark.parametrize(
+    ("chunked", "admission", "kv_tokens", "closed", "preempts"),
+    [
+        (True, Admission.ON_DEMAND, 400_000, False, False),
+        (True, Admission.ON_DEMAND, 60_000, False, True),
+        (True, Admission.ON_DEMAND, 60_000, True, False),
+        (False, Admission.ON_DEMAND, 60_000, False, True),
+        (True, Admission.RESERVE_FULL, 200_000, False, False),
+    ],
+)
+def test_step_model_runs_give_the_same_floats_as_one_step_at_a_time(
+    chunked: bool, admission: Admission, kv_tokens: int, closed: bool, preempts: bool
+) -> None:
+    # StepModel takes a step's fields (step_time_of) and times runs of decode-only steps as
+    # one array (decode_step_times_s); the same model seen only through step_time_s gives
+    # every step one at a time. The two runs must agree to the last bit: same steps, same
+    # token times, same preemptions
+    from inferplan.deploy.deployment import resolve, step_model_of
+
+    step = step_model_of(resolve("gemma-2-9b", "h100-sxm-80gb"))  # sliding-window layers
+
+    class OneAtATime:
+        def step_time_s(self, shape: BatchShape) -> float:
+            return step.step_time_s(shape)
+
+    class Counting(OneAtATime):
+        runs = 0
+
+        def step_time_of(self, *fields: float) -> float:
+            return step.step_time_of(*fields)  # type: ignore[arg-type]
+
+        def decode_step_times_s(self, dec: int, ctx: int, steps: int) -> np.ndarray:
+            self.runs += 1
+            return step.decode_step_times_s(dec, ctx, steps)
+
+    rng = np.random.default_rng(7)
+    n = 300
+    isl, osl = rng.integers(50, 3000, n), rng.integers(1, 400, n)
+    lim = SchedulerLimits(
+        max_num_seqs=64,
+        max_num_batched_tokens=4096,
+        kv_capacity_tokens=kv_tokens,
+        chunked_prefill=chunked,
+        admission=admission,
+    )
+    load: dict[str, object] = (
+        {"concurrency": 24} if closed else {"arrivals_s": np.sort(rng.uniform(0.0, 20.0, n))}
+    )
+    model = Counting()
+    fast = simulate(model, lim, isl, osl, **load)  # type: ignore[arg-type]
+    slow = simulate(OneAtATime(), lim, isl, osl, **load)  # type: ignore[arg-type]
+    assert model.runs > 0
+    assert fast.num_steps == slow.num_steps
+    fields = (
+        "arrival_s first_token_s finish_s preemptions step_end_s step_duration_s "
+        "step_decode_seqs step_prefill_tokens step_itl_gap_s step_itl_count extra_gap_s "
+        "extra_gap_end_s"
+    )
+    for name in fields.split():
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
+    assert (fast.makespan_s, fast.peak_running, fast.peak_kv_tokens) == (
+        slow.makespan_s,
+        slow.peak_running,
+        slow.peak_kv_tokens,
+    )
+    assert (int(fast.preemptions.sum()) > 0) == preempts

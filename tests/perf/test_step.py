@@ -205,7 +205,61 @@ def test_step_time_is_device_plus_communication_plus_host(model: str, tp: int, p
             decode_context_tokens=40 * 700,
         ),
     ]
-    for shape in shapes:
-        parts = step.device_time_s(shape) + step.comm_time_s(shape) + step.host_time_s(shape)
-        assert step.step_time_s(shape) == pytest.approx(parts, rel=1e-12)
+    # the same tokens and sampled rows as shapes above with other contexts and chunks: the
+    # linear layers and communication kept per (tokens, rows) must not leak the attention
+    shapes += [
+        BatchShape(decode_seqs=96, decode_context_tokens=96 * 300),
+        BatchShape(
+            prefill_tokens=2998,
+            prefill_attention_pairs=2998 * 50.0,
+            prefill_seqs=1,
+            decode_seqs=2,
+            decode_context_tokens=2 * 64_000,
+        ),  # 3000 tokens like the prefill above, but 3 sampled rows
+        BatchShape(
+            prefill_tokens=2999,
+            prefill_attention_pairs=10.0,
+            prefill_seqs=2,
+            decode_seqs=1,
+            decode_context_tokens=7,
+        ),  # 3000 tokens and 3 rows again
+    ]
+    for _ in range(2):  # the second pass finds every (tokens, rows) already computed
+        for shape in shapes:
+            parts = step.device_time_s(shape) + step.comm_time_s(shape) + step.host_time_s(shape)
+            assert step.step_time_s(shape) == pytest.approx(parts, rel=1e-12)
+            fields = (
+                shape.prefill_tokens,
+                shape.prefill_attention_pairs,
+                shape.prefill_seqs,
+                shape.decode_seqs,
+                shape.decode_context_tokens,
+            )
+            assert step.step_time_of(*fields) == step.step_time_s(shape)
     assert step.step_time_s(BatchShape()) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("model", "tp", "pp"),
+    [("llama-3.1-8b", 1, 1), ("mixtral-8x7b", 2, 1), ("gemma-2-9b", 1, 1), ("llama-3.1-70b", 4, 2)],
+)
+def test_a_run_of_decode_steps_times_each_step_as_one_at_a_time(
+    model: str, tp: int, pp: int
+) -> None:
+    # decode_step_times_s times k decode-only steps at once (the simulator's runs between
+    # events); step j attends to j x decode more tokens than the first. Same floats, bit
+    # for bit, as step_time_of one step at a time (sliding windows, MoE, TP and PP included)
+    step = build_step_model(
+        load_models().get(model),
+        load_accelerators().get("h100-sxm-80gb"),
+        parse_precision("fp16"),
+        "fp16",
+        EFF.model_copy(update={"seq_overhead_s": 2e-6, "layer_overhead_s": 1e-6}),
+        tp=tp,
+        pp=pp,
+    )
+    for decode, ctx in ((1, 5000), (37, 37 * 1000 + 5), (200, 200 * 9000)):
+        run = step.decode_step_times_s(decode, ctx, 40)
+        one_by_one = [step.step_time_of(0, 0.0, 0, decode, ctx + j * decode) for j in range(40)]
+        assert run.tolist() == one_by_one
+    assert step.decode_step_times_s(8, 100, 0).size == 0

@@ -7,11 +7,11 @@ import pytest
 
 from inferplan.deploy.deployment import resolve, step_model_of
 from inferplan.perf.batch import BatchShape, SchedulerLimits
+from inferplan.perf.closed_loop import mid_step_wait_s
 from inferplan.perf.simulate import simulate
 from inferplan.service.cases import ValidationCase
 from inferplan.service.validation import (
     SLICES,
-    _mid_step_wait_s,
     case_slices,
     engine_profile,
     predict_case,
@@ -115,5 +115,5 @@ def test_mid_step_wait_is_half_a_step_of_equal_steps() -> None:
     limits = SchedulerLimits(max_num_seqs=8, max_num_batched_tokens=512, kv_capacity_tokens=8192)
     n = 40
     run = simulate(_TenMs(), limits, np.full(n, 100), np.full(n, 20), concurrency=4)
-    assert _mid_step_wait_s(run, clients=4, warmup=8) == pytest.approx(0.005)
-    assert _mid_step_wait_s(run, clients=1, warmup=8) == 0.0
+    assert mid_step_wait_s(run, clients=4, warmup=8) == pytest.approx(0.005)
+    assert mid_step_wait_s(run, clients=1, warmup=8) == 0.0

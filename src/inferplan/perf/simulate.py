@@ -60,6 +60,11 @@ from inferplan.specs.engine import Admission
 
 _WAITING, _PREFILL, _DECODE, _DONE = 0, 1, 2, 3
 
+DECODE_RUN_MIN_STEPS = 16
+"""Decode-only steps ahead from which they are timed as one array (fewer: one by one,
+which is faster for a handful)."""
+DECODE_RUN_MAX_STEPS = 4096
+
 
 @dataclass(frozen=True)
 class SimulationResult:
@@ -499,7 +504,63 @@ def simulate(
                 heapq.heappush(finish_heap, (g + osl_l[i] - j, i, inc[i]))
             prefilling[:] = [i for i in prefilling if state[i] == _PREFILL]
 
+    def decode_run() -> bool:
+        """Several decode-only steps at once, when the model times them as one array
+        (``decode_step_times_s``): from now (nothing waiting or prefilling) until the step
+        before the next finish, the last step that fits its KV blocks without preempting,
+        or the step during which the next request arrives, whichever comes first. The
+        same steps, times and records as one step at a time; False (nothing done) when
+        fewer than ``DECODE_RUN_MIN_STEPS`` steps are ahead."""
+        nonlocal t, g, ctx, used, peak_used, peak_running
+        assert decode_step_times_s is not None
+        k = min(finish_heap[0][0] - g - 1, DECODE_RUN_MAX_STEPS)
+        if k < DECODE_RUN_MIN_STEPS:
+            return False
+        if pending and step_time_of is not None:
+            # steps grow longer with the contexts: the first is the shortest
+            first = step_time_of(0, 0.0, 0, n_dec, ctx)
+            if first > 0.0:
+                k = min(k, int((pending[0][0] - t) / first) + 1)
+                if k < DECODE_RUN_MIN_STEPS:
+                    return False
+        if not reserve:  # decode step g + j takes phase_count[(g + j) % block] new blocks
+            phases = np.arange(g + 1, g + 1 + k) % block
+            need = np.cumsum(np.asarray(phase_count)[phases])
+            k = min(k, int(np.searchsorted(need, cap_blocks - used, side="right")))
+            if k < DECODE_RUN_MIN_STEPS:
+                return False
+        d = decode_step_times_s(n_dec, ctx, k)
+        if not bool(np.all((d >= 0.0) & (d < math.inf))):
+            return False  # the step-at-a-time path reports the bad step
+        # end of each step, added up one step after the other as ``t += dur`` does
+        ends = np.cumsum(np.concatenate(([t], d)))[1:]
+        m = k
+        if pending:  # a step runs decode-only while the previous one ended before the arrival
+            m = 1 + int(np.searchsorted(ends[: k - 1], pending[0][0], side="left"))
+        if not reserve:
+            used += int(need[m - 1])
+            if used > peak_used:
+                peak_used = used
+        if n_dec > peak_running:
+            peak_running = n_dec
+        first_step = len(step_end)
+        durs, end_l = d[:m].tolist(), ends[:m].tolist()
+        step_dur.extend(durs)
+        step_end.extend(end_l)
+        step_dec.extend([n_dec] * m)
+        step_pf.extend([0] * m)
+        dec_end.extend(end_l)
+        dec_step.extend(range(first_step, first_step + m))
+        g += m
+        ctx += m * n_dec
+        t = end_l[-1]
+        return True
+
+    # a model with ``step_time_of`` (:class:`~inferplan.perf.step.StepModel`) takes the
+    # shape's fields as arguments: no BatchShape is built for each of the many steps
+    step_time_of = getattr(step_model, "step_time_of", None)
     step_time_s = step_model.step_time_s
+    decode_step_times_s = getattr(step_model, "decode_step_times_s", None)
     while True:
         if pending and pending[0][0] <= t:
             admit_arrivals(t)
@@ -508,7 +569,24 @@ def simulate(
                 break
             t = max(t, pending[0][0])
             continue
-        pf_tokens, pf_pairs, pf_seqs, completed, preempted = schedule_step()
+        if (
+            decode_step_times_s is not None
+            and not waiting
+            and not prefilling
+            and finish_heap[0][0] - g > DECODE_RUN_MIN_STEPS  # else decode_run declines
+            and decode_run()
+        ):
+            continue
+        if waiting or prefilling:
+            pf_tokens, pf_pairs, pf_seqs, completed, preempted = schedule_step()
+        else:  # decode only, most steps: schedule_step with nothing to prefill or admit
+            pf_tokens, pf_pairs, pf_seqs, completed, preempted = 0, 0.0, 0, [], False
+            if not reserve:
+                need = phase_count[(g + 1) % block]
+                if cap_blocks - used >= need:
+                    used += need
+                else:
+                    preempted = take_decode_blocks()
         decoding = n_dec if (chunked or not pf_seqs) else 0
         if not decoding and not pf_seqs:
             if preempted:
@@ -519,9 +597,13 @@ def simulate(
         running = n_dec + len(prefilling)
         if running > peak_running:
             peak_running = running
-        shape = BatchShape(pf_tokens, pf_pairs, pf_seqs, decoding, ctx if decoding else 0)
-        dur = step_time_s(shape)
-        if not (dur >= 0.0 and math.isfinite(dur)):
+        ctx_now = ctx if decoding else 0
+        if step_time_of is not None:
+            dur = step_time_of(pf_tokens, pf_pairs, pf_seqs, decoding, ctx_now)
+        else:
+            dur = step_time_s(BatchShape(pf_tokens, pf_pairs, pf_seqs, decoding, ctx_now))
+        if not 0.0 <= dur < math.inf:  # NaN fails too
+            shape = BatchShape(pf_tokens, pf_pairs, pf_seqs, decoding, ctx_now)
             raise SpecError(
                 "step_model", f"step time must be finite and >= 0 s, got {dur} for {shape}"
             )
@@ -531,7 +613,13 @@ def simulate(
         step_end.append(t)
         step_dec.append(decoding)
         step_pf.append(pf_tokens)
-        complete_step(t, decoding, completed)
+        if completed or not decoding or (finish_heap and finish_heap[0][0] == g + 1):
+            complete_step(t, decoding, completed)
+        else:  # complete_step of a decode step where no sequence finishes
+            g += 1
+            dec_end.append(t)
+            dec_step.append(len(step_end) - 1)
+            ctx += n_dec
 
     if used or n_dec or prefilling or waiting:
         raise RuntimeError("simulator ended with work or KV left (scheduler invariant broken)")

@@ -55,7 +55,9 @@ batch per step.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from inferplan.memory.kv import kv_elements_per_token_per_layer
 from inferplan.memory.params import count_params, mlp_params
@@ -78,6 +80,9 @@ KNEE_EXPONENT = 4.0
 (about 48 us at the ramped rate) would give 48 us and a plain sum 83 us; p = 4 gives 50 us."""
 
 ACT_BYTES = 2.0
+
+_MEMO_ENTRIES = 1 << 16
+"""At most this many (tokens, rows) entries per step model (then it starts over)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +129,11 @@ class StepModel:
     eff: EngineEfficiency
     pp: int = 1
     stage_link_bytes_per_s: float = 0.0
+    _memo: dict[tuple[int, int], tuple[float, float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    """Per (tokens, sampled rows): the linear-layer and LM-head seconds, and the
+    communication seconds (they depend on nothing else; see :meth:`step_time_of`)."""
 
     def gemm_time_s(self, flops: float, rows: float, stream_s: float, width: float = 1.0) -> float:
         """Smooth roofline of one GEMM group: ``stream_s`` of weights, ``flops`` over ``rows``."""
@@ -199,18 +209,103 @@ class StepModel:
 
     def step_time_s(self, shape: BatchShape) -> float:
         """Seconds one engine step takes for ``shape`` on this deployment:
-        ``device_time_s + comm_time_s + host_time_s``, the three inlined (the planner calls
-        this some 10^5 times per plan)."""
-        decode = shape.decode_seqs
-        tokens = shape.prefill_tokens + decode
+        ``device_time_s + comm_time_s + host_time_s`` (see :meth:`step_time_of`)."""
+        return self.step_time_of(
+            shape.prefill_tokens,
+            shape.prefill_attention_pairs,
+            shape.prefill_seqs,
+            shape.decode_seqs,
+            shape.decode_context_tokens,
+        )
+
+    def step_time_of(
+        self,
+        prefill_tokens: int,
+        prefill_attention_pairs: float,
+        prefill_seqs: int,
+        decode_seqs: int,
+        decode_context_tokens: int,
+    ) -> float:
+        """:meth:`step_time_s` of the shape with these fields, the three parts inlined
+        (the planner calls this some 10^5 times per plan, the simulator without building
+        a :class:`BatchShape`).
+
+        The linear layers, the LM head and the communication depend only on the tokens
+        and the sampled rows of the step, which repeat across the steps of a simulation
+        far more than whole shapes do; they are computed once per (tokens, rows) pair and
+        kept on this object. The sum is taken in the same order as in
+        ``device_time_s + comm_time_s + host_time_s``, so the value is the same float.
+        """
+        decode = decode_seqs
+        tokens = prefill_tokens + decode
         if tokens <= 0:
             return 0.0
+        rows = decode + prefill_seqs
+        key = (tokens, rows)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._linear_and_comm_s(tokens, rows)
+            if len(self._memo) >= _MEMO_ENTRIES:
+                self._memo.clear()
+            self._memo[key] = hit
+        t, comm = hit
+        if decode:
+            ctx = float(decode_context_tokens)
+            if self.kv_windowed_share:
+                capped = min(ctx / decode, self.kv_window) * decode
+                share = self.kv_windowed_share
+                ctx = ctx * (1 - share) + capped * share
+            t += max(
+                ctx * self.kv_bytes_per_token_dev / self.kv_bandwidth_bytes_per_s,
+                ctx * self.attn_decode_flops_per_ctx / self.attn_flops_per_s,
+            )
+        if prefill_attention_pairs:
+            t += prefill_attention_pairs * self.attn_flops_per_pair / self.attn_flops_per_s
+        t += comm
+        e = self.eff
+        return t + e.step_overhead_s + e.layer_overhead_s * self.layers + e.seq_overhead_s * rows
+
+    def decode_step_times_s(self, decode_seqs: int, context_tokens: int, steps: int) -> np.ndarray:
+        """:meth:`step_time_of` of ``steps`` consecutive decode-only steps of ``decode_seqs``
+        sequences, the first attending to ``context_tokens`` in all, each next one to
+        ``decode_seqs`` more (one new token per sequence), as one array: the same
+        operations in the same order, element by element, so the same floats.
+        """
+        if decode_seqs <= 0 or steps <= 0:
+            return np.zeros(max(steps, 0))
+        key = (decode_seqs, decode_seqs)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._linear_and_comm_s(decode_seqs, decode_seqs)
+            self._memo[key] = hit
+        base, comm = hit
+        ctx = (context_tokens + decode_seqs * np.arange(steps, dtype=np.int64)).astype(float)
+        if self.kv_windowed_share:
+            capped = np.minimum(ctx / decode_seqs, self.kv_window) * decode_seqs
+            share = self.kv_windowed_share
+            ctx = ctx * (1 - share) + capped * share
+        t = base + np.maximum(
+            ctx * self.kv_bytes_per_token_dev / self.kv_bandwidth_bytes_per_s,
+            ctx * self.attn_decode_flops_per_ctx / self.attn_flops_per_s,
+        )
+        t += comm
+        e = self.eff
+        return (
+            t
+            + e.step_overhead_s
+            + e.layer_overhead_s * self.layers
+            + e.seq_overhead_s * decode_seqs
+        )
+
+    def _linear_and_comm_s(self, tokens: int, rows: int) -> tuple[float, float]:
+        """Device seconds up to the attention (layer latency, elementwise kernels, dense
+        GEMMs, routed experts, LM head over ``rows``; the terms and order of
+        :meth:`device_time_s`), and the communication seconds of ``tokens``."""
         p = KNEE_EXPONENT
         inv_p = 1.0 / KNEE_EXPONENT
         peak = self.gemm_flops_per_s
         half = self.eff.gemm_half_tokens
         vector = self.vector_flops_per_s
-        # device kernels (the same terms, in the same order, as device_time_s)
         t = self.layer_latency_s + tokens * self.elementwise_s_per_token
         ramp = tokens / (tokens + half)
         for g in self.dense:
@@ -226,34 +321,13 @@ class StepModel:
                 touched * self.expert_stream_s + self.expert_kernel_s,
                 self.expert_width_factor,
             )
-        rows = decode + shape.prefill_seqs
         if rows:
             h = self.head
             rate = peak * rows / (rows + half)
             compute = h.flops_per_row * rows / (rate if rate > vector else vector)
             t += (h.stream_s**p + compute**p) ** inv_p
-        if decode:
-            ctx = float(shape.decode_context_tokens)
-            if self.kv_windowed_share:
-                capped = min(ctx / decode, self.kv_window) * decode
-                share = self.kv_windowed_share
-                ctx = ctx * (1 - share) + capped * share
-            t += max(
-                ctx * self.kv_bytes_per_token_dev / self.kv_bandwidth_bytes_per_s,
-                ctx * self.attn_decode_flops_per_ctx / self.attn_flops_per_s,
-            )
-        if shape.prefill_attention_pairs:
-            t += shape.prefill_attention_pairs * self.attn_flops_per_pair / self.attn_flops_per_s
-        # communication and host time
-        if self.tp > 1 or self.pp > 1:
-            t += self.comm_time_s(shape)
-        e = self.eff
-        return (
-            t
-            + e.step_overhead_s
-            + e.layer_overhead_s * self.layers
-            + e.seq_overhead_s * (decode + shape.prefill_seqs)
-        )
+        comm = self.comm_time_s(BatchShape(tokens)) if self.tp > 1 or self.pp > 1 else 0.0
+        return t, comm
 
 
 def build_step_model(

@@ -17,6 +17,7 @@ from inferplan.deploy.uncertainty import interval
 from inferplan.errors import InfeasibleError, SpecError
 from inferplan.memory.weights import weights_bytes_per_device
 from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
+from inferplan.perf.closed_loop import closed_loop_metrics, closed_loop_requests, mid_step_wait_s
 from inferplan.perf.disagg import disaggregated
 from inferplan.perf.metrics import (
     METRIC_DEFINITIONS,
@@ -40,6 +41,7 @@ from inferplan.perf.workload import GammaArrivals, PoissonArrivals
 from inferplan.results.perf import MetricStats, PerfResult
 
 SIM_REQUESTS = 2000
+"""Requests of an open-loop run (closed loops: :mod:`inferplan.perf.closed_loop`)."""
 
 
 MAX_BATCH = 100_000
@@ -116,11 +118,12 @@ def curve(d: Deployment, isl: int, osl: int, top: int | None = None) -> list[dic
         n = min(1500, max(200, 12 * c))
         run = simulate(step, limits, np.full(n, isl), np.full(n, osl), concurrency=c)
         m = summarize(run, window_s=steady_window(run.arrival_s, c))
+        wait = mid_step_wait_s(run, c, closed_loop_requests(c)[1])  # as closed_loop_metrics
         out.append(
             {
                 "concurrency": float(c),
                 "output_tokens_per_s": m.output_tokens_per_s * d.replicas,
-                "ttft_p95_ms": (m.ttft_s.p95 or 0.0) * 1e3,
+                "ttft_p95_ms": ((m.ttft_s.p95 or 0.0) + wait) * 1e3,
                 "tpot_p95_ms": (m.tpot_s.p95 or 0.0) * 1e3,
             }
         )
@@ -252,15 +255,18 @@ def predict(
             curve=curve(d, isl, osl) if with_curve else [],
             notes=notes,
         )
-    isls, osls = np.full(SIM_REQUESTS, isl), np.full(SIM_REQUESTS, osl)
-    cached_a = np.full(SIM_REQUESTS, cached)
     max_rate = None
     if concurrency is not None:
         per = max(1, round(concurrency / d.replicas))
         if per * d.replicas != concurrency:
             notes.append(f"concurrency split as {per} per replica over {d.replicas} replicas")
-        run = simulate(step, limits, isls, osls, concurrency=per, cached_tokens=cached_a)
-        m: ServingMetrics = summarize(run, slo_t, slo_p, warmup_requests=per, cooldown_requests=per)
+        cl = closed_loop_metrics(step, limits, isl, osl, per, cached, slo_t, slo_p)
+        m: ServingMetrics = cl.metrics
+        if cl.mid_step_wait_s:
+            notes.append(
+                f"TTFT includes {cl.mid_step_wait_s * 1e3:.1f} ms of mean wait for the step "
+                "in progress when a request reaches the busy engine"
+            )
         regime, load = "closed_loop", float(concurrency)
     else:
         assert rate_rps is not None
@@ -271,6 +277,8 @@ def predict(
             else GammaArrivals(rate_rps=per_rate, cv=arrival_cv)
         )
         arrivals = process.arrival_times_s(np.random.default_rng(seed), SIM_REQUESTS)
+        isls, osls = np.full(SIM_REQUESTS, isl), np.full(SIM_REQUESTS, osl)
+        cached_a = np.full(SIM_REQUESTS, cached)
         run = simulate(step, limits, isls, osls, arrivals_s=arrivals, cached_tokens=cached_a)
         m = summarize(
             run,

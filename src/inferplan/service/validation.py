@@ -21,12 +21,13 @@ from inferplan.catalog import load_accelerators, load_models
 from inferplan.deploy.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
 from inferplan.errors import InferplanError
 from inferplan.perf.batch import SchedulerLimits
+from inferplan.perf.closed_loop import closed_loop_metrics
 from inferplan.perf.datasets import dataset_named_in
 from inferplan.perf.metrics import ServingMetrics, summarize
 from inferplan.perf.regimes import max_throughput, prefill_time_s, static_batch
-from inferplan.perf.simulate import SimulationResult, simulate
+from inferplan.perf.simulate import simulate
 from inferplan.perf.step import StepModel
-from inferplan.perf.workload import PoissonArrivals, residual_step_wait_s
+from inferplan.perf.workload import PoissonArrivals
 from inferplan.service.cases import ValidationCase
 from inferplan.specs.engine import EngineEfficiency
 from inferplan.specs.hardware import DeviceKind
@@ -214,15 +215,8 @@ def _predict_case(case: ValidationCase, eff: Mapping[str, EngineEfficiency] | No
     raise InferplanError(f"scenario {case.scenario} is not predicted")
 
 
-SIM_REQUESTS_PER_CLIENT = 40
-"""Closed-loop runs last this many requests per client: clients that all start at once
-send their prompts in one wave, and with equal lengths they stay partly in step for
-several request lifetimes; 40 lifetimes bring ITL and throughput of the
-5000-in/500-out, 25-100 client runs within about 1% of a run twice as long."""
-SIM_WARMUP_WAVES = 8
-"""Requests per client dropped at the start (the start-up waves) before measuring."""
-SIM_MIN_REQUESTS = 100
 SIM_MAX_REQUESTS = 4000
+"""Requests of a simulated Poisson run (closed loops: :mod:`inferplan.perf.closed_loop`)."""
 _METRIC_FIELDS = {
     "ttft_ms": "ttft_s",
     "itl_ms": "itl_s",
@@ -234,41 +228,16 @@ _METRIC_FIELDS = {
 @functools.lru_cache(maxsize=256)
 def _simulated_metrics(
     step: StepModel, limits: SchedulerLimits, isl: int, osl: int, scenario: str, load: float
-) -> tuple[ServingMetrics, float]:
-    """Steady-state metrics of one replica, ``load`` clients (closed loop) or req/s, and the
-    wait a closed-loop request adds to its TTFT by reaching the engine mid-step (s)."""
+) -> ServingMetrics:
+    """Steady-state metrics of one replica, ``load`` clients (closed loop, TTFT with the
+    mid-step wait: :func:`~inferplan.perf.closed_loop.closed_loop_metrics`, as ``perf
+    --concurrency`` predicts it) or req/s (Poisson)."""
     if scenario == "closed_loop":
-        clients = int(load)
-        n = min(SIM_MAX_REQUESTS, max(SIM_MIN_REQUESTS, clients * SIM_REQUESTS_PER_CLIENT))
-        run = simulate(step, limits, np.full(n, isl), np.full(n, osl), concurrency=clients)
-        # steady state: drop the start-up waves and the last wave of requests
-        warmup = min(clients * SIM_WARMUP_WAVES, n // 4)
-        metrics = summarize(run, warmup_requests=warmup, cooldown_requests=clients)
-        return metrics, _mid_step_wait_s(run, clients, warmup)
+        return closed_loop_metrics(step, limits, isl, osl, int(load)).metrics
     n = SIM_MAX_REQUESTS
     arrivals = PoissonArrivals(rate_rps=load).arrival_times_s(np.random.default_rng(0), n)
     run = simulate(step, limits, np.full(n, isl), np.full(n, osl), arrivals_s=arrivals)
-    return summarize(run, warmup_requests=n // 10, cooldown_requests=n // 10), 0.0
-
-
-def _mid_step_wait_s(run: SimulationResult, clients: int, warmup: int) -> float:
-    """Mean time a closed-loop request waits for the step in progress when it arrives.
-
-    The simulated clients send their next request the instant the previous one ends, at a
-    step boundary, so it joins the very next step. A real client's request reaches the
-    engine a round trip later (HTTP, tokenisation: milliseconds, never zero, never the same
-    twice), when the next step has been formed, at an instant unrelated to the steps: it
-    waits for the rest of the step in progress, on average ``sum(d^2) / (2 sum(d))`` over
-    the steps of the measured window (:func:`residual_step_wait_s`). A lone client finds
-    the engine idle and waits for nothing.
-    """
-    if clients < 2:
-        return 0.0
-    arrivals = np.sort(run.arrival_s)
-    t0 = arrivals[min(warmup, arrivals.size - 1)]
-    t1 = arrivals[max(arrivals.size - clients - 1, 0)]
-    inside = (run.step_end_s > t0) & (run.step_end_s <= t1)
-    return residual_step_wait_s(run.step_duration_s[inside])
+    return summarize(run, warmup_requests=n // 10, cooldown_requests=n // 10)
 
 
 def _predict_simulated(case: ValidationCase, d: Deployment, step: StepModel) -> _Prediction:
@@ -288,7 +257,7 @@ def _predict_simulated(case: ValidationCase, d: Deployment, step: StepModel) -> 
         if not case.request_rate:
             raise InferplanError("server case without request_rate")
         load = case.request_rate / d.replicas
-    metrics, mid_step_wait_s = _simulated_metrics(step, limits, isl, osl, case.scenario, load)
+    metrics = _simulated_metrics(step, limits, isl, osl, case.scenario, load)
     if case.metric == "output_tokens_per_s":
         return _Prediction(metrics.output_tokens_per_s * d.replicas)
     if case.metric == "request_throughput_rps":
@@ -300,8 +269,6 @@ def _predict_simulated(case: ValidationCase, d: Deployment, step: StepModel) -> 
     stat = {"mean": dist.mean, "median": dist.p50, "p99": dist.p99}.get(case.statistic, dist.mean)
     if stat is None:
         raise InferplanError(f"no {case.metric} samples")
-    if case.metric == "ttft_ms":
-        stat += mid_step_wait_s  # the mean wait; applied to every statistic alike
     scale = 1e3 if case.metric.endswith("_ms") else 1.0
     return _Prediction(stat * scale)
 
