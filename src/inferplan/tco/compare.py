@@ -218,8 +218,12 @@ def compare_tco(
     regions: Catalog[RegionRecord],
     factors: Factors | None = None,
     hybrid_base: dict[str, int] | None = None,
+    break_evens: bool = True,
 ) -> TcoComparison:
     """Monthly cash flows, NPV, $/token, breakdown and break-evens of every option.
+
+    ``break_evens=False`` leaves the pairwise break-even months out (a Monte Carlo
+    draw reads only NPV and TCO).
 
     >>> from inferplan.catalog.prices import load_prices, load_regions
     >>> from inferplan.scenario_io import parse_scenario
@@ -252,7 +256,7 @@ def compare_tco(
     usd_per_unit, fx_source, fx_as_of = currency_rate(scenario.finance, ctx)
     rate = ctx.finance.discount_rate * ctx.factors.discount_rate
     totals = {n: f.total for n, f in flows.items()}
-    for r in results:
+    for r in results if break_evens else []:
         for other in results:
             if other.name != r.name:
                 a, b = totals[r.name], totals[other.name]

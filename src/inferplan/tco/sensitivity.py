@@ -186,7 +186,7 @@ def _draw(
 ) -> tuple[list[float], list[float], list[float]]:
     """Ranking NPV (inf when unranked), nominal TCO and NPV of every option
     (scenario order) under one draw of factors."""
-    r = compare_tco(scenario, prices, regions, factors, hybrid_base=split)
+    r = compare_tco(scenario, prices, regions, factors, hybrid_base=split, break_evens=False)
     # an unranked option (unpriced shortfall) cannot be the cheapest: +inf for argmin
     return (
         [o.npv_usd if o.ranked else np.inf for o in r.options],
