@@ -22,11 +22,11 @@ draw order, so any executor gives bit-identical results for the same seed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from functools import partial
 
 import numpy as np
-from scipy.special import ndtr  # the standard normal CDF (lighter to import than scipy.stats)
 
 from inferplan.catalog.price_catalog import PriceCatalog, apply_price_overrides
 from inferplan.catalog.records import Catalog
@@ -117,8 +117,21 @@ def correlated_draws(
         ) from None
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, len(names))) @ chol.T
-    u = ndtr(z)
+    u = _normal_cdf(z)
     return {k: _triangular_ppf(u[:, idx[k]], *ranges[k]) for k in names}
+
+
+_ERF = np.vectorize(math.erf, otypes=[float])
+
+
+def _normal_cdf(z: np.ndarray) -> np.ndarray:
+    """Standard normal CDF, Phi(z) = (1 + erf(z / sqrt 2)) / 2, with the standard
+    library's erf (importing SciPy for it would cost every plan a tenth of a second).
+
+    >>> [round(float(x), 4) for x in _normal_cdf(np.array([-1.96, 0.0, 1.0]))]
+    [0.025, 0.5, 0.8413]
+    """
+    return 0.5 * (1.0 + _ERF(z / math.sqrt(2.0)))
 
 
 def _hybrid_split(base: TcoComparison) -> dict[str, int]:
