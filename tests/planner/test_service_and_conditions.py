@@ -108,3 +108,20 @@ def test_contracts_and_attestations_reach_the_headline() -> None:
     rec = plan(parse_scenario(raw)).recommendation
     assert any("data-processing agreement" in c or "DPA" in c for c in rec.conditions)
     assert all(c in rec.headline for c in rec.conditions)
+
+
+def test_figures_older_than_a_year_behind_the_pick_are_flagged() -> None:
+    # the same plan read on two dates: every catalog figure behind the pick that is more
+    # than 12 months older than the reading date is listed, in the JSON and the report
+    import datetime as dt
+
+    spec = parse_scenario(yaml.safe_load(default_scenario_text()))
+    fresh = plan(spec, today=dt.date(2000, 1, 1)).recommendation
+    assert fresh.stale_figures == []  # nothing is older than a year before 2000
+    later = plan(spec, today=dt.date(2040, 1, 1))
+    rec = later.recommendation
+    assert rec.stale_figures, "every figure is more than a year old in 2040"
+    assert all(dt.date.fromisoformat(f["as_of"]) < dt.date(2039, 1, 1) for f in rec.stale_figures)
+    assert any(f["item"].startswith("price ") for f in rec.stale_figures)
+    page = render_plan_html(later, spec)
+    assert "Figures older than 12 months" in page

@@ -50,6 +50,12 @@ def render(r: PlanResult) -> None:
     if rec.conditions:
         lines.append("[yellow]conditions (to fulfil, not passes):[/]")
         lines += [f"  ! {escape(c)}" for c in rec.conditions]
+    if rec.stale_figures:
+        lines.append("[yellow]figures behind this pick older than 12 months (check them):[/]")
+        lines += [
+            f"  ! {escape(f['item'])}: as of {f['as_of']} ({int(f['age_days']) // 30} months)"
+            for f in rec.stale_figures
+        ]
     if rec.hardware and rec.replicas:
         per = (rec.count or 0) // max(rec.replicas, 1)
         spare = f" ({rec.spare_replicas} spare)" if rec.spare_replicas else ""

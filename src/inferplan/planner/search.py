@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -192,8 +193,12 @@ def plan(
     progress: Progress | None = None,
     efficiency_for: EfficiencyHook | None = None,
     executor: Executor | None = None,
+    today: dt.date | None = None,
 ) -> PlanResult:
     """Search the scenario's option space and recommend one option (see module doc).
+
+    ``today`` (default: the system date) is the date against which the figures behind
+    the recommendation are checked for age (older than 12 months is flagged).
 
     ``efficiency_for`` returns calibrated step-time efficiencies for a deployment
     (``inferplan calibrate`` profiles), or None to use the engine profile's.
@@ -313,6 +318,7 @@ def plan(
         latency_source=best.latency_source,
         conditions=best.conditions,
         reasons=reasons,
+        stale_figures=_stale_behind(pick, prices, today or dt.date.today()),
     )
     rec = rec.model_copy(update={"headline": headline(rec, scenario)})
     tick("done", 1.0)
@@ -334,6 +340,36 @@ def plan(
         latency_curve=curve,
         metric_definitions=METRIC_DEFINITIONS,
     )
+
+
+def _stale_behind(c: Candidate, prices: PriceCatalog, today: dt.date) -> list[dict[str, str]]:
+    """Figures behind one option (its price rows, accelerator, model and engine profile)
+    that are older than :data:`~inferplan.catalog.freshness.MAX_AGE_MONTHS` months."""
+    from inferplan.catalog.freshness import stale_figures
+
+    records: dict[str, Any] = {}
+    for part in (c, c.base, c.burst, c.bridge):
+        if part is None:
+            continue
+        cat_id = catalog_id_of(part.option)
+        found = prices.find(cat_id) if cat_id else None
+        if found is not None:
+            records[f"price {found[1].id}"] = found[1]
+        if part.design is not None:
+            d = part.design.deployment
+            records[f"accelerator {d.accelerator.id}"] = d.accelerator
+            records[f"model {d.model.id}"] = d.model
+            records[f"engine profile {d.engine.id}"] = d.engine
+    label = {(r.id, r.as_of): k for k, r in records.items()}
+    return [
+        {
+            "item": label[(f.id, f.as_of)],
+            "as_of": f.as_of.isoformat(),
+            "age_days": str(f.age_days),
+            "source": f.source,
+        }
+        for f in stale_figures(records.values(), today)
+    ]
 
 
 def _sensitivity(

@@ -118,6 +118,11 @@ class Recommendation(BaseModel):
     conditions: list[str] = Field(default_factory=list)
     headline: str = ""
     reasons: list[str]
+    stale_figures: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="catalog figures behind this option older than 12 months on the plan's "
+        "date: item, as_of, age_days, source",
+    )
 
 
 class RejectedFamily(BaseModel):
