@@ -48,7 +48,7 @@ from typer.testing import CliRunner
 from inferplan.bench import BenchConfig, run_benchmark
 from inferplan.bench.client import Endpoint
 from inferplan.bench.results import StageSummary, read_summary
-from inferplan.cli import calibrate_cmd, perf_cmd
+from inferplan.cli.main import app as cli_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.bench.llama_server import NO_EOS, start_llama_server
@@ -63,18 +63,6 @@ TOLERANCE = 0.25
 ATTEMPTS = 4
 MAX_DRIFT = {"TPOT": 0.10, "TTFT": 0.15}
 MAX_CAL_TPOT_CV = 0.10
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def _root() -> None:
-        """inferplan (calibrate and perf only)."""
-
-    calibrate_cmd.register(app)
-    perf_cmd.register(app)
-    return app
 
 
 def _bench(url: str, out: Path, warmup: int, requests: int, load: dict[str, Any]) -> StageSummary:
@@ -148,7 +136,7 @@ def main() -> None:
         root = Path(tmp)
         os.environ["INFERPLAN_HOME"] = str(root / "home")
         cal_dir, other = _measure(url, root)
-        app, runner = _app(), CliRunner()
+        app, runner = cli_app, CliRunner()
         res = runner.invoke(app, ["calibrate", str(cal_dir), "--gpu", GPU, "--engine", ENGINE,
                                   "--model", MODEL, "--precision", PRECISION, "--name",
                                   "genoa", "--json"])

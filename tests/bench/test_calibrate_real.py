@@ -35,7 +35,7 @@ from typer.testing import CliRunner
 from inferplan.bench import BenchConfig, run_benchmark
 from inferplan.bench.client import Endpoint
 from inferplan.bench.results import StageSummary, read_summary
-from inferplan.cli import calibrate_cmd, perf_cmd
+from inferplan.cli.main import app as cli_app
 
 from .test_real_server import NO_EOS, llama_server  # noqa: F401  (module-scoped fixture)
 
@@ -45,18 +45,6 @@ GPU, ENGINE, MODEL, PRECISION = "host-epyc-genoa-2vcpu", "llama-cpp-python", "sm
 CAL = {"concurrency": (1,), "isl": "32", "osl": "16"}
 OTHER = {"concurrency": (2,), "isl": "32", "osl": "48"}
 FACTOR = 5.0
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def _root() -> None:
-        """inferplan (calibrate and perf only)."""
-
-    calibrate_cmd.register(app)
-    perf_cmd.register(app)
-    return app
 
 
 def _bench(url: str, out: Path, warmup: int, requests: int, load: dict[str, Any]) -> StageSummary:
@@ -99,7 +87,7 @@ def test_calibration_predicts_another_load(
     monkeypatch.setenv("INFERPLAN_HOME", str(tmp_path / "home"))
     cal = _bench(llama_server, tmp_path / "cal", 2, 8, CAL)
     other = _bench(llama_server, tmp_path / "other", 1, 6, OTHER)
-    app, runner = _app(), CliRunner()
+    app, runner = cli_app, CliRunner()
 
     res = runner.invoke(app, ["calibrate", str(tmp_path / "cal"), "--gpu", GPU, "--engine",
                               ENGINE, "--model", MODEL, "--precision", PRECISION, "--name",
