@@ -116,3 +116,23 @@ def test_latency_cards_say_not_verified_without_a_latency(client: TestClient) ->
     page = client.get(f"/ui/plans/{plan.id}")
     assert page.status_code == 200, page.text[:500]
     assert page.text.count("not verified") == 2
+
+
+def test_long_lists_are_paged(client: TestClient, app: Any) -> None:
+    # 120 stored plans and scenarios: each list page shows 50 rows and links onwards, so a
+    # page costs the same however many records the store holds
+    from inferplan.store import records, scenarios
+
+    store = app.state.store
+    for i in range(120):
+        s = scenarios.create_scenario(store, {"name": f"s-{i}", "workload": {"users": 1}})
+        p = records.create_plan(store, {"name": f"s-{i}"}, s.id, 1)
+        records.finish_plan(store, p.id, "succeeded", result={"recommendation": {}})
+    first = client.get("/ui/plans").text
+    assert first.count('class="pick2"') == 50 and "page 1 of 3" in first
+    assert 'href="?page=2"' in first and "previous" not in first
+    last = client.get("/ui/plans?page=3").text
+    assert last.count('class="pick2"') == 20 and "page 3 of 3" in last and "next</a>" not in last
+    index = client.get("/ui/?page=2").text
+    assert index.count("data-run-plan=") == 50 and "page 2 of 3" in index
+    assert client.get("/ui/plans?page=0").status_code == 422

@@ -81,16 +81,37 @@ def _facts(doc: dict[str, Any]) -> dict[str, str]:
     }
 
 
+PAGE_SIZE = 50
+"""Rows per page of the scenario and plan lists (a page renders in a few milliseconds,
+so list pages stay fast under concurrent use; see benchmarks/service_lists.py)."""
+
+
+def _pager(page_no: int, total: int) -> dict[str, int | None]:
+    """Current page, page count, and the previous and next page numbers (None at the ends).
+
+    >>> _pager(2, 120)
+    {'page': 2, 'pages': 3, 'prev': 1, 'next': 3}
+    """
+    pages = max(1, -(-total // PAGE_SIZE))
+    return {
+        "page": page_no,
+        "pages": pages,
+        "prev": page_no - 1 if page_no > 1 else None,
+        "next": page_no + 1 if page_no < pages else None,
+    }
+
+
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, q: Annotated[str | None, Query(max_length=200)] = None
+def index(request: Request, q: Annotated[str | None, Query(max_length=200)] = None,
+          page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1
           ) -> HTMLResponse:
     store = request.app.state.store
-    rows, total = repo.list_scenarios(store, q, 200)
+    rows, total = repo.list_scenarios(store, q, PAGE_SIZE, (page_no - 1) * PAGE_SIZE)
     scenarios = [{"id": r.id, "name": r.name, "version": r.version, "updated_at": r.updated_at,
                   "description": r.description} for r in rows]
     plans, _ = plans_repo.list_plans(store, None, 10)
     return page(request, "index.html", "scenarios", scenarios=scenarios, total=total,
-                 plans=plans, q=q)
+                 plans=plans, q=q, pager=_pager(page_no, total))
 
 
 def _editor(request: Request, doc: dict[str, Any], scenario: Any, origin: str) -> HTMLResponse:
@@ -175,9 +196,14 @@ def compare_scenarios(
 
 
 @router.get("/plans", response_class=HTMLResponse)
-def plans_page(request: Request) -> HTMLResponse:
-    rows, total = plans_repo.list_plans(request.app.state.store, None, 200)
-    return page(request, "plans.html", "plans", plans=rows, total=total)
+def plans_page(
+    request: Request, page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1
+) -> HTMLResponse:
+    rows, total = plans_repo.list_plans(
+        request.app.state.store, None, PAGE_SIZE, (page_no - 1) * PAGE_SIZE
+    )
+    return page(request, "plans.html", "plans", plans=rows, total=total,
+                pager=_pager(page_no, total))
 
 
 @router.get("/plans/{plan_id}", response_class=HTMLResponse)
