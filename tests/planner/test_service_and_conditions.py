@@ -125,3 +125,14 @@ def test_figures_older_than_a_year_behind_the_pick_are_flagged() -> None:
     assert any(f["item"].startswith("price ") for f in rec.stale_figures)
     page = render_plan_html(later, spec)
     assert "Figures older than 12 months" in page
+
+
+def test_the_analyses_never_change_the_answer() -> None:
+    # the terminal summary skips the tornado, the Monte Carlo and the latency curve; the
+    # recommendation and every option must be exactly those of the full analysis
+    spec = parse_scenario(yaml.safe_load(default_scenario_text()))
+    full, quick = plan(spec), plan(spec, analyses=False)
+    assert full.monte_carlo is not None and full.sensitivity and full.latency_curve
+    assert quick.monte_carlo is None and not quick.sensitivity and not quick.latency_curve
+    assert quick.recommendation == full.recommendation
+    assert quick.options == full.options and quick.rejected == full.rejected

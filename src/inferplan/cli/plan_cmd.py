@@ -113,6 +113,11 @@ def render(r: PlanResult) -> None:
             console.print(f"... {len(r.rejected) - 15} more in --json / the report")
     for n in r.quality_notes:
         console.print(f"[yellow]quality note:[/] {n}")
+    if r.monte_carlo is None:
+        console.print(
+            "tornado, Monte Carlo and the latency curve of the pick: add --report R.html "
+            "or --json", highlight=False,
+        )
 
 
 def _plan_portfolio(paths: list[Path], ex: Executor, out: Path, json_out: bool) -> None:
@@ -226,7 +231,12 @@ def register(app: typer.Typer) -> None:
                 bar.update(task, completed=frac, description=msg)
 
             with ex:
-                result = plan(spec, tick, efficiency_for=hook, executor=ex)
+                # the terminal summary shows neither the sensitivity nor the latency
+                # curve: they are computed for the report and the JSON only
+                result = plan(
+                    spec, tick, efficiency_for=hook, executor=ex,
+                    analyses=json_out or report is not None,
+                )
         if report is not None:
             from inferplan.report.html import write_plan_html
 

@@ -194,8 +194,13 @@ def plan(
     efficiency_for: EfficiencyHook | None = None,
     executor: Executor | None = None,
     today: dt.date | None = None,
+    analyses: bool = True,
 ) -> PlanResult:
     """Search the scenario's option space and recommend one option (see module doc).
+
+    ``analyses=False`` leaves out what only the report and the JSON show (the tornado,
+    the Monte Carlo and the pick's latency-throughput curve); the recommendation, its
+    ranking and every option are the same either way.
 
     ``today`` (default: the system date) is the date against which the figures behind
     the recommendation are checked for age (older than 12 months is flagged).
@@ -279,10 +284,14 @@ def plan(
     check = verify_latency(scenario, pick.design, slo) if pick.design else None
     hosted = next((by_name[o.name].design for o in served if by_name[o.name].design), None)
     curve_design = pick.design or hosted
-    curve = latency_curve(scenario, curve_design) if curve_design is not None else []
+    curve = latency_curve(scenario, curve_design) if curve_design and analyses else []
     tick("sensitivity", 0.85)
-    sens, mc = _sensitivity(
-        scenario, [o.name for o in served[:MAX_SENSITIVITY_OPTIONS]], by_name, executor
+    sens, mc = (
+        _sensitivity(
+            scenario, [o.name for o in served[:MAX_SENSITIVITY_OPTIONS]], by_name, executor
+        )
+        if analyses
+        else ([], None)
     )
     cash = {o.name: np.array(o.monthly_cash_flows_usd) for o in served}
     from inferplan.tco.cashflow import break_even_month
