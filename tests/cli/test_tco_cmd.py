@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from typer.testing import CliRunner
 from inferplan.cli.tco_cmd import register
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tco"))
-from tco_fixtures import API, CLOUD, ON_PREM, make_raw
+from tco_fixtures import API, CLOUD, ON_PREM, doc_yaml, make_raw
 
 runner = CliRunner()
 
@@ -138,11 +137,8 @@ def test_absurd_money_and_missing_options_exit_2(
 
 
 def _doc_scenario(tmp_path: Path, doc: str) -> Path:
-    text = (Path(__file__).resolve().parents[2] / "docs" / doc).read_text(encoding="utf-8")
-    block = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
-    assert block is not None
     p = tmp_path / "s.yaml"
-    p.write_text(block.group(1), encoding="utf-8")
+    p.write_text(doc_yaml(doc), encoding="utf-8")
     return p
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import copy
+import re
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 # A flat 10 requests/s (864,000 a day), 1,000 input + 500 output tokens per request.
 BASE_WORKLOAD: dict[str, Any] = {
@@ -68,4 +72,21 @@ def make_raw(options: list[dict[str, Any]], **top: Any) -> dict[str, Any]:
         "options": copy.deepcopy(options),
     }
     raw.update(copy.deepcopy(top))
+    return raw
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def doc_yaml(page: str) -> str:
+    """The scenario a worked-example page in ``docs/`` holds as its ```yaml block."""
+    text = (DOCS / page).read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
+    assert block is not None, f"docs/{page} must hold the scenario as a ```yaml block"
+    return block.group(1)
+
+
+def doc_raw(page: str) -> dict[str, Any]:
+    """That scenario, parsed from YAML."""
+    raw: dict[str, Any] = yaml.safe_load(doc_yaml(page))
     return raw

@@ -4,28 +4,22 @@ the page; figures are the page's hand arithmetic, repeated in comments)."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from tco_fixtures import API, CLOUD, make_raw
+from tco_fixtures import API, CLOUD, doc_raw, make_raw
 
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.errors import SpecError
 from inferplan.scenario_io import parse_scenario
 from inferplan.tco import TcoComparison, compare_tco
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "tco-commitments-worked-example.md"
 A = 21.7645676742  # sum of 1.1^(-m/12), m = 1..24
 RES = dict(CLOUD, commitment="reserved_1y", reserved_discount=0.4)
 
 
 def _raw() -> dict[str, Any]:
-    block = re.search(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
-    assert block is not None
-    return yaml.safe_load(block.group(1))
+    return doc_raw("tco-commitments-worked-example.md")
 
 
 @pytest.fixture(scope="module")

@@ -7,25 +7,20 @@ arithmetic, repeated in comments.
 from __future__ import annotations
 
 import copy
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from tco_fixtures import doc_raw
 
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.scenario_io import parse_scenario
 from inferplan.tco import TcoComparison, compare_tco
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "tco-costs-worked-example.md"
 PRICES, REGIONS = load_prices(), load_regions()
 
 
 def _raw() -> dict[str, Any]:
-    block = re.search(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
-    assert block is not None
-    return yaml.safe_load(block.group(1))
+    return doc_raw("tco-costs-worked-example.md")
 
 
 def _run(raw: dict[str, Any]) -> TcoComparison:

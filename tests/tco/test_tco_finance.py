@@ -3,13 +3,11 @@ docs/tco-finance-worked-example.md (scenario read from the page)."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import yaml
+from tco_fixtures import doc_raw
 
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.errors import SpecError
@@ -17,16 +15,13 @@ from inferplan.scenario_io import parse_scenario
 from inferplan.tco import TcoComparison, compare_tco
 from inferplan.tco.cashflow import irr, npv
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "tco-finance-worked-example.md"
 PRICES, REGIONS = load_prices(), load_regions()
 A = 21.7645676742  # sum of 1.1^(-m/12), m = 1..24
 D24 = 1 / 1.21
 
 
 def _raw() -> dict[str, Any]:
-    block = re.search(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
-    assert block is not None
-    return yaml.safe_load(block.group(1))
+    return doc_raw("tco-finance-worked-example.md")
 
 
 def _run(raw: dict[str, Any]) -> TcoComparison:

@@ -6,25 +6,17 @@ inputs. Every expected figure below is the page's arithmetic, repeated in commen
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
-import yaml
+from tco_fixtures import doc_raw
 
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.scenario_io import parse_scenario
 from inferplan.tco import TcoComparison, compare_tco
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "tco-worked-example.md"
-
 
 @pytest.fixture(scope="module")
 def result() -> TcoComparison:
-    text = DOC.read_text(encoding="utf-8")
-    block = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
-    assert block is not None, "the page must hold the scenario as a ```yaml block"
-    spec = parse_scenario(yaml.safe_load(block.group(1)))
+    spec = parse_scenario(doc_raw("tco-worked-example.md"))
     return compare_tco(spec, load_prices(), load_regions())
 
 
