@@ -143,6 +143,18 @@ class StepModel:
         compute = flops / max(rate, self.vector_flops_per_s)
         return float((stream_s**KNEE_EXPONENT + compute**KNEE_EXPONENT) ** (1.0 / KNEE_EXPONENT))
 
+    def _experts_time_s(self, tokens: int) -> float:
+        """Routed experts of ``tokens`` tokens: only the experts the batch touches,
+        E (1 - (1 - k/E)^T), are read, each GEMM seeing T k / touched rows."""
+        n, k = self.num_experts, self.experts_per_token
+        touched = n * (1.0 - (1.0 - k / n) ** tokens)
+        return self.gemm_time_s(
+            self.expert_flops_per_row * tokens * k,
+            tokens * k / touched,
+            touched * self.expert_stream_s + self.expert_kernel_s,
+            self.expert_width_factor,
+        )
+
     def device_time_s(self, shape: BatchShape) -> float:
         """Seconds of device kernels for ``shape`` on one device (no communication, no host)."""
         tokens = shape.tokens
@@ -153,14 +165,7 @@ class StepModel:
             t += self.gemm_time_s(g.flops_per_row * tokens, tokens, g.stream_s, g.width_factor)
         # routed experts: only those the batch touches are read
         if self.moe_layers:
-            n, k = self.num_experts, self.experts_per_token
-            touched = n * (1.0 - (1.0 - k / n) ** tokens)
-            t += self.gemm_time_s(
-                self.expert_flops_per_row * tokens * k,
-                tokens * k / touched,
-                touched * self.expert_stream_s + self.expert_kernel_s,
-                self.expert_width_factor,
-            )
+            t += self._experts_time_s(tokens)
         # LM head for the rows that sample a token
         rows = shape.decode_seqs + shape.prefill_seqs
         if rows:
@@ -313,14 +318,7 @@ class StepModel:
             compute = g.flops_per_row * tokens / (rate if rate > vector else vector)
             t += (g.stream_s**p + compute**p) ** inv_p
         if self.moe_layers:
-            n, k = self.num_experts, self.experts_per_token
-            touched = n * (1.0 - (1.0 - k / n) ** tokens)
-            t += self.gemm_time_s(
-                self.expert_flops_per_row * tokens * k,
-                tokens * k / touched,
-                touched * self.expert_stream_s + self.expert_kernel_s,
-                self.expert_width_factor,
-            )
+            t += self._experts_time_s(tokens)
         if rows:
             h = self.head
             rate = peak * rows / (rows + half)
