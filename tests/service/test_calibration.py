@@ -92,6 +92,18 @@ def test_closed_loop_stage_runs_as_the_bench_ran_it() -> None:
     assert p.output_tokens_per_s == pytest.approx(100.0)
 
 
+def test_closed_loop_stage_adds_the_mid_step_wait() -> None:
+    # 4 clients, room for all 4, 12 requests of 10 in / 3 out, every step 10 ms: each wave
+    # is one prefill step and two decode steps (30 ms), the next wave sent as it ends.
+    # Simulated TTFT 10 ms; a real client's request lands mid-step and waits on average for
+    # the rest of it, sum(d^2) / (2 sum(d)) = 10 / 2 = 5 ms over the measured steps -> 15 ms
+    lim = SchedulerLimits(max_num_seqs=4, max_num_batched_tokens=512, kv_capacity_tokens=10_000)
+    m = StageMeasurement(Path("x"), 0, 12, 10, 3, 1.0, 1.0, 1.0, concurrency=4)
+    p = simulate_stage(_Constant(), lim, m)
+    assert p.ttft_s == pytest.approx(0.015)
+    assert p.tpot_s == pytest.approx(0.010)
+
+
 def test_constant_rate_stage() -> None:
     # 10 req/s constant: arrivals 0, 100, 200, 300 ms, each done 30 ms later, no queueing;
     # window 0 -> 330 ms: 12 tokens / 0.33 s = 36.36 tok/s

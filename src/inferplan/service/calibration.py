@@ -8,7 +8,9 @@ and keeps them as a named profile (:mod:`inferplan.service.calibration_profiles`
 **Regime of a stage.** A closed-loop stage of ``c`` workers and ``N`` measured
 requests is simulated as the bench ran it: ``N`` requests from t = 0 by ``c``
 clients (the bench's warm-up requests run before the stage), throughput over
-first sent -> last finished. An open-loop stage is ``N`` arrivals of its process
+first sent -> last finished, and every TTFT with the mid-step wait a real client's
+request sees (:func:`~inferplan.perf.closed_loop.mid_step_wait_s`, the same as
+``perf --concurrency`` and ``validate`` add). An open-loop stage is ``N`` arrivals of its process
 (Poisson, gamma with CV = 1/sqrt(shape), constant), averaged over
 :data:`RATE_SEEDS` seeds. Prompt and output lengths are the stage's measured
 means, rounded. Trace stages are skipped.
@@ -61,6 +63,7 @@ from inferplan.bench.summary import build_summary
 from inferplan.deploy.deployment import Deployment, limits_of, memory_of, step_model_of
 from inferplan.errors import BenchmarkError, InfeasibleError, SpecError
 from inferplan.perf.batch import SchedulerLimits, StepTimeModel
+from inferplan.perf.closed_loop import mid_step_wait_s
 from inferplan.perf.metrics import summarize
 from inferplan.perf.simulate import simulate
 from inferplan.perf.workload import ConstantArrivals, GammaArrivals, PoissonArrivals
@@ -219,8 +222,10 @@ def simulate_stage(
 ) -> StagePrediction:
     """Simulate stage ``m`` as the bench ran it (see module docstring)."""
     isl, osl = np.full(m.requests, m.input_tokens), np.full(m.requests, m.output_tokens)
+    wait_s = 0.0
     if m.concurrency is not None:
         runs = [simulate(step, limits, isl, osl, concurrency=m.concurrency)]
+        wait_s = mid_step_wait_s(runs[0], m.concurrency, 0)
     else:
         assert m.rate_rps is not None
         process: ConstantArrivals | GammaArrivals | PoissonArrivals
@@ -238,7 +243,7 @@ def simulate_stage(
     ttft = [x.ttft_s.mean for x in stats if x.ttft_s.mean is not None]
     tpot = [x.tpot_s.mean for x in stats if x.tpot_s.mean is not None]
     return StagePrediction(
-        ttft_s=float(np.mean(ttft)) if ttft else None,
+        ttft_s=float(np.mean(ttft)) + wait_s if ttft else None,
         tpot_s=float(np.mean(tpot)) if tpot else None,
         output_tokens_per_s=float(np.mean([x.output_tokens_per_s for x in stats])),
     )
