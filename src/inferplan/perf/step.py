@@ -92,6 +92,9 @@ class GemmGroup:
     flops_per_row: float
     stream_s: float
     width_factor: float = 1.0
+    dequant_s: float = 0.0
+    """Seconds of a separate kernel that dequantizes the weights to 16 bit before a GEMM of
+    more than ``StepModel.dequant_above_rows`` rows (read the format, write 16 bit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,7 @@ class StepModel:
     eff: EngineEfficiency
     pp: int = 1
     stage_link_bytes_per_s: float = 0.0
+    dequant_above_rows: int = 0
     _memo: dict[tuple[int, int], tuple[float, float]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -161,8 +165,11 @@ class StepModel:
         if tokens <= 0:
             return 0.0
         t = self.layer_latency_s + tokens * self.elementwise_s_per_token
+        dequant = self.dequant_above_rows and tokens > self.dequant_above_rows
         for g in self.dense:
             t += self.gemm_time_s(g.flops_per_row * tokens, tokens, g.stream_s, g.width_factor)
+            if dequant:
+                t += g.dequant_s
         # routed experts: only those the batch touches are read
         if self.moe_layers:
             t += self._experts_time_s(tokens)
@@ -313,10 +320,13 @@ class StepModel:
         vector = self.vector_flops_per_s
         t = self.layer_latency_s + tokens * self.elementwise_s_per_token
         ramp = tokens / (tokens + half)
+        dequant = self.dequant_above_rows and tokens > self.dequant_above_rows
         for g in self.dense:
             rate = peak * g.width_factor * ramp
             compute = g.flops_per_row * tokens / (rate if rate > vector else vector)
             t += (g.stream_s**p + compute**p) ** inv_p
+            if dequant:
+                t += g.dequant_s
         if self.moe_layers:
             t += self._experts_time_s(tokens)
         if rows:
@@ -353,8 +363,12 @@ def build_step_model(
     if compute in ("fp8", "fp4", "int8") and not fp8_compute:
         compute = "fp16"
     mamf = accelerator.matmul_efficiency or DEFAULT_MATMUL_EFFICIENCY
-    gemm_peak = accelerator.peak_flops_for(compute) * mamf * e.gemm_efficiency
-    attn_peak = accelerator.peak_flops_for("fp16") * e.attention_efficiency
+    # an engine whose 16-bit GEMMs accumulate in FP16 runs them at that rate (GeForce: 2x)
+    acc16 = e.fp16_accumulate
+    peak16 = accelerator.fp16_acc16_flops() if acc16 else accelerator.peak_flops_for("fp16")
+    peak = peak16 if compute == "fp16" else accelerator.peak_flops_for(compute)
+    gemm_peak = peak * mamf * e.gemm_efficiency
+    attn_peak = peak16 * e.attention_efficiency
     peak_bw = accelerator.memory_bandwidth_bytes_per_s
     bw = peak_bw * e.bandwidth_efficiency
     kv_bw = peak_bw * (e.kv_bandwidth_efficiency or e.bandwidth_efficiency)
@@ -367,10 +381,15 @@ def build_step_model(
     lat = e.gemm_latency_s if gpu else 0.0
     vector = accelerator.kind is not DeviceKind.CPU
 
+    # engines that dequantize weight-only formats to 16 bit before a many-row GEMM on a
+    # discrete GPU read the format and write 16-bit weights once more per GEMM
+    dequantizes = gpu and e.dequantize_above_rows > 0 and weights.weight_only
+    dequant_bytes = wbytes + ACT_BYTES if dequantizes else 0.0
+
     def group(params: float, kernels: float, width: float = 1.0, nbytes: float = 0.0) -> GemmGroup:
         """A GEMM group of ``params`` weights (all devices) in ``kernels`` launches per device."""
         stream = (params * wbytes + nbytes) / tp / wbw + kernels * lat
-        return GemmGroup(2.0 * params / tp, stream, width)
+        return GemmGroup(2.0 * params / tp, stream, width, params * dequant_bytes / tp / bw)
 
     h = m.hidden_size
     half_w = e.gemm_half_width
@@ -447,6 +466,7 @@ def build_step_model(
         eff=e,
         pp=pp,
         stage_link_bytes_per_s=stage_link,
+        dequant_above_rows=e.dequantize_above_rows if dequant_bytes else 0,
     )
 
 

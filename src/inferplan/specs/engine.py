@@ -96,6 +96,16 @@ class EngineEfficiency(FrozenSpec):
     quantized_bandwidth_efficiency: float = Field(
         default=1.0, gt=0, le=1, description="extra factor for weight-only dequantizing kernels"
     )
+    fp16_accumulate: bool = Field(
+        default=False,
+        description="16-bit GEMMs accumulate in FP16 (the accelerator's fp16_acc16 rate)",
+    )
+    dequantize_above_rows: int = Field(
+        default=0,
+        ge=0,
+        description="GEMMs of more rows first dequantize weight-only formats to 16 bit in a "
+        "separate kernel on discrete GPUs (0: the GEMM kernels read them directly)",
+    )
 
 
 class EngineSpec(SourcedRecord):
