@@ -18,7 +18,14 @@ A step's time is ``device_time_s + comm_time_s + host_time_s``:
     (MAMF) x ``gemm_efficiency`` x ``M / (M + gemm_half_tokens)`` for ``M`` rows
     (small-M GEMMs leave tensor-core tiles partly empty), but never below the
     FP32 vector rate: a GEMM of a few rows runs as a GEMV on the CUDA cores
-    instead of padding tensor-core tiles;
+    instead of padding tensor-core tiles; an engine whose 16-bit GEMMs accumulate in
+    FP16 (llama.cpp's cuBLAS path) runs them at the accelerator's FP16-accumulate rate
+    (GeForce: twice the FP32-accumulate rate), and one that first converts weight-only
+    formats to 16 bit for many-row GEMMs pays that kernel (read the format, write 16 bit);
+  - on an SoC GPU (Apple silicon) an engine may give its own measured shares of the
+    unified-memory bandwidth and of the ALU peak its GEMMs reach (weight-only formats
+    dequantized in the kernel at a further factor) and a per-layer time of its small
+    kernels (``soc_*`` in :class:`~inferplan.specs.engine.EngineEfficiency`);
   - elementwise kernels (RMSNorm, residual adds, SiLU x up, attention-output
     relayout) move ``2 x (10 h + 3 i + 2 q)`` bytes per token and layer at the
     weight-streaming bandwidth, and every layer pays ``layer_latency_s`` for its
@@ -372,6 +379,15 @@ def build_step_model(
     peak_bw = accelerator.memory_bandwidth_bytes_per_s
     bw = peak_bw * e.bandwidth_efficiency
     kv_bw = peak_bw * (e.kv_bandwidth_efficiency or e.bandwidth_efficiency)
+    # an SoC GPU (Apple silicon) with the engine's own measured shares of its unified memory
+    # and of its ALU peak (its GEMMs, vector or simdgroup-matrix, run on the same ALUs)
+    soc = accelerator.kind is DeviceKind.SOC
+    if soc and e.soc_bandwidth_efficiency:
+        bw = kv_bw = peak_bw * e.soc_bandwidth_efficiency
+    soc_gemm = e.soc_gemm_efficiency if soc else None
+    if soc_gemm:
+        soc_gemm *= e.soc_quantized_gemm_efficiency if weights.weight_only else 1.0
+        gemm_peak = peak * soc_gemm
     wbw = bw * (e.quantized_bandwidth_efficiency if weights.weight_only else 1.0)
     layers = m.num_layers
     # kernel latencies were measured on a discrete GPU; a CPU or an SoC runs without them.
@@ -451,7 +467,9 @@ def build_step_model(
         expert_width_factor=_expert_width_factor(m, tp, half_w),
         elementwise_s_per_token=elem_bytes / bw,
         layer_latency_s=(
-            e.layer_latency_s * layers + e.moe_routing_latency_s * c.moe_layers if gpu else 0.0
+            e.layer_latency_s * layers + e.moe_routing_latency_s * c.moe_layers
+            if gpu
+            else e.soc_layer_latency_s * layers * soc
         ),
         kv_bytes_per_token_dev=kv_tok_dev,
         kv_window=m.sliding_window,
@@ -459,7 +477,7 @@ def build_step_model(
         attn_flops_per_pair=pair_flops * layers / tp,
         attn_decode_flops_per_ctx=dec_flops * layers / tp,
         gemm_flops_per_s=gemm_peak,
-        vector_flops_per_s=(accelerator.peak_flops.fp32 or 0.0) if vector else 0.0,
+        vector_flops_per_s=(accelerator.peak_flops.fp32 or 0.0) * (soc_gemm or 1.0) * vector,
         attn_flops_per_s=attn_peak,
         kv_bandwidth_bytes_per_s=kv_bw,
         link_bytes_per_s=link,
