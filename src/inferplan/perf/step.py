@@ -18,7 +18,14 @@ A step's time is ``device_time_s + comm_time_s + host_time_s``:
     (MAMF) x ``gemm_efficiency`` x ``M / (M + gemm_half_tokens)`` for ``M`` rows
     (small-M GEMMs leave tensor-core tiles partly empty), but never below the
     FP32 vector rate: a GEMM of a few rows runs as a GEMV on the CUDA cores
-    instead of padding tensor-core tiles;
+    instead of padding tensor-core tiles; an engine whose 16-bit GEMMs accumulate in
+    FP16 (llama.cpp's cuBLAS path) runs them at the accelerator's FP16-accumulate rate
+    (GeForce: twice the FP32-accumulate rate), and one that first converts weight-only
+    formats to 16 bit for many-row GEMMs pays that kernel (read the format, write 16 bit);
+  - on an SoC GPU (Apple silicon) an engine may give its own measured shares of the
+    unified-memory bandwidth and of the ALU peak its GEMMs reach (weight-only formats
+    dequantized in the kernel at a further factor) and a per-layer time of its small
+    kernels (``soc_*`` in :class:`~inferplan.specs.engine.EngineEfficiency`);
   - elementwise kernels (RMSNorm, residual adds, SiLU x up, attention-output
     relayout) move ``2 x (10 h + 3 i + 2 q)`` bytes per token and layer at the
     weight-streaming bandwidth, and every layer pays ``layer_latency_s`` for its
@@ -92,6 +99,9 @@ class GemmGroup:
     flops_per_row: float
     stream_s: float
     width_factor: float = 1.0
+    dequant_s: float = 0.0
+    """Seconds of a separate kernel that dequantizes the weights to 16 bit before a GEMM of
+    more than ``StepModel.dequant_above_rows`` rows (read the format, write 16 bit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +139,7 @@ class StepModel:
     eff: EngineEfficiency
     pp: int = 1
     stage_link_bytes_per_s: float = 0.0
+    dequant_above_rows: int = 0
     _memo: dict[tuple[int, int], tuple[float, float]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -161,8 +172,11 @@ class StepModel:
         if tokens <= 0:
             return 0.0
         t = self.layer_latency_s + tokens * self.elementwise_s_per_token
+        dequant = self.dequant_above_rows and tokens > self.dequant_above_rows
         for g in self.dense:
             t += self.gemm_time_s(g.flops_per_row * tokens, tokens, g.stream_s, g.width_factor)
+            if dequant:
+                t += g.dequant_s
         # routed experts: only those the batch touches are read
         if self.moe_layers:
             t += self._experts_time_s(tokens)
@@ -313,10 +327,13 @@ class StepModel:
         vector = self.vector_flops_per_s
         t = self.layer_latency_s + tokens * self.elementwise_s_per_token
         ramp = tokens / (tokens + half)
+        dequant = self.dequant_above_rows and tokens > self.dequant_above_rows
         for g in self.dense:
             rate = peak * g.width_factor * ramp
             compute = g.flops_per_row * tokens / (rate if rate > vector else vector)
             t += (g.stream_s**p + compute**p) ** inv_p
+            if dequant:
+                t += g.dequant_s
         if self.moe_layers:
             t += self._experts_time_s(tokens)
         if rows:
@@ -353,11 +370,24 @@ def build_step_model(
     if compute in ("fp8", "fp4", "int8") and not fp8_compute:
         compute = "fp16"
     mamf = accelerator.matmul_efficiency or DEFAULT_MATMUL_EFFICIENCY
-    gemm_peak = accelerator.peak_flops_for(compute) * mamf * e.gemm_efficiency
-    attn_peak = accelerator.peak_flops_for("fp16") * e.attention_efficiency
+    # an engine whose 16-bit GEMMs accumulate in FP16 runs them at that rate (GeForce: 2x)
+    acc16 = e.fp16_accumulate
+    peak16 = accelerator.fp16_acc16_flops() if acc16 else accelerator.peak_flops_for("fp16")
+    peak = peak16 if compute == "fp16" else accelerator.peak_flops_for(compute)
+    gemm_peak = peak * mamf * e.gemm_efficiency
+    attn_peak = peak16 * e.attention_efficiency
     peak_bw = accelerator.memory_bandwidth_bytes_per_s
     bw = peak_bw * e.bandwidth_efficiency
     kv_bw = peak_bw * (e.kv_bandwidth_efficiency or e.bandwidth_efficiency)
+    # an SoC GPU (Apple silicon) with the engine's own measured shares of its unified memory
+    # and of its ALU peak (its GEMMs, vector or simdgroup-matrix, run on the same ALUs)
+    soc = accelerator.kind is DeviceKind.SOC
+    if soc and e.soc_bandwidth_efficiency:
+        bw = kv_bw = peak_bw * e.soc_bandwidth_efficiency
+    soc_gemm = e.soc_gemm_efficiency if soc else None
+    if soc_gemm:
+        soc_gemm *= e.soc_quantized_gemm_efficiency if weights.weight_only else 1.0
+        gemm_peak = peak * soc_gemm
     wbw = bw * (e.quantized_bandwidth_efficiency if weights.weight_only else 1.0)
     layers = m.num_layers
     # kernel latencies were measured on a discrete GPU; a CPU or an SoC runs without them.
@@ -367,10 +397,15 @@ def build_step_model(
     lat = e.gemm_latency_s if gpu else 0.0
     vector = accelerator.kind is not DeviceKind.CPU
 
+    # engines that dequantize weight-only formats to 16 bit before a many-row GEMM on a
+    # discrete GPU read the format and write 16-bit weights once more per GEMM
+    dequantizes = gpu and e.dequantize_above_rows > 0 and weights.weight_only
+    dequant_bytes = wbytes + ACT_BYTES if dequantizes else 0.0
+
     def group(params: float, kernels: float, width: float = 1.0, nbytes: float = 0.0) -> GemmGroup:
         """A GEMM group of ``params`` weights (all devices) in ``kernels`` launches per device."""
         stream = (params * wbytes + nbytes) / tp / wbw + kernels * lat
-        return GemmGroup(2.0 * params / tp, stream, width)
+        return GemmGroup(2.0 * params / tp, stream, width, params * dequant_bytes / tp / bw)
 
     h = m.hidden_size
     half_w = e.gemm_half_width
@@ -432,7 +467,9 @@ def build_step_model(
         expert_width_factor=_expert_width_factor(m, tp, half_w),
         elementwise_s_per_token=elem_bytes / bw,
         layer_latency_s=(
-            e.layer_latency_s * layers + e.moe_routing_latency_s * c.moe_layers if gpu else 0.0
+            e.layer_latency_s * layers + e.moe_routing_latency_s * c.moe_layers
+            if gpu
+            else e.soc_layer_latency_s * layers * soc
         ),
         kv_bytes_per_token_dev=kv_tok_dev,
         kv_window=m.sliding_window,
@@ -440,13 +477,14 @@ def build_step_model(
         attn_flops_per_pair=pair_flops * layers / tp,
         attn_decode_flops_per_ctx=dec_flops * layers / tp,
         gemm_flops_per_s=gemm_peak,
-        vector_flops_per_s=(accelerator.peak_flops.fp32 or 0.0) if vector else 0.0,
+        vector_flops_per_s=(accelerator.peak_flops.fp32 or 0.0) * (soc_gemm or 1.0) * vector,
         attn_flops_per_s=attn_peak,
         kv_bandwidth_bytes_per_s=kv_bw,
         link_bytes_per_s=link,
         eff=e,
         pp=pp,
         stage_link_bytes_per_s=stage_link,
+        dequant_above_rows=e.dequantize_above_rows if dequant_bytes else 0,
     )
 
 

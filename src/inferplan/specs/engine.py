@@ -96,6 +96,40 @@ class EngineEfficiency(FrozenSpec):
     quantized_bandwidth_efficiency: float = Field(
         default=1.0, gt=0, le=1, description="extra factor for weight-only dequantizing kernels"
     )
+    fp16_accumulate: bool = Field(
+        default=False,
+        description="16-bit GEMMs accumulate in FP16 (the accelerator's fp16_acc16 rate)",
+    )
+    soc_bandwidth_efficiency: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="share of unified-memory bandwidth an SoC GPU's weight and KV streaming "
+        "reaches; None = bandwidth_efficiency",
+    )
+    soc_gemm_efficiency: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="share of an SoC GPU's 16-bit ALU peak its GEMMs reach; None = the "
+        "discrete-GPU terms",
+    )
+    soc_quantized_gemm_efficiency: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="extra factor on an SoC GPU's GEMM rate for weight-only formats "
+        "dequantized inside the kernel",
+    )
+    soc_layer_latency_s: float = Field(
+        default=0.0, ge=0, description="time per layer of an SoC GPU's small kernels and dispatch"
+    )
+    dequantize_above_rows: int = Field(
+        default=0,
+        ge=0,
+        description="GEMMs of more rows first dequantize weight-only formats to 16 bit in a "
+        "separate kernel on discrete GPUs (0: the GEMM kernels read them directly)",
+    )
 
 
 class EngineSpec(SourcedRecord):

@@ -17,11 +17,18 @@ class DeviceKind(StrEnum):
 
 
 class PeakFlops(FrozenSpec):
-    """Dense (never 2:4-sparse) peak throughput per operand type, in FLOP/s (OP/s for int8)."""
+    """Dense (never 2:4-sparse) peak throughput per operand type, in FLOP/s (OP/s for int8).
+
+    ``fp16`` is the FP16 tensor rate with FP32 accumulation, what PyTorch/cuBLAS GEMMs
+    run at. ``fp16_acc16`` is the FP16 rate with FP16 accumulation where the vendor lists
+    a different one (GeForce and some workstation cards: twice ``fp16``); absent, it is
+    ``fp16``. Only engines whose GEMMs accumulate in FP16 use it.
+    """
 
     fp32: float | None = Field(default=None, gt=0)
     tf32: float | None = Field(default=None, gt=0)
     fp16: float | None = Field(default=None, gt=0)
+    fp16_acc16: float | None = Field(default=None, gt=0)
     bf16: float | None = Field(default=None, gt=0)
     fp8: float | None = Field(default=None, gt=0)
     int8: float | None = Field(default=None, gt=0)
@@ -77,6 +84,11 @@ class AcceleratorSpec(SourcedRecord):
             if value:
                 return float(value)
         raise ValueError(f"{self.id}: no peak FLOP/s for {compute}")
+
+    def fp16_acc16_flops(self) -> float:
+        """Dense FP16 FLOP/s with FP16 accumulation: ``peak_flops.fp16_acc16`` when the
+        catalog lists it, else the FP16 (FP32-accumulate) rate."""
+        return float(self.peak_flops.fp16_acc16 or self.peak_flops_for("fp16"))
 
     @model_validator(mode="after")
     def _has_16bit_rate(self) -> AcceleratorSpec:
