@@ -167,3 +167,9 @@ def test_mooncake_is_its_papers_averages() -> None:
     spec = get_dataset("mooncake")
     d = dataset_lengths(spec)
     assert (d.isl_mean, d.osl_mean, spec.samples) == (7590, 182, 23_608)
+
+
+def test_a_generation_cap_clips_a_lognormal_output() -> None:
+    spec, _ = length_distribution(LengthStats(mean=300, median=200, max=512, max_is_cap=True))
+    assert isinstance(spec, LognormalLength) and spec.max == 512
+    assert int(spec.sample(np.random.default_rng(2), 50_000).max()) == 512

@@ -19,9 +19,10 @@ stated with it:
 Log-normal moments: Johnson, Kotz & Balakrishnan, *Continuous Univariate Distributions*
 vol. 1, ch. 14. The log-normal is an inferplan modelling choice: request lengths are positive
 and right-skewed, and two published figures pin its two parameters; it is clipped at the
-published maximum when there is one. Lengths counted in words are converted at the record's
-``tokens_per_word`` (its source is in the record). The steady-state and static regimes use
-the distributions' means; the simulator draws from the distributions.
+published maximum or generation cap when there is one. Lengths counted in words are
+converted at the record's ``tokens_per_word`` (its source is in the record). The
+steady-state and static regimes use the distributions' means; a simulated workload
+(:func:`dataset_workload`) draws from the distributions.
 
 Example::
 
@@ -72,7 +73,7 @@ def length_distribution(
         return None if x is None else x * k
 
     mean, median, std, p90 = (scaled(v) for v in (stats.mean, stats.median, stats.std, stats.p90))
-    hi = None if stats.max is None or stats.max_is_cap else max(1, round(stats.max * k))
+    hi = None if stats.max is None else max(1, round(stats.max * k))  # a cap bounds it too
     if mean is not None and median is not None and mean > median:
         sigma = sigma_from_mean_median(mean, median)
         lnd = LognormalLength(mean=mean, sigma=sigma, max=hi)
