@@ -103,11 +103,62 @@ def check_numbers(raw: Any, path: str = "") -> None:
             )
 
 
+_DATASET_FIELDS = (
+    "input_tokens_mean",
+    "output_tokens_mean",
+    "input_tokens_p90",
+    "output_tokens_p90",
+)
+
+
+def apply_workload_dataset(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with ``workload.dataset`` turned into the token fields it stands for.
+
+    The dataset's published statistics (:mod:`inferplan.perf.datasets`) give the mean
+    prompt and output lengths, and the 90th percentiles where the distribution has a
+    spread; an unknown name, or a token field given beside ``dataset``, is one
+    :class:`SpecError` on ``workload.dataset``.
+    """
+    work = raw.get("workload")
+    if not isinstance(work, dict) or work.get("dataset") is None:
+        return raw
+    name = work["dataset"]
+    if not isinstance(name, str) or not name.strip():
+        raise SpecError("workload.dataset", "must be a dataset name")
+    from inferplan.catalog.datasets import get_dataset
+    from inferplan.perf.datasets import dataset_lengths, p90_of
+
+    d = dataset_lengths(get_dataset(name, "workload.dataset"))
+    filled: dict[str, Any] = {
+        "input_tokens_mean": d.isl_mean,
+        "output_tokens_mean": d.osl_mean,
+    }
+    for key, spec in (("input_tokens_p90", d.isl), ("output_tokens_p90", d.osl)):
+        p90 = p90_of(spec)
+        if p90 is not None:
+            filled[key] = p90
+    # a scenario written back after reading carries the filled values: those are no conflict
+    given = [
+        f for f in _DATASET_FIELDS
+        if work.get(f) is not None and not (
+            isinstance(work[f], int | float)
+            and f in filled
+            and math.isclose(work[f], filled[f], rel_tol=1e-9)
+        )
+    ]
+    if given:
+        raise SpecError(
+            "workload.dataset", f"give dataset or {', '.join(given)}, not both"
+        )
+    return {**raw, "workload": {**work, **filled}}
+
+
 def parse_scenario(raw: Any) -> ScenarioSpec:
     """Validate already-parsed YAML content; errors name the field path."""
     if not isinstance(raw, dict):
         raise SpecError("scenario", "expected a mapping with workload, finance and options")
     check_numbers(raw)
+    raw = apply_workload_dataset(raw)
     try:
         return ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
@@ -132,6 +183,7 @@ def load_scenario(path: Path | str) -> ScenarioSpec:
 
 __all__ = [
     "MAX_SCENARIO_BYTES",
+    "apply_workload_dataset",
     "check_numbers",
     "load_scenario",
     "parse_scenario",

@@ -1,27 +1,175 @@
-"""Named dataset lengths."""
+"""Dataset lengths: published figures, the distribution each one gives, names in free text."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
+from pydantic import ValidationError
 
+from inferplan.catalog.datasets import get_dataset, load_datasets
 from inferplan.errors import SpecError
-from inferplan.perf.datasets import dataset_lengths, dataset_named_in, dataset_workload
+from inferplan.perf.datasets import (
+    dataset_lengths,
+    dataset_named_in,
+    dataset_workload,
+    length_distribution,
+    p90_of,
+)
+from inferplan.perf.workload import FixedLength, LognormalLength, draw_requests
+from inferplan.specs.dataset import DatasetSpec, LengthStats
+
+# --- each shipped dataset, pinned to its source's figure --------------------------------
 
 
-def test_sharegpt_means_are_the_published_ones() -> None:
-    # Kwon et al. 2023 (arXiv:2309.06180) Fig. 11: ShareGPT 161.31 in / 337.99 out
-    d = dataset_lengths("sharegpt_v3")
+def test_sharegpt_is_the_vllm_papers_means_as_fixed_lengths() -> None:
+    # Kwon et al. 2023 (arXiv:2309.06180) sec. 6.1, Fig. 11: ShareGPT 161.31 in / 337.99 out
+    d = dataset_lengths(get_dataset("sharegpt_v3"))
     assert (d.isl_mean, d.osl_mean) == (161.31, 337.99)
-    w = dataset_workload("ShareGPT")
-    assert (w.isl.mean, w.osl.mean) == (161.0, 338.0)
+    assert d.isl == FixedLength(value=161) and d.osl == FixedLength(value=338)
+    assert d.isl_basis == d.osl_basis == "mean only: fixed lengths"
 
 
-def test_unknown_dataset_names_the_known_ones() -> None:
-    with pytest.raises(SpecError, match="ShareGPT"):
-        dataset_lengths("no-such-set")
+def test_alpaca_is_the_vllm_papers_means() -> None:
+    # Kwon et al. 2023 (arXiv:2309.06180) Fig. 11: Alpaca 19.31 in / 58.45 out
+    d = dataset_lengths(get_dataset("Alpaca"))
+    assert (d.isl_mean, d.osl_mean) == (19.31, 58.45)
 
 
-def test_dataset_found_in_free_text() -> None:
-    found = dataset_named_in("benchmark_serving on the Alpaca prompts")
-    assert found is not None and found.name == "Alpaca"
-    assert dataset_named_in("random 1000/1000 prompts") is None
+def test_lmsys_chat_1m_is_its_papers_table_1() -> None:
+    # Zheng et al. 2023 (arXiv:2309.11998) Table 1: 69.5 tokens per prompt, 214.5 per response
+    spec = get_dataset("LMSYS-Chat-1M")
+    d = dataset_lengths(spec)
+    assert (d.isl_mean, d.osl_mean) == (69.5, 214.5)
+    assert spec.samples == 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("name", "isl", "osl"),
+    [
+        # Patel et al., Splitwise (arXiv:2311.18677) sec. III-A: coding medians 1500 / 13,
+        # conversation medians 1020 / 129 tokens
+        ("splitwise-code", 1500, 13),
+        ("azure-conversation", 1020, 129),
+    ],
+)
+def test_azure_traces_are_splitwise_medians_flagged(name: str, isl: int, osl: int) -> None:
+    d = dataset_lengths(get_dataset(name))
+    assert (d.isl, d.osl) == (FixedLength(value=isl), FixedLength(value=osl))
+    assert "median only" in d.isl_basis and "mean not published" in d.osl_basis
+
+
+def test_longbench_words_are_converted_at_the_cited_ratio_and_output_is_the_cap() -> None:
+    # LongBench task.md: GovReport averages 8,734 words; config/dataset2maxlen.json caps its
+    # output at 512 tokens. OpenAI: 100 tokens ~ 75 words -> 1.3333 tokens per word.
+    # By hand: 8,734 x 1.3333 = 11,645.0 tokens.
+    d = dataset_lengths(get_dataset("LongBench GovReport"))
+    assert d.isl_mean == pytest.approx(11_645.0, abs=0.1)
+    assert d.isl == FixedLength(value=11_645)
+    assert "words x 1.3333 tokens/word" in d.isl_basis
+    assert d.osl == FixedLength(value=512) and "generation cap" in d.osl_basis
+
+
+def test_every_shipped_dataset_gives_lengths_and_a_source() -> None:
+    for spec in load_datasets():
+        d = dataset_lengths(spec)
+        assert d.isl_mean >= 1 and d.osl_mean >= 1
+        assert spec.source in d.describe()
+
+
+# --- the distribution each set of published figures gives ------------------------------
+
+
+def test_mean_and_median_give_a_lognormal_with_both() -> None:
+    # median = e^mu, mean = e^(mu + s^2/2): mean 1,000, median 600 -> s^2 = 2 ln(1000/600)
+    # = 1.0217, s = 1.0108; mu = ln 600 = 6.3969
+    spec, basis = length_distribution(LengthStats(mean=1000, median=600))
+    assert isinstance(spec, LognormalLength) and basis == "lognormal matched to mean and median"
+    assert spec.shape_sigma == pytest.approx(1.0108, abs=1e-4)
+    draws = spec.sample(np.random.default_rng(0), 400_000)
+    assert float(np.median(draws)) == pytest.approx(600, rel=0.02)
+    assert float(draws.mean()) == pytest.approx(1000, rel=0.02)
+
+
+def test_median_and_p90_give_a_lognormal_with_both() -> None:
+    # p90 = median e^(z90 s): p90 twice the median -> s = ln 2 / 1.2816 = 0.5408,
+    # mean = median e^(s^2/2) = 500 x 1.1574 = 578.7
+    spec, basis = length_distribution(LengthStats(median=500, p90=1000))
+    assert isinstance(spec, LognormalLength) and "median and p90" in basis
+    assert spec.shape_sigma == pytest.approx(0.5408, abs=1e-4)
+    assert spec.mean == pytest.approx(578.7, abs=0.1)
+    assert p90_of(spec) == pytest.approx(1000, rel=1e-3)
+
+
+def test_mean_and_std_use_the_lognormal_of_that_spread_clipped_at_the_max() -> None:
+    spec, basis = length_distribution(LengthStats(mean=300, std=200, max=1024))
+    assert isinstance(spec, LognormalLength) and basis == "lognormal matched to mean and std"
+    assert spec.std == 200 and spec.max == 1024
+    assert int(spec.sample(np.random.default_rng(1), 50_000).max()) <= 1024
+
+
+def test_a_mean_below_the_median_is_no_lognormal() -> None:
+    spec, basis = length_distribution(LengthStats(mean=500, median=600))
+    assert spec == FixedLength(value=500) and basis == "mean only: fixed lengths"
+
+
+def test_dataset_workload_draws_from_the_distributions() -> None:
+    w = dataset_workload(get_dataset("sharegpt"), seed=3)
+    isl, osl = draw_requests(w, 5)
+    assert isl.tolist() == [161] * 5 and osl.tolist() == [338] * 5
+
+
+# --- records and names -------------------------------------------------------------------
+
+
+def test_a_record_in_words_needs_its_conversion_source() -> None:
+    with pytest.raises(ValidationError, match="tokens_per_word"):
+        DatasetSpec(id="x", name="X", source="a paper", as_of="2024-01-01", tokenizer="none",
+                    input=LengthStats(unit="words", mean=100), output=LengthStats(mean=10))
+
+
+def test_a_figure_above_the_published_max_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="above max"):
+        LengthStats(mean=2000, max=1024)
+
+
+def test_unknown_dataset_is_one_error_listing_the_allowed_ids() -> None:
+    with pytest.raises(SpecError, match="dataset: unknown dataset 'no-such-set'; allowed: ") as e:
+        get_dataset("no-such-set")
+    assert "sharegpt" in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("benchmark_serving on the Alpaca prompts", "alpaca"),
+        ("ShareGPT_V3 1000 prompts", "sharegpt"),
+        ("requests from LMSYS Chat 1M", "lmsys-chat-1m"),
+        ("replayed the Splitwise conversation trace", "azure-conv-2023"),
+        ("random 1000/1000 prompts", None),
+        ("openchat sharegpt4 prompts", None),
+    ],
+)
+def test_dataset_found_in_free_text(text: str, expected: str | None) -> None:
+    found = dataset_named_in(text, load_datasets())
+    assert (found.id if found else None) == expected
+
+
+def test_lognormal_p90_is_none_for_fixed_lengths() -> None:
+    assert p90_of(FixedLength(value=10)) is None
+    assert math.isclose(p90_of(LognormalLength(mean=1000, sigma=1.0108)) or 0, 2191.5, rel_tol=1e-3)
+
+
+def test_mooncake_is_its_papers_averages() -> None:
+    # Qin et al., Mooncake (arXiv:2407.00079) sec. 4.2: average input 7,590, output 182 tokens
+    # over 23,608 requests (sec. 4.1)
+    spec = get_dataset("mooncake")
+    d = dataset_lengths(spec)
+    assert (d.isl_mean, d.osl_mean, spec.samples) == (7590, 182, 23_608)
+
+
+def test_a_generation_cap_clips_a_lognormal_output() -> None:
+    spec, _ = length_distribution(LengthStats(mean=300, median=200, max=512, max_is_cap=True))
+    assert isinstance(spec, LognormalLength) and spec.max == 512
+    assert int(spec.sample(np.random.default_rng(2), 50_000).max()) == 512

@@ -13,7 +13,7 @@ from inferplan.catalog import load_accelerators, load_engines, load_models
 from inferplan.cli.common import console, handle_errors, print_json
 from inferplan.errors import SpecError, UnknownIdError
 
-KINDS = ("accelerators", "models", "engines", "providers", "prices", "regions")
+KINDS = ("accelerators", "models", "engines", "providers", "prices", "regions", "datasets")
 
 
 def _catalog(kind: str) -> Any:
@@ -35,6 +35,10 @@ def _catalog(kind: str) -> Any:
         from inferplan.catalog.prices import load_regions
 
         return load_regions()
+    if kind == "datasets":
+        from inferplan.catalog.datasets import load_datasets
+
+        return load_datasets()
     raise SpecError("kind", f"unknown catalog '{kind}'; allowed: {', '.join(KINDS)}")
 
 
@@ -115,10 +119,22 @@ def _summary(kind: str, rec: BaseModel) -> list[str]:
             f"{d['num_experts']}x{d['experts_per_token']}" if d["num_experts"] else "dense",
             f"{d['max_context']}",
         ]
+    if kind == "datasets":
+        from inferplan.perf.datasets import dataset_lengths
+        from inferplan.specs.dataset import DatasetSpec
+
+        assert isinstance(rec, DatasetSpec)
+        lengths = dataset_lengths(rec)
+        return [
+            d["name"],
+            f"{lengths.isl_published} ({lengths.isl_basis})",
+            f"{lengths.osl_published} ({lengths.osl_basis})",
+        ]
     return [str(d.get("name", ""))]
 
 
 _HEADERS = {
+    "datasets": ["name", "prompt (published; used)", "output (published; used)"],
     "accelerators": ["memory", "bandwidth", "16-bit TFLOP/s", "fp8 TFLOP/s", "TDP"],
     "models": ["family", "layers", "hidden", "experts", "max context"],
     "prices": ["section"],

@@ -9,7 +9,6 @@ from inferplan.cli.common import console, handle_errors, print_json
 from inferplan.deploy.deployment import resolve
 from inferplan.deploy.layout import with_replicas
 from inferplan.errors import SpecError
-from inferplan.perf.datasets import dataset_lengths
 from inferplan.perf.speculative import SpeculativeSpec
 from inferplan.results.perf import MetricStats, PerfResult
 from inferplan.service.perf import disaggregation_note, predict
@@ -110,7 +109,10 @@ def register(app: typer.Typer) -> None:
         isl: int = typer.Option(None, "--isl", help="prompt tokens per request (default 1024)"),
         osl: int = typer.Option(None, "--osl", help="output tokens per request (default 256)"),
         dataset: str = typer.Option(
-            None, "--dataset", help="lengths from a public dataset's means (e.g. ShareGPT)"
+            None,
+            "--dataset",
+            help="lengths from a public dataset's published statistics (e.g. ShareGPT; "
+            "inferplan catalog list datasets)",
         ),
         batch: int = typer.Option(None, "--batch", help="static batch size"),
         concurrency: int = typer.Option(None, "--concurrency", help="closed-loop clients"),
@@ -145,12 +147,12 @@ def register(app: typer.Typer) -> None:
         if dataset is not None:
             if isl is not None or osl is not None:
                 raise SpecError("dataset", "give --dataset or --isl/--osl, not both")
-            lengths = dataset_lengths(dataset)
-            isl, osl = round(lengths.isl_mean), round(lengths.osl_mean)
-            dataset_note = (
-                f"lengths: {lengths.name} means {lengths.isl_mean:g} in / "
-                f"{lengths.osl_mean:g} out tokens ({lengths.source})"
-            )
+            from inferplan.catalog.datasets import get_dataset
+            from inferplan.perf.datasets import dataset_lengths
+
+            lengths = dataset_lengths(get_dataset(dataset))
+            isl, osl = max(1, round(lengths.isl_mean)), max(1, round(lengths.osl_mean))
+            dataset_note = lengths.describe()
         isl = 1024 if isl is None else isl
         osl = 256 if osl is None else osl
         d = resolve(model, gpu, engine, precision, kv_precision)

@@ -18,11 +18,12 @@ import numpy as np
 from pydantic import BaseModel
 
 from inferplan.catalog import load_accelerators, load_models
+from inferplan.catalog.datasets import load_datasets
 from inferplan.deploy.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
 from inferplan.errors import InferplanError
 from inferplan.perf.batch import SchedulerLimits
 from inferplan.perf.closed_loop import closed_loop_metrics
-from inferplan.perf.datasets import dataset_named_in
+from inferplan.perf.datasets import dataset_lengths, dataset_named_in
 from inferplan.perf.metrics import ServingMetrics, summarize
 from inferplan.perf.regimes import max_throughput, prefill_time_s, static_batch
 from inferplan.perf.simulate import simulate
@@ -139,12 +140,13 @@ def predict_case(
     """Predict one case's metric; raises :class:`InferplanError` when it cannot."""
     from_dataset = ""
     if case.isl is None and case.osl is None and case.scenario != "single_stream":
-        named = dataset_named_in(case.notes or "")
+        named = dataset_named_in(case.notes or "", load_datasets())
         if named is not None:
-            case = case.model_copy(update={"isl": named.isl_mean, "osl": named.osl_mean})
+            d = dataset_lengths(named)
+            case = case.model_copy(update={"isl": d.isl_mean, "osl": d.osl_mean})
             from_dataset = (
-                f"lengths not given: {named.name} means {named.isl_mean:g} in / "
-                f"{named.osl_mean:g} out ({named.source.split(',')[0]})"
+                f"lengths not given: {d.name} {d.isl_mean:g} in / {d.osl_mean:g} out "
+                f"({d.isl_basis}; {d.source.split(',')[0]})"
             )
     p = _predict_case(case, eff)
     return replace(p, assumption=p.assumption or from_dataset)

@@ -57,7 +57,10 @@ class TrafficSpec(FiniteSpec):
     (bursts inside an hour). Growth is applied in yearly steps: year k (months
     12k+1..12k+12) has (1 + growth_per_year)^k times the volume. Costs use the mean
     token lengths (cost is linear in tokens); the p90 fields are
-    kept for the performance model.
+    kept for the performance model. ``dataset`` names a public dataset of
+    ``catalog/data/datasets.yaml`` (``inferplan catalog list datasets``) whose published
+    statistics fill the four token fields when the scenario is read; it replaces them,
+    so give one or the other.
     """
 
     requests_per_day: float | None = Field(default=None, ge=0, le=1e12)
@@ -72,6 +75,7 @@ class TrafficSpec(FiniteSpec):
     input_tokens_p90: float | None = Field(default=None, gt=0, le=1e7)
     output_tokens_p90: float | None = Field(default=None, gt=0, le=1e7)
     cached_input_share: float = Field(default=0.0, ge=0, le=1)
+    dataset: str | None = Field(default=None, min_length=1, max_length=100)
 
     @model_validator(mode="after")
     def _volume_and_shape(self) -> TrafficSpec:
