@@ -84,6 +84,11 @@ def expert_layout(
             f"ep {ep} is not a multiple of {node}"
         )
     if not dp_attention:
+        if ep > node:
+            raise SpecError(
+                "ep", f"without attention data parallelism ep is the tensor-parallel degree and "
+                f"must not exceed the node's {node} devices; add --dp-attention"
+            )
         if tp is not None and ep > 1 and tp != ep:
             raise SpecError(
                 "ep", f"must equal tp ({tp}) without attention data parallelism "
