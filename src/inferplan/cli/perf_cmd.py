@@ -32,9 +32,10 @@ def _row(name: str, s: MetricStats) -> list[str]:
     ]
 
 
-def render(r: PerfResult) -> None:
+def render(r: PerfResult, devices_per_replica: int | None = None) -> None:
+    group = devices_per_replica or r.tp * r.pp
     title = (
-        f"{r.model} on {r.replicas} x ({r.tp * r.pp} x {r.accelerator}) "
+        f"{r.model} on {r.replicas} x ({group} x {r.accelerator}) "
         f"{r.precision}/KV {r.kv_precision}, {r.engine}: {r.regime}"
         + (f" at {r.load:g}" if r.load is not None else "")
         + f", {r.isl:g} in / {r.osl:g} out tokens"
@@ -216,4 +217,4 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_json(r)
         else:
-            render(r)
+            render(r, d.tp * d.dp_attention * d.pp)
