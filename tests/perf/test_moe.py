@@ -214,3 +214,21 @@ def test_bad_expert_layouts_name_their_field(
     with pytest.raises(SpecError) as exc:
         expert_layout(m, a, ep, dp, tp)
     assert exc.value.field == field
+
+
+def test_rank_shape_gives_the_busiest_data_parallel_device_whole_sequences() -> None:
+    d = resolve("deepseek-v3", "h100-sxm-80gb", "sglang", "fp8")
+    step = step_model_of(with_expert_parallel(d, 16, True, tp=4))  # 4 groups of tp 4
+    assert step.dp == 4
+    # 10 decode sequences over 4 groups: ceil(10/4) = 3 on the busiest, 3 x 1,000 context
+    r = step.rank_shape(BatchShape(decode_seqs=10, decode_context_tokens=10_000))
+    assert (r.decode_seqs, r.decode_context_tokens) == (3, 3_000)
+    # 5 prompts of 1,000 tokens: 2 on the busiest, 2,000 tokens and 2/5 of the pairs
+    r = step.rank_shape(
+        BatchShape(prefill_tokens=5_000, prefill_seqs=5, prefill_attention_pairs=5 * 500_500.0)
+    )
+    assert (r.prefill_seqs, r.prefill_tokens) == (2, 2_000)
+    assert r.prefill_attention_pairs == pytest.approx(2 * 500_500.0)
+    # a single prompt gains nothing from data-parallel attention
+    one = BatchShape(prefill_tokens=4096, prefill_seqs=1, prefill_attention_pairs=8.4e6)
+    assert step.rank_shape(one) == one
