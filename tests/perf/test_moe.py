@@ -112,8 +112,8 @@ def test_expert_parallel_splits_expert_weights_exactly() -> None:
     assert weights_bytes_per_device(m, fp8, 8, 1, ep=8) == pytest.approx(
         weights_bytes_per_device(m, fp8, 8, 1), rel=1e-12
     )
-    # ep 72 (288 slots, 32 redundant): ceil(256 / 72) = 4 experts per device
-    ep72 = weights_bytes_per_device(m, fp8, 1, 1, ep=72)
+    # ep 72 with 32 redundant experts: (256 + 32) / 72 = 4 experts per device
+    ep72 = weights_bytes_per_device(m, fp8, 1, 1, ep=72, redundant_experts=32)
     assert ep72 == pytest.approx(total - experts + experts * 4 / 256, rel=1e-12)
 
 
@@ -204,6 +204,7 @@ def test_imbalance_makes_the_busiest_device_slower_than_the_mean() -> None:
         ("deepseek-v3", 16, False, None, "ep"),
         ("deepseek-v3", 1, True, None, "dp-attention"),
         ("deepseek-v3", 8, True, 3, "tp"),
+        ("deepseek-v3", 72, True, None, "ep"),  # 256 experts do not split 72 ways
     ],
 )
 def test_bad_expert_layouts_name_their_field(
@@ -232,3 +233,19 @@ def test_rank_shape_gives_the_busiest_data_parallel_device_whole_sequences() -> 
     # a single prompt gains nothing from data-parallel attention
     one = BatchShape(prefill_tokens=4096, prefill_seqs=1, prefill_attention_pairs=8.4e6)
     assert step.rank_shape(one) == one
+
+
+def test_redundant_experts_let_ep_72_split_deepseek() -> None:
+    m = load_models().get("deepseek-v3")
+    a = load_accelerators().get("h100-sxm-80gb")
+    assert expert_layout(m, a, 72, True, None, 32) == (1, 72, 72)
+    with pytest.raises(SpecError) as exc:
+        expert_layout(m, a, 72, True, None, 30)  # 286 slots do not split 72 ways
+    assert exc.value.field == "ep"
+    with pytest.raises(SpecError) as exc:
+        expert_layout(m, a, 1, False, None, 32)
+    assert exc.value.field == "redundant-experts"
+    d = with_expert_parallel(
+        resolve("deepseek-v3", "h100-sxm-80gb", "sglang", "fp8"), 72, True, redundant_experts=32
+    )
+    assert step_model_of(d).expert_slots == 4

@@ -67,6 +67,9 @@ def register(app: typer.Typer) -> None:
         dp_attention: bool = typer.Option(
             False, "--dp-attention", help="attention data parallel over the ep devices (needs --ep)"
         ),
+        redundant_experts: int = typer.Option(
+            0, "--redundant-experts", help="extra copies of popular experts so ep divides the slots"
+        ),
         engine: str = typer.Option("vllm", "--engine", help="engine profile id"),
         json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -80,8 +83,10 @@ def register(app: typer.Typer) -> None:
                     f"{context:,} tokens (the default {DEFAULT_CONTEXT:,} is longer)",
                     highlight=False, soft_wrap=True,
                 )
-        if ep is not None or dp_attention:
-            d = with_expert_parallel(d, 1 if ep is None else ep, dp_attention, tp, pp)
+        if ep is not None or dp_attention or redundant_experts:
+            d = with_expert_parallel(
+                d, 1 if ep is None else ep, dp_attention, tp, pp, None, redundant_experts
+            )
             if count is not None and count != d.devices:
                 raise SpecError(
                     "count", f"must equal the expert-parallel replica's {d.devices} devices"

@@ -86,7 +86,7 @@ def render(r: PerfResult, devices_per_replica: int | None = None) -> None:
 def expert_parallel_note(d: Deployment) -> str:
     """One line describing an expert-parallel layout (experts per device, groups)."""
     m = d.model
-    slots = -(-m.num_experts // d.ep)
+    slots = -(-(m.num_experts + d.redundant_experts) // d.ep)
     spare = slots * d.ep - m.num_experts
     attention = (
         f"attention data parallel over {d.dp_attention} groups of tp {d.tp}, all-to-all "
@@ -131,6 +131,9 @@ def register(app: typer.Typer) -> None:
         ),
         dp_attention: bool = typer.Option(
             False, "--dp-attention", help="attention data parallel over the ep devices (needs --ep)"
+        ),
+        redundant_experts: int = typer.Option(
+            0, "--redundant-experts", help="extra copies of popular experts so ep divides the slots"
         ),
         isl: int = typer.Option(None, "--isl", help="prompt tokens per request (default 1024)"),
         osl: int = typer.Option(None, "--osl", help="output tokens per request (default 256)"),
@@ -184,8 +187,10 @@ def register(app: typer.Typer) -> None:
             from inferplan.service.calibration_store import apply_calibration
 
             d = apply_calibration(d, FileCalibrationStore().get(calibration))
-        if ep is not None or dp_attention:
-            d = with_expert_parallel(d, 1 if ep is None else ep, dp_attention, tp, pp, count)
+        if ep is not None or dp_attention or redundant_experts:
+            d = with_expert_parallel(
+                d, 1 if ep is None else ep, dp_attention, tp, pp, count, redundant_experts
+            )
         else:
             d = with_replicas(d, count, tp, pp)
         if cv <= 0:

@@ -47,6 +47,7 @@ class Deployment:
     efficiency: EngineEfficiency | None = None
     ep: int = 1
     dp_attention: int = 1
+    redundant_experts: int = 0
 
     @property
     def devices(self) -> int:
@@ -54,28 +55,41 @@ class Deployment:
 
 
 def expert_layout(
-    m: ModelSpec, a: AcceleratorSpec, ep: int, dp_attention: bool, tp: int | None = None
+    m: ModelSpec,
+    a: AcceleratorSpec,
+    ep: int,
+    dp_attention: bool,
+    tp: int | None = None,
+    redundant_experts: int = 0,
 ) -> tuple[int, int, int]:
     """(tp, ep, dp_attention) of a replica with ``ep``-way expert parallelism.
 
     Without attention data parallelism the tensor-parallel group holds the experts
     (``tp`` = ``ep``); with it, ``ep / tp`` groups of ``tp`` devices (``tp`` 1 by default)
     each run attention for their own sequences. An expert-parallel group larger than a node
-    spans whole nodes. When ``ep`` does not divide the expert count, each device gets
-    ``ceil(E / ep)`` expert slots and the spare ones hold redundant copies (EPLB).
+    spans whole nodes. ``ep`` must divide the routed experts plus ``redundant_experts``
+    copies of popular ones (EPLB; SGLang ``--ep-num-redundant-experts``).
 
     >>> from inferplan.catalog import load_accelerators, load_models
     >>> ds, h100 = load_models().get("deepseek-v3"), load_accelerators().get("h100-sxm-80gb")
-    >>> expert_layout(ds, h100, 8, False), expert_layout(ds, h100, 32, True)
-    ((8, 8, 1), (1, 32, 32))
+    >>> expert_layout(ds, h100, 8, False), expert_layout(ds, h100, 72, True, None, 32)
+    ((8, 8, 1), (1, 72, 72))
     """
     if ep < 1:
         raise SpecError("ep", "must be >= 1")
     if ep > 1 and not m.is_moe:
         raise SpecError("ep", f"{m.id} has no routed experts; ep must be 1")
+    if redundant_experts < 0 or (redundant_experts and ep < 2):
+        raise SpecError("redundant-experts", "must be >= 0, and only with ep >= 2")
     if m.is_moe and ep > m.num_experts:
         raise SpecError(
             "ep", f"{m.id} has {m.num_experts} routed experts per layer; ep must not exceed it"
+        )
+    if m.is_moe and (m.num_experts + redundant_experts) % ep:
+        raise SpecError(
+            "ep", f"must divide {m.id}'s {m.num_experts} routed experts"
+            + (f" plus {redundant_experts} redundant" if redundant_experts else "")
+            + "; add redundant copies with --redundant-experts to use other degrees"
         )
     node = a.max_devices_per_node
     if ep > node and ep % node:
@@ -111,10 +125,11 @@ def with_expert_parallel(
     tp: int | None = None,
     pp: int | None = None,
     count: int | None = None,
+    redundant_experts: int = 0,
 ) -> Deployment:
     """``d`` with ``ep``-way expert parallelism (:func:`expert_layout`), on ``count``
     devices in all (one replica by default)."""
-    t, e, dp = expert_layout(d.model, d.accelerator, ep, dp_attention, tp)
+    t, e, dp = expert_layout(d.model, d.accelerator, ep, dp_attention, tp, redundant_experts)
     p = pp or 1
     if p < 1:
         raise SpecError("pp", "must be >= 1")
@@ -124,7 +139,15 @@ def with_expert_parallel(
         raise SpecError(
             "count", f"{total} devices do not split into replicas of tp x dp x pp = {group}"
         )
-    return replace(d, tp=t, pp=p, ep=e, dp_attention=dp, replicas=total // group)
+    return replace(
+        d,
+        tp=t,
+        pp=p,
+        ep=e,
+        dp_attention=dp,
+        redundant_experts=redundant_experts,
+        replicas=total // group,
+    )
 
 
 def resolve(
@@ -138,6 +161,7 @@ def resolve(
     replicas: int = 1,
     ep: int = 1,
     dp_attention: bool = False,
+    redundant_experts: int = 0,
 ) -> Deployment:
     """Look every id up in the catalogs; unknown ids raise with suggestions."""
     m = load_models().get(model, "model")
@@ -162,9 +186,9 @@ def resolve(
     if replicas < 1:
         raise SpecError("count", "must be >= 1")
     d = Deployment(m, a, e, w, kv, tp, pp, replicas)
-    if ep > 1 or dp_attention:
-        t, ep, dp = expert_layout(m, a, ep, dp_attention, tp)
-        d = replace(d, tp=t, ep=ep, dp_attention=dp)
+    if ep > 1 or dp_attention or redundant_experts:
+        t, ep, dp = expert_layout(m, a, ep, dp_attention, tp, redundant_experts)
+        d = replace(d, tp=t, ep=ep, dp_attention=dp, redundant_experts=redundant_experts)
     return d
 
 
@@ -184,6 +208,7 @@ def memory_of(d: Deployment, context_tokens: int = 2048, concurrency: int = 1) -
             max_num_batched_tokens=d.max_num_batched_tokens,
             max_num_seqs=d.max_num_seqs,
             ep=d.ep,
+            redundant_experts=d.redundant_experts,
             dp=d.dp_attention,
         )
     )
@@ -202,6 +227,7 @@ def fit_layout(
         context_tokens=context_tokens,
         concurrency=concurrency,
         ep=d.ep,
+        redundant_experts=d.redundant_experts,
         dp=d.dp_attention,
     )
     if layout is None and d.ep > 1:
@@ -225,6 +251,7 @@ def step_model_of(d: Deployment) -> StepModel:
         pp=d.pp,
         ep=d.ep,
         dp=d.dp_attention,
+        redundant_experts=d.redundant_experts,
     )
 
 

@@ -41,6 +41,7 @@ class FitRequest:
     max_num_batched_tokens: int | None = None
     max_num_seqs: int | None = None
     ep: int = 1
+    redundant_experts: int = 0
     dp: int = 1
     """Attention data-parallel degree: ``dp`` groups of ``tp`` devices each hold the KV
     cache of their own sequences (``ceil(concurrency / dp)`` on the busiest)."""
@@ -108,7 +109,9 @@ def fit(req: FitRequest) -> MemoryBreakdown:
         raise SpecError("concurrency", "must be >= 1")
     counts = count_params(m)
     kvb = kv_bytes_per_element(req.kv_precision)
-    w_dev = weights_bytes_per_device(m, req.weights, req.tp, req.pp, counts, ep=req.ep)
+    w_dev = weights_bytes_per_device(
+        m, req.weights, req.tp, req.pp, counts, ep=req.ep, redundant_experts=req.redundant_experts
+    )
     multi = req.tp * req.pp > 1 or req.ep > 1
     fixed = {
         "weights": w_dev,

@@ -1,9 +1,10 @@
 """Expert parallelism: all-to-all traffic, expert load imbalance, experts per rank.
 
 Under expert parallelism (EP) the routed experts of every MoE layer are split, whole,
-over ``ep`` devices (``ceil(E / ep)`` expert slots each; when ``ep`` does not divide
-``E`` the spare slots hold redundant copies of popular experts, as DeepSeek's EPLB
-places them, DeepSeek-V3 technical report arXiv:2412.19437 section 3.4). With attention
+over ``ep`` devices: ``(E + r) / ep`` expert slots each, where ``r`` redundant copies of
+popular experts may be added so that ``ep`` divides the slots (DeepSeek's EPLB,
+DeepSeek-V3 technical report arXiv:2412.19437 section 3.4; SGLang
+``--ep-num-redundant-experts``). With attention
 data parallelism (SGLang ``--enable-dp-attention``, vLLM data-parallel attention with
 expert parallelism) every device holds its own sequences, so each MoE layer first
 *dispatches* every token to the devices of its ``k`` experts and then *combines* the
@@ -73,13 +74,13 @@ COMBINE_BYTES_PER_ELEMENT = 2.0
 """BF16 expert outputs."""
 
 
-def experts_per_rank(num_experts: int, ep: int) -> int:
-    """Expert slots on each device: ``ceil(E / ep)`` (spare slots hold redundant copies).
+def experts_per_rank(num_experts: int, ep: int, redundant: int = 0) -> int:
+    """Expert slots on each device: ``(E + r) / ep``, rounded up if ``ep`` does not divide.
 
-    >>> experts_per_rank(256, 8), experts_per_rank(256, 72)
+    >>> experts_per_rank(256, 8), experts_per_rank(256, 72, 32)
     (32, 4)
     """
-    return -(-num_experts // max(1, ep))
+    return -(-(num_experts + redundant) // max(1, ep))
 
 
 def peer_shares(ep: int, devices_per_node: int) -> tuple[float, float]:
@@ -187,13 +188,13 @@ def load_imbalance(assignments: float, ep: int) -> float:
 
 
 def busiest_rank_experts(
-    tokens: float, num_experts: int, top_k: int, ep: int
+    tokens: float, num_experts: int, top_k: int, ep: int, slots: int | None = None
 ) -> tuple[float, float]:
     """(assignments, experts touched) on the busiest of ``ep`` devices for ``tokens`` tokens.
 
-    Its assignments are ``load_imbalance x T k / ep``; spread over its ``ceil(E / ep)``
-    experts, it reads ``E_r (1 - (1 - 1/E_r)^a)`` of them (each assignment lands on one of
-    its experts uniformly). Hand check, 128 tokens top-8 over 256 experts at EP 8:
+    Its assignments are ``load_imbalance x T k / ep``; spread over its ``slots`` experts
+    (``ceil(E / ep)`` by default), it reads ``E_r (1 - (1 - 1/E_r)^a)`` of them (each
+    assignment lands on one of its experts uniformly). Hand check, 128 tokens top-8 over 256 experts at EP 8:
     a = 1.1686 x 128 = 149.58; 32 x (1 - (31/32)^149.58) = 32 x (1 - e^-4.749) = 31.72.
 
     >>> a, touched = busiest_rank_experts(128, 256, 8, 8)
@@ -204,8 +205,8 @@ def busiest_rank_experts(
         return 0.0, 0.0
     assignments = tokens * top_k
     a = load_imbalance(assignments, ep) * assignments / ep
-    a = min(a, tokens * min(top_k, experts_per_rank(num_experts, ep)))
-    e_r = experts_per_rank(num_experts, ep)
+    e_r = slots or experts_per_rank(num_experts, ep)
+    a = min(a, tokens * min(top_k, e_r))
     touched = e_r * (1.0 - (1.0 - 1.0 / e_r) ** a) if e_r > 1 else 1.0
     return a, touched
 

@@ -78,6 +78,7 @@ from inferplan.perf.moe import (
     A2A_RDMA_EFFICIENCY,
     all_to_all_time_s,
     busiest_rank_experts,
+    experts_per_rank,
 )
 from inferplan.perf.network import scale_out_link
 from inferplan.specs.engine import EngineEfficiency
@@ -149,6 +150,8 @@ class StepModel:
     """Expert-parallel degree: devices the routed experts of a MoE layer are split over."""
     dp: int = 1
     """Attention data-parallel degree: devices that each run their own sequences."""
+    expert_slots: int = 0
+    """Routed experts each device holds under expert parallelism (redundant copies included)."""
     devices_per_node: int = 8
     a2a_nvlink_bytes_per_s: float = 0.0
     a2a_rdma_bytes_per_s: float = 0.0
@@ -175,7 +178,9 @@ class StepModel:
         if self.ep > 1:
             if tokens <= 0:
                 return 0.0
-            assignments, touched = busiest_rank_experts(tokens, n, k, self.ep)
+            assignments, touched = busiest_rank_experts(
+                tokens, n, k, self.ep, self.expert_slots or None
+            )
             return self.gemm_time_s(
                 self.expert_flops_per_row * assignments,
                 assignments / touched,
@@ -452,6 +457,7 @@ def build_step_model(
     scale_out_bytes_per_s: float | None = None,
     ep: int = 1,
     dp: int = 1,
+    redundant_experts: int = 0,
 ) -> StepModel:
     """Precompute the per-device constants of ``model`` on ``tp`` x ``accelerator``
     (``pp`` pipeline stages of ``tp`` devices; nodes of ``max_devices_per_node`` joined by
@@ -459,7 +465,8 @@ def build_step_model(
 
     ``ep`` > 1 splits each MoE layer's routed experts, whole, over ``ep`` devices; ``dp`` > 1
     runs attention (and the dense layers and LM head, ``tp`` ways each) data parallel over
-    ``dp`` groups, ``tp x dp = ep`` devices per stage in all (SGLang DP attention)."""
+    ``dp`` groups, ``tp x dp = ep`` devices per stage in all (SGLang DP attention), each
+    holding ``(E + redundant_experts) / ep`` experts."""
     c = count_params(model)
     e = efficiency
     m = model
@@ -569,6 +576,7 @@ def build_step_model(
         stage_link_bytes_per_s=stage_link,
         ep=ep,
         dp=dp,
+        expert_slots=experts_per_rank(m.num_experts, ep, redundant_experts) if ep > 1 else 0,
         devices_per_node=node,
         a2a_nvlink_bytes_per_s=intra * A2A_NVLINK_EFFICIENCY,
         a2a_rdma_bytes_per_s=inter * A2A_RDMA_EFFICIENCY,

@@ -45,6 +45,8 @@ class ValidationCase(BaseModel):
     """Expert-parallel degree (optional column; empty = no expert parallelism)."""
     dp_attention: bool | None = None
     """Attention data parallel over the ``ep`` devices (optional column)."""
+    redundant_experts: int | None = None
+    """Redundant expert copies under expert parallelism (optional column)."""
     model: str
     weight_dtype: str
     kv_dtype: str = "fp16"

@@ -153,6 +153,7 @@ def _expert_parallel_deployment(
         tp=case.tp or (1 if case.dp_attention else case.ep or 1),
         ep=case.ep or 1,
         dp_attention=bool(case.dp_attention),
+        redundant_experts=case.redundant_experts or 0,
     )
     group = d.tp * d.dp_attention
     d = replace(d, replicas=max(1, case.num_gpus // group))
