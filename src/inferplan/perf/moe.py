@@ -194,7 +194,8 @@ def busiest_rank_experts(
 
     Its assignments are ``load_imbalance x T k / ep``; spread over its ``slots`` experts
     (``ceil(E / ep)`` by default), it reads ``E_r (1 - (1 - 1/E_r)^a)`` of them (each
-    assignment lands on one of its experts uniformly). Hand check, 128 tokens top-8 over 256 experts at EP 8:
+    assignment lands on one of its experts uniformly). Hand check, 128 tokens top-8 over
+    256 experts at EP 8:
     a = 1.1686 x 128 = 149.58; 32 x (1 - (31/32)^149.58) = 32 x (1 - e^-4.749) = 31.72.
 
     >>> a, touched = busiest_rank_experts(128, 256, 8, 8)
