@@ -6,8 +6,9 @@ import typer
 from rich.table import Table
 
 from inferplan.cli.common import console, err_console, handle_errors, print_json
-from inferplan.deploy.deployment import fit_layout, resolve
+from inferplan.deploy.deployment import fit_layout, resolve, with_expert_parallel
 from inferplan.deploy.layout import layout_of
+from inferplan.errors import SpecError
 from inferplan.results.memory import MemoryBreakdown
 
 DEFAULT_CONTEXT = 4096
@@ -18,7 +19,10 @@ def render(res: MemoryBreakdown) -> None:
     verdict = "[green]fits[/]" if res.fits else f"[red]does not fit[/]: {res.reason}"
     table = Table(
         title=f"{res.model} on {res.count} x {res.accelerator} "
-        f"(tp={res.tp}, pp={res.pp}, {res.precision}, KV {res.kv_precision}, {res.engine})"
+        f"(tp={res.tp}, pp={res.pp}"
+        + (f", ep={res.ep}" if res.ep > 1 else "")
+        + (f", dp attention={res.dp_attention}" if res.dp_attention > 1 else "")
+        + f", {res.precision}, KV {res.kv_precision}, {res.engine})"
     )
     table.add_column("per device", style="bold")
     table.add_column("GB", justify="right")
@@ -57,6 +61,15 @@ def register(app: typer.Typer) -> None:
         concurrency: int = typer.Option(1, "--concurrency", help="sequences held at once"),
         tp: int = typer.Option(None, "--tp", help="tensor-parallel degree"),
         pp: int = typer.Option(None, "--pp", help="pipeline-parallel degree"),
+        ep: int = typer.Option(
+            None, "--ep", help="expert-parallel degree (MoE): routed experts split over ep devices"
+        ),
+        dp_attention: bool = typer.Option(
+            False, "--dp-attention", help="attention data parallel over the ep devices (needs --ep)"
+        ),
+        redundant_experts: int = typer.Option(
+            0, "--redundant-experts", help="extra copies of popular experts so ep divides the slots"
+        ),
         engine: str = typer.Option("vllm", "--engine", help="engine profile id"),
         json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -70,7 +83,17 @@ def register(app: typer.Typer) -> None:
                     f"{context:,} tokens (the default {DEFAULT_CONTEXT:,} is longer)",
                     highlight=False, soft_wrap=True,
                 )
-        layout = layout_of(count, tp, pp, d.accelerator.max_devices_per_node)
+        if ep is not None or dp_attention or redundant_experts:
+            d = with_expert_parallel(
+                d, 1 if ep is None else ep, dp_attention, tp, pp, None, redundant_experts
+            )
+            if count is not None and count != d.devices:
+                raise SpecError(
+                    "count", f"must equal the expert-parallel replica's {d.devices} devices"
+                )
+            layout: tuple[int, int] | None = (d.tp, d.pp)
+        else:
+            layout = layout_of(count, tp, pp, d.accelerator.max_devices_per_node)
         res = fit_layout(d, context, concurrency, layout)
         if json_out:
             print_json(res)

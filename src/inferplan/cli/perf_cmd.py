@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from inferplan.cli.common import console, handle_errors, print_json
-from inferplan.deploy.deployment import resolve
+from inferplan.deploy.deployment import Deployment, resolve, with_expert_parallel
 from inferplan.deploy.layout import with_replicas
 from inferplan.errors import SpecError
 from inferplan.perf.speculative import SpeculativeSpec
@@ -31,9 +31,10 @@ def _row(name: str, s: MetricStats) -> list[str]:
     ]
 
 
-def render(r: PerfResult) -> None:
+def render(r: PerfResult, devices_per_replica: int | None = None) -> None:
+    group = devices_per_replica or r.tp * r.pp
     title = (
-        f"{r.model} on {r.replicas} x ({r.tp * r.pp} x {r.accelerator}) "
+        f"{r.model} on {r.replicas} x ({group} x {r.accelerator}) "
         f"{r.precision}/KV {r.kv_precision}, {r.engine}: {r.regime}"
         + (f" at {r.load:g}" if r.load is not None else "")
         + f", {r.isl:g} in / {r.osl:g} out tokens"
@@ -81,6 +82,24 @@ def render(r: PerfResult) -> None:
         console.print(c)
 
 
+def expert_parallel_note(d: Deployment) -> str:
+    """One line describing an expert-parallel layout (experts per device, groups)."""
+    m = d.model
+    slots = -(-(m.num_experts + d.redundant_experts) // d.ep)
+    spare = slots * d.ep - m.num_experts
+    attention = (
+        f"attention data parallel over {d.dp_attention} groups of tp {d.tp}, all-to-all "
+        "dispatch and combine per MoE layer (DeepEP)"
+        if d.dp_attention > 1
+        else f"attention tensor parallel over the same {d.tp} devices"
+    )
+    return (
+        f"expert parallel {d.ep}: {slots} of {m.num_experts} routed experts per device"
+        + (f" ({spare} slots hold redundant copies)" if spare else "")
+        + f"; {attention}; {d.tp * d.dp_attention * d.pp} devices per replica"
+    )
+
+
 def _speculative(method: str | None, k: int, acceptance: float) -> SpeculativeSpec | None:
     """The speculative-decoding spec of the --spec flags, or None without --spec."""
     if method is None:
@@ -106,6 +125,15 @@ def register(app: typer.Typer) -> None:
         engine: str = typer.Option("vllm", "--engine"),
         tp: int = typer.Option(None, "--tp", help="tensor-parallel degree per replica"),
         pp: int = typer.Option(None, "--pp"),
+        ep: int = typer.Option(
+            None, "--ep", help="expert-parallel degree (MoE): routed experts split over ep devices"
+        ),
+        dp_attention: bool = typer.Option(
+            False, "--dp-attention", help="attention data parallel over the ep devices (needs --ep)"
+        ),
+        redundant_experts: int = typer.Option(
+            0, "--redundant-experts", help="extra copies of popular experts so ep divides the slots"
+        ),
         isl: int = typer.Option(None, "--isl", help="prompt tokens per request (default 1024)"),
         osl: int = typer.Option(None, "--osl", help="output tokens per request (default 256)"),
         dataset: str = typer.Option(
@@ -161,7 +189,12 @@ def register(app: typer.Typer) -> None:
             from inferplan.service.calibration_store import apply_calibration
 
             d = apply_calibration(d, FileCalibrationStore().get(calibration))
-        d = with_replicas(d, count, tp, pp)
+        if ep is not None or dp_attention or redundant_experts:
+            d = with_expert_parallel(
+                d, 1 if ep is None else ep, dp_attention, tp, pp, count, redundant_experts
+            )
+        else:
+            d = with_replicas(d, count, tp, pp)
         if cv <= 0:
             raise SpecError("cv", "must be > 0 (1 = Poisson)")
         r = predict(
@@ -179,6 +212,8 @@ def register(app: typer.Typer) -> None:
             speculative=_speculative(spec_method, spec_k, spec_acceptance),
             draft_model=spec_draft,
         )
+        if d.ep > 1:
+            r = r.model_copy(update={"notes": [*r.notes, expert_parallel_note(d)]})
         if calibration is not None:
             note = f"efficiencies calibrated by profile '{calibration}' (inferplan calibrate)"
             r = r.model_copy(update={"notes": [*r.notes, note]})
@@ -189,4 +224,4 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_json(r)
         else:
-            render(r)
+            render(r, d.tp * d.dp_attention * d.pp)

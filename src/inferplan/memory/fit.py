@@ -40,6 +40,11 @@ class FitRequest:
     concurrency: int = 1
     max_num_batched_tokens: int | None = None
     max_num_seqs: int | None = None
+    ep: int = 1
+    redundant_experts: int = 0
+    dp: int = 1
+    """Attention data-parallel degree: ``dp`` groups of ``tp`` devices each hold the KV
+    cache of their own sequences (``ceil(concurrency / dp)`` on the busiest)."""
 
 
 def check_parallelism(m: ModelSpec, a: AcceleratorSpec, tp: int, pp: int) -> None:
@@ -78,6 +83,11 @@ def activation_bytes_per_device(req: FitRequest) -> float:
     return tokens * per_token + logits
 
 
+def _seqs_per_device(req: FitRequest) -> int:
+    """Sequences of ``concurrency`` that the busiest attention data-parallel group holds."""
+    return -(-req.concurrency // max(1, req.dp))
+
+
 def _kv_per_seq_device(req: FitRequest, context: int) -> float:
     kvb = kv_bytes_per_element(req.kv_precision)
     return kv_bytes_per_sequence(req.model, context, kvb) * kv_shard_fraction(
@@ -99,8 +109,10 @@ def fit(req: FitRequest) -> MemoryBreakdown:
         raise SpecError("concurrency", "must be >= 1")
     counts = count_params(m)
     kvb = kv_bytes_per_element(req.kv_precision)
-    w_dev = weights_bytes_per_device(m, req.weights, req.tp, req.pp, counts)
-    multi = req.tp * req.pp > 1
+    w_dev = weights_bytes_per_device(
+        m, req.weights, req.tp, req.pp, counts, ep=req.ep, redundant_experts=req.redundant_experts
+    )
+    multi = req.tp * req.pp > 1 or req.ep > 1
     fixed = {
         "weights": w_dev,
         "runtime": e.memory.runtime_overhead_bytes,
@@ -117,9 +129,10 @@ def fit(req: FitRequest) -> MemoryBreakdown:
         kv_cap = max(0.0, budget - used)
     per_seq = _kv_per_seq_device(req, req.context_tokens)
     per_tok_dev = kv_bytes_per_token(m, kvb) * kv_shard_fraction(m, req.tp, req.pp)
-    kv_tokens = int(kv_cap // per_tok_dev) if per_tok_dev else 0
-    need_kv = per_seq * req.concurrency
-    max_conc = int(kv_cap // per_seq) if per_seq else 0
+    dp = max(1, req.dp)
+    kv_tokens = int(kv_cap // per_tok_dev) * dp if per_tok_dev else 0
+    need_kv = per_seq * _seqs_per_device(req)
+    max_conc = int(kv_cap // per_seq) * dp if per_seq else 0
     max_ctx = _max_context(req, kv_cap)
     if used > (budget if e.memory.kv_share_of_free is None else capacity):
         fits, reason = (
@@ -133,7 +146,7 @@ def fit(req: FitRequest) -> MemoryBreakdown:
         fits, reason = (
             False,
             (
-                f"KV cache for {req.concurrency} x {req.context_tokens} tokens needs "
+                f"KV cache for {_seqs_per_device(req)} x {req.context_tokens} tokens needs "
                 f"{need_kv / 1e9:.2f} GB per device; {kv_cap / 1e9:.2f} GB left "
                 f"(at most {max_conc} sequences at this context)"
             ),
@@ -149,7 +162,9 @@ def fit(req: FitRequest) -> MemoryBreakdown:
         kv_precision=req.kv_precision,
         tp=req.tp,
         pp=req.pp,
-        count=req.tp * req.pp,
+        count=req.tp * dp * req.pp,
+        ep=req.ep,
+        dp_attention=dp,
         context_tokens=req.context_tokens,
         concurrency=req.concurrency,
         total_params=counts.total,
@@ -174,7 +189,7 @@ def _max_context(req: FitRequest, kv_cap: float) -> int:
     lo, hi = 0, req.model.max_context
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if _kv_per_seq_device(req, mid) * req.concurrency <= kv_cap:
+        if _kv_per_seq_device(req, mid) * _seqs_per_device(req) <= kv_cap:
             lo = mid
         else:
             hi = mid - 1

@@ -41,16 +41,28 @@ def weights_bytes(m: ModelSpec, info: PrecisionInfo, counts: ParamCounts | None 
 
 
 def weights_bytes_per_device(
-    m: ModelSpec, info: PrecisionInfo, tp: int, pp: int, counts: ParamCounts | None = None
+    m: ModelSpec,
+    info: PrecisionInfo,
+    tp: int,
+    pp: int,
+    counts: ParamCounts | None = None,
+    ep: int = 1,
+    redundant_experts: int = 0,
 ) -> float:
     """Bytes on the most loaded device of a TP x PP group.
 
     Block weights are split over ``tp`` (Megatron-style column/row sharding,
     arXiv:1909.08053) and layers over ``pp`` stages (the largest stage holds
     ``ceil(layers / pp)`` layers); the vocabulary-parallel embedding and LM head
-    are split over ``tp`` and sit on the first and last stage.
+    are split over ``tp`` and sit on the first and last stage. Under expert parallelism
+    (``ep`` > 1) each device holds ``(E + redundant_experts) / ep`` whole routed experts per
+    MoE layer (rounded up) instead of a ``1 / tp`` slice of all of them;
+    ``tp`` then splits the rest (attention, dense and shared-expert MLPs, router,
+    embeddings) of its attention group.
     """
     c = counts or count_params(m)
+    if ep > 1 and m.is_moe:
+        return _weights_bytes_per_device_ep(m, info, tp, pp, c, ep, redundant_experts)
     total = weights_bytes(m, info, c)
     emb_bits = _embedding_bits(info)
     emb = c.embedding * emb_bits / 8.0
@@ -60,3 +72,19 @@ def weights_bytes_per_device(
     stage_blocks = blocks * stage_layers / m.num_layers
     edge = emb + head if pp == 1 else max(emb, head if head else emb)
     return (stage_blocks + edge) / tp
+
+
+def _weights_bytes_per_device_ep(
+    m: ModelSpec, info: PrecisionInfo, tp: int, pp: int, c: ParamCounts, ep: int, redundant: int
+) -> float:
+    """:func:`weights_bytes_per_device` under expert parallelism."""
+    total = weights_bytes(m, info, c)
+    emb_bits = _embedding_bits(info)
+    emb = c.embedding * emb_bits / 8.0
+    head = c.lm_head * emb_bits / 8.0
+    experts = c.experts_total * info.bits_per_weight / 8.0
+    rest = total - emb - head - experts
+    stage_share = math.ceil(m.num_layers / pp) / m.num_layers
+    slots = -(-(m.num_experts + redundant) // ep)
+    edge = emb + head if pp == 1 else max(emb, head if head else emb)
+    return (rest * stage_share + edge) / tp + experts * stage_share * slots / m.num_experts

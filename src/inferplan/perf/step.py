@@ -37,6 +37,11 @@ A step's time is ``device_time_s + comm_time_s + host_time_s``:
     uniform routing, and each expert's GEMMs see ``T k / touched`` rows; each MoE layer
     first routes its tokens (top-k, then sorting tokens by expert), small kernels that take
     ``moe_routing_latency_s`` whatever the batch;
+  - under expert parallelism (``ep`` > 1) each device holds ``ceil(E / ep)`` whole experts
+    and the busiest device sets the time: its assignments are the mean ``T k / ep`` times
+    the load-imbalance factor of :mod:`inferplan.perf.moe`, over the experts of its own
+    that they touch; with attention data parallelism (``dp`` > 1) attention, dense layers
+    and the LM head run on each device's own share of the sequences (``ceil(n / dp)``);
 
 * **communication**: two ring all-reduces per layer under tensor parallelism,
   ``2 (tp-1)/tp x bytes / (link bandwidth x comm_efficiency) + latency``
@@ -44,7 +49,12 @@ A step's time is ``device_time_s + comm_time_s + host_time_s``:
   interconnect inside a node and at the scale-out link's bandwidth once the group spans
   nodes (a ring runs at its slowest hop); between pipeline stages, each step's
   activations (tokens x hidden x 2 bytes) cross ``pp - 1`` stage boundaries, over the
-  scale-out network where stages sit on different nodes;
+  scale-out network where stages sit on different nodes; with attention data parallelism
+  every MoE layer dispatches each device's tokens to their experts' devices and combines
+  the outputs back (two all-to-all calls, NVLink inside a node, RDMA between nodes,
+  :func:`inferplan.perf.moe.all_to_all_time_s`); expert parallelism without it keeps every
+  token on every device of the tensor-parallel group, so the experts' partial outputs are
+  summed by that group's all-reduce and nothing more is sent;
 
 * **host time** the engine does not hide behind the GPU: ``step_overhead_s`` per
   step (scheduling, input preparation), ``seq_overhead_s`` per sequence in the step
@@ -70,6 +80,13 @@ from inferplan.memory.kv import kv_elements_per_token_per_layer
 from inferplan.memory.params import count_params, mlp_params
 from inferplan.memory.weights import EMBEDDING_BITS
 from inferplan.perf.batch import BatchShape
+from inferplan.perf.moe import (
+    A2A_NVLINK_EFFICIENCY,
+    A2A_RDMA_EFFICIENCY,
+    all_to_all_time_s,
+    busiest_rank_experts,
+    experts_per_rank,
+)
 from inferplan.perf.network import scale_out_link
 from inferplan.specs.engine import EngineEfficiency
 from inferplan.specs.hardware import AcceleratorSpec, DeviceKind
@@ -140,6 +157,15 @@ class StepModel:
     pp: int = 1
     stage_link_bytes_per_s: float = 0.0
     dequant_above_rows: int = 0
+    ep: int = 1
+    """Expert-parallel degree: devices the routed experts of a MoE layer are split over."""
+    dp: int = 1
+    """Attention data-parallel degree: devices that each run their own sequences."""
+    expert_slots: int = 0
+    """Routed experts each device holds under expert parallelism (redundant copies included)."""
+    devices_per_node: int = 8
+    a2a_nvlink_bytes_per_s: float = 0.0
+    a2a_rdma_bytes_per_s: float = 0.0
     _memo: dict[tuple[int, int], tuple[float, float]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -155,9 +181,23 @@ class StepModel:
         return float((stream_s**KNEE_EXPONENT + compute**KNEE_EXPONENT) ** (1.0 / KNEE_EXPONENT))
 
     def _experts_time_s(self, tokens: int) -> float:
-        """Routed experts of ``tokens`` tokens: only the experts the batch touches,
-        E (1 - (1 - k/E)^T), are read, each GEMM seeing T k / touched rows."""
+        """Routed experts of ``tokens`` tokens (the whole replica's): only the experts the
+        batch touches, E (1 - (1 - k/E)^T), are read, each GEMM seeing T k / touched rows;
+        under expert parallelism, those of the busiest device
+        (:func:`inferplan.perf.moe.busiest_rank_experts`)."""
         n, k = self.num_experts, self.experts_per_token
+        if self.ep > 1:
+            if tokens <= 0:
+                return 0.0
+            assignments, touched = busiest_rank_experts(
+                tokens, n, k, self.ep, self.expert_slots or None
+            )
+            return self.gemm_time_s(
+                self.expert_flops_per_row * assignments,
+                assignments / touched,
+                touched * self.expert_stream_s + self.expert_kernel_s,
+                self.expert_width_factor,
+            )
         touched = n * (1.0 - (1.0 - k / n) ** tokens)
         return self.gemm_time_s(
             self.expert_flops_per_row * tokens * k,
@@ -166,11 +206,38 @@ class StepModel:
             self.expert_width_factor,
         )
 
+    def _rank_share(self, n: int) -> int:
+        """Sequences (or tokens) the busiest of ``dp`` attention ranks gets of ``n``."""
+        return -(-n // self.dp)
+
+    def rank_shape(self, shape: BatchShape) -> BatchShape:
+        """The part of ``shape`` the busiest attention data-parallel device runs: whole
+        sequences are spread over the ``dp`` devices, ``ceil(n / dp)`` on the busiest, with
+        their mean prompt tokens, attention pairs and context (``shape`` when ``dp`` = 1).
+
+        A single prompt gains nothing: one device runs all of it.
+        """
+        if self.dp <= 1:
+            return shape
+        ps, ds = shape.prefill_seqs, shape.decode_seqs
+        p_share = self._rank_share(ps) / ps if ps else 1.0
+        d_share = self._rank_share(ds) / ds if ds else 1.0
+        return BatchShape(
+            prefill_tokens=-(-shape.prefill_tokens * self._rank_share(ps) // ps) if ps else 0,
+            prefill_attention_pairs=shape.prefill_attention_pairs * p_share,
+            prefill_seqs=self._rank_share(ps),
+            decode_seqs=self._rank_share(ds),
+            decode_context_tokens=round(shape.decode_context_tokens * d_share),
+        )
+
     def device_time_s(self, shape: BatchShape) -> float:
-        """Seconds of device kernels for ``shape`` on one device (no communication, no host)."""
-        tokens = shape.tokens
-        if tokens <= 0:
+        """Seconds of device kernels for ``shape`` on one device (no communication, no host);
+        with attention data parallelism, on the busiest device (:meth:`rank_shape`)."""
+        if shape.tokens <= 0:
             return 0.0
+        replica_tokens = shape.tokens
+        shape = self.rank_shape(shape)
+        tokens = shape.tokens
         t = self.layer_latency_s + tokens * self.elementwise_s_per_token
         dequant = self.dequant_above_rows and tokens > self.dequant_above_rows
         for g in self.dense:
@@ -179,7 +246,7 @@ class StepModel:
                 t += g.dequant_s
         # routed experts: only those the batch touches are read
         if self.moe_layers:
-            t += self._experts_time_s(tokens)
+            t += self._experts_time_s(replica_tokens)
         # LM head for the rows that sample a token
         rows = shape.decode_seqs + shape.prefill_seqs
         if rows:
@@ -204,17 +271,35 @@ class StepModel:
         return t
 
     def comm_time_s(self, shape: BatchShape) -> float:
-        """Seconds of tensor-parallel all-reduces (two per layer) and pipeline-stage
-        transfers for ``shape``."""
-        if shape.tokens <= 0:
+        """Seconds of tensor-parallel all-reduces (two per layer), pipeline-stage
+        transfers and, with attention data parallelism, the MoE layers' all-to-all
+        dispatch and combine for ``shape`` (the busiest device's tokens)."""
+        rank = self.rank_shape(shape)
+        return self._comm_of_tokens_s(rank.tokens, rank.prefill_tokens == 0)
+
+    def _comm_of_tokens_s(self, tokens: int, decode_only: bool = True) -> float:
+        """:meth:`comm_time_s` of a device that holds ``tokens`` tokens (all-to-all with
+        DeepEP's low-latency kernels for a decode-only step, its normal ones otherwise)."""
+        if tokens <= 0:
             return 0.0
-        msg = shape.tokens * self.hidden * ACT_BYTES
+        msg = tokens * self.hidden * ACT_BYTES
         t = 0.0
         if self.tp > 1:
             ring = 2.0 * (self.tp - 1) / self.tp * msg / self.link_bytes_per_s
             t += 2 * self.layers * (ring + self.eff.allreduce_latency_s)
         if self.pp > 1 and self.stage_link_bytes_per_s > 0:
             t += (self.pp - 1) * (msg / self.stage_link_bytes_per_s + self.eff.allreduce_latency_s)
+        if self.dp > 1 and self.ep > 1 and self.moe_layers:
+            t += self.moe_layers * all_to_all_time_s(
+                tokens,
+                self.hidden,
+                self.experts_per_token,
+                self.ep,
+                self.devices_per_node,
+                self.a2a_nvlink_bytes_per_s,
+                self.a2a_rdma_bytes_per_s,
+                low_latency=decode_only,
+            )
         return t
 
     def host_time_s(self, shape: BatchShape) -> float:
@@ -255,6 +340,16 @@ class StepModel:
         kept on this object. The sum is taken in the same order as in
         ``device_time_s + comm_time_s + host_time_s``, so the value is the same float.
         """
+        if self.dp > 1:
+            return self._dp_step_time_s(
+                BatchShape(
+                    prefill_tokens,
+                    prefill_attention_pairs,
+                    prefill_seqs,
+                    decode_seqs,
+                    decode_context_tokens,
+                )
+            )
         decode = decode_seqs
         tokens = prefill_tokens + decode
         if tokens <= 0:
@@ -292,6 +387,13 @@ class StepModel:
         """
         if decode_seqs <= 0 or steps <= 0:
             return np.zeros(max(steps, 0))
+        if self.dp > 1:
+            return np.array(
+                [
+                    self.step_time_of(0, 0.0, 0, decode_seqs, context_tokens + decode_seqs * i)
+                    for i in range(steps)
+                ]
+            )
         key = (decode_seqs, decode_seqs)
         hit = self._memo.get(key)
         if hit is None:
@@ -314,6 +416,21 @@ class StepModel:
             + e.step_overhead_s
             + e.layer_overhead_s * self.layers
             + e.seq_overhead_s * decode_seqs
+        )
+
+    def _dp_step_time_s(self, shape: BatchShape) -> float:
+        """Step time under attention data parallelism: the busiest device's device time,
+        communication and host time (each data-parallel rank schedules its own sequences)."""
+        if shape.tokens <= 0:
+            return 0.0
+        rank = self.rank_shape(shape)
+        e = self.eff
+        return (
+            self.device_time_s(shape)
+            + self._comm_of_tokens_s(rank.tokens, rank.prefill_tokens == 0)
+            + e.step_overhead_s
+            + e.layer_overhead_s * self.layers
+            + e.seq_overhead_s * (rank.decode_seqs + rank.prefill_seqs)
         )
 
     def _linear_and_comm_s(self, tokens: int, rows: int) -> tuple[float, float]:
@@ -355,10 +472,18 @@ def build_step_model(
     fp8_compute: bool = True,
     pp: int = 1,
     scale_out_bytes_per_s: float | None = None,
+    ep: int = 1,
+    dp: int = 1,
+    redundant_experts: int = 0,
 ) -> StepModel:
     """Precompute the per-device constants of ``model`` on ``tp`` x ``accelerator``
     (``pp`` pipeline stages of ``tp`` devices; nodes of ``max_devices_per_node`` joined by
-    ``scale_out_bytes_per_s`` per GPU, :mod:`inferplan.perf.network` by default)."""
+    ``scale_out_bytes_per_s`` per GPU, :mod:`inferplan.perf.network` by default).
+
+    ``ep`` > 1 splits each MoE layer's routed experts, whole, over ``ep`` devices; ``dp`` > 1
+    runs attention (and the dense layers and LM head, ``tp`` ways each) data parallel over
+    ``dp`` groups, ``tp x dp = ep`` devices per stage in all (SGLang DP attention), each
+    holding ``(E + redundant_experts) / ep`` experts."""
     c = count_params(model)
     e = efficiency
     m = model
@@ -422,6 +547,8 @@ def build_step_model(
     head_params = m.vocab_size * h  # tied or not, one matrix is read
     head = GemmGroup(2.0 * head_params / tp, head_params * emb_bytes / tp / wbw + lat)
     expert_params = mlp_params(h, m.moe_intermediate_size, m.mlp_gated) if m.is_moe else 0.0
+    # tensor parallelism slices every expert ``tp`` ways; expert parallelism keeps them whole
+    etp = tp if ep <= 1 else 1
     # elementwise traffic per token and layer (see module docstring), 16-bit activations
     q_dev = m.num_attention_heads * (m.v_head_dim if m.is_mla else m.head_dim) / tp
     mlp_width = (
@@ -450,7 +577,7 @@ def build_step_model(
     node = accelerator.max_devices_per_node
     # a TP ring runs at its slowest hop; stages cross nodes once tp x pp exceeds a node
     link = (min(intra, inter) if tp > node else intra) * e.comm_efficiency
-    stage_link = (inter if tp * pp > node else intra) * e.comm_efficiency
+    stage_link = (inter if tp * dp * pp > node else intra) * e.comm_efficiency
     return StepModel(
         layers=layers,
         tp=tp,
@@ -461,10 +588,10 @@ def build_step_model(
         moe_layers=c.moe_layers,
         num_experts=m.num_experts,
         experts_per_token=m.experts_per_token,
-        expert_flops_per_row=2.0 * expert_params * c.moe_layers / tp,
-        expert_stream_s=expert_params * wbytes * c.moe_layers / tp / wbw,
+        expert_flops_per_row=2.0 * expert_params * c.moe_layers / etp,
+        expert_stream_s=expert_params * wbytes * c.moe_layers / etp / wbw,
         expert_kernel_s=2 * c.moe_layers * lat,
-        expert_width_factor=_expert_width_factor(m, tp, half_w),
+        expert_width_factor=_expert_width_factor(m, etp, half_w),
         elementwise_s_per_token=elem_bytes / bw,
         layer_latency_s=(
             e.layer_latency_s * layers + e.moe_routing_latency_s * c.moe_layers
@@ -485,6 +612,12 @@ def build_step_model(
         pp=pp,
         stage_link_bytes_per_s=stage_link,
         dequant_above_rows=e.dequantize_above_rows if dequant_bytes else 0,
+        ep=ep,
+        dp=dp,
+        expert_slots=experts_per_rank(m.num_experts, ep, redundant_experts) if ep > 1 else 0,
+        devices_per_node=node,
+        a2a_nvlink_bytes_per_s=intra * A2A_NVLINK_EFFICIENCY,
+        a2a_rdma_bytes_per_s=inter * A2A_RDMA_EFFICIENCY,
     )
 
 

@@ -19,6 +19,8 @@ class MemoryBreakdown(BaseModel):
     tp: int
     pp: int
     count: int
+    ep: int = 1
+    dp_attention: int = 1
     context_tokens: int
     concurrency: int
     total_params: float

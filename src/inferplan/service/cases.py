@@ -41,6 +41,12 @@ class ValidationCase(BaseModel):
     hardware: str
     num_gpus: int
     tp: int | None = None
+    ep: int | None = None
+    """Expert-parallel degree (optional column; empty = no expert parallelism)."""
+    dp_attention: bool | None = None
+    """Attention data parallel over the ``ep`` devices (optional column)."""
+    redundant_experts: int | None = None
+    """Redundant expert copies under expert parallelism (optional column)."""
     model: str
     weight_dtype: str
     kv_dtype: str = "fp16"

@@ -103,6 +103,8 @@ def engine_profile(case: ValidationCase) -> str:
 
 
 def _deployment(case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None) -> Deployment:
+    if (case.ep or 1) > 1 or case.dp_attention:
+        return _expert_parallel_deployment(case, eff)
     tp = case.tp
     pp = 1
     if tp is None:
@@ -129,6 +131,33 @@ def _deployment(case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None
         pp=pp,
         replicas=replicas,
     )
+    if eff is not None and d.engine.id in eff:
+        return replace(d, efficiency=eff[d.engine.id])
+    return d
+
+
+def _expert_parallel_deployment(
+    case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None
+) -> Deployment:
+    """A case with an ``ep`` column: replicas of ``tp x dp_attention`` devices."""
+    kv = case.kv_dtype
+    try:
+        kv_bytes_per_element(kv or "fp16")
+    except InferplanError:
+        kv = "fp16"
+    d = resolve(
+        case.model,
+        case.hardware,
+        engine=engine_profile(case),
+        precision=case.weight_dtype,
+        kv_precision=kv,
+        tp=case.tp or (1 if case.dp_attention else case.ep or 1),
+        ep=case.ep or 1,
+        dp_attention=bool(case.dp_attention),
+        redundant_experts=case.redundant_experts or 0,
+    )
+    group = d.tp * d.dp_attention
+    d = replace(d, replicas=max(1, case.num_gpus // group))
     if eff is not None and d.engine.id in eff:
         return replace(d, efficiency=eff[d.engine.id])
     return d
