@@ -333,11 +333,12 @@ def disaggregation_note(d: Deployment, isl: int, osl: int) -> str:
     eff = d.efficiency or d.engine.efficiency
     link = d.accelerator.interconnect_bandwidth_bytes_per_s * eff.comm_efficiency
     kv_token = step.kv_bytes_per_token_dev * d.tp
+    replica_devices = d.devices // d.replicas  # tp x attention data-parallel groups x pp
     r = disaggregated(
-        step, step, limits, limits, isl, osl, kv_token, link, d.tp * d.pp, d.tp * d.pp
+        step, step, limits, limits, isl, osl, kv_token, link, replica_devices, replica_devices
     )
     colocated = max_throughput(step, limits, isl, osl)
-    per_device = colocated.output_tokens_per_s / (d.tp * d.pp)
+    per_device = colocated.output_tokens_per_s / replica_devices
     return (
         f"disaggregated: {r.prefill_replicas_per_decode_replica:.2f} prefill replicas per "
         f"decode replica; TPOT {r.tpot_s * 1e3:.1f} ms at decode batch "
