@@ -11,7 +11,8 @@ import numpy as np
 from inferplan.deploy.deployment import limits_of, step_model_of
 from inferplan.deploy.uncertainty import interval
 from inferplan.perf.batch import SchedulerLimits
-from inferplan.perf.metrics import ServingMetrics, slo_check, steady_window, summarize
+from inferplan.perf.closed_loop import closed_loop_requests, mid_step_wait_s, with_ttft_wait
+from inferplan.perf.metrics import ServingMetrics, slo_check, summarize
 from inferplan.perf.prefix import cached_prefix_tokens
 from inferplan.perf.simulate import simulate
 from inferplan.perf.workload import PoissonArrivals, lognormal_from_mean_p90
@@ -108,7 +109,12 @@ def verify_latency(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> Late
 def latency_curve(
     scenario: ScenarioSpec, design: Design, percentile: float | None = None
 ) -> list[dict[str, float]]:
-    """Closed-loop concurrency sweep: steady-state throughput and latency percentiles."""
+    """Closed-loop concurrency sweep (1, 2, 4, ...): steady-state throughput and latency
+    percentiles of one replica, run as ``perf --concurrency`` runs a closed loop
+    (:mod:`inferplan.perf.closed_loop`): the same requests per client and warm-up waves,
+    the last wave dropped, and TTFT with the mean wait for the step in progress when a
+    request reaches the busy engine (the residual step time). With every request of the
+    same lengths, a point's TTFT is the one ``perf --concurrency`` reports."""
     pct = percentile or (scenario.slo.percentile if scenario.slo else 95.0)
     d = design.deployment
     step = step_model_of(d)
@@ -116,16 +122,18 @@ def latency_curve(
     c = 1
     top = max(1, min(limits_of(d, design.memory).max_num_seqs, design.capacity.batch * 2))
     while c <= top:
-        n = min(400, max(100, 6 * c))
+        n, warmup = closed_loop_requests(c)
         isl, osl = request_lengths(scenario.workload, n, seed=c)
         limits, cached = _prefix(scenario, design, isl)
         run = simulate(step, limits, isl, osl, concurrency=c, cached_tokens=cached)
-        m = summarize(run, window_s=steady_window(run.arrival_s, c))
+        wait = mid_step_wait_s(run, c, warmup)
+        m = summarize(run, warmup_requests=warmup, cooldown_requests=c)
+        ttft = with_ttft_wait(m.ttft_s, wait)
         out.append(
             {
                 "concurrency": float(c),
                 "output_tokens_per_s": m.output_tokens_per_s,
-                "ttft_ms": (m.ttft_s.percentile(pct) or 0.0) * 1e3,
+                "ttft_ms": (ttft.percentile(pct) or 0.0) * 1e3,
                 "tpot_ms": (m.tpot_s.percentile(pct) or 0.0) * 1e3,
             }
         )
