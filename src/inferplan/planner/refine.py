@@ -9,7 +9,8 @@ closed-form ratio of the designs simulated so far, so the ranking does not favou
 the unchecked. A simulated capacity, once known, sizes its design's fleet in every
 later round and in the answer. The loop ends when the design behind the cheapest
 self-hosted option, and those of its close calls (within ``CLOSE_CALL`` of its NPV),
-are simulated.
+are simulated. A disaggregated design keeps its closed-form steady state (the simulator
+runs one pool) and takes no part in the ratio.
 """
 
 from __future__ import annotations
@@ -64,14 +65,16 @@ class Refinement:
                         )
                     )
                 else:
-                    out.append(Design(d.deployment, d.memory, cap))
+                    out.append(dc_replace(d, capacity=cap))
+                continue
+            if _closed_form_only(d):
+                out.append(d)
                 continue
             c0 = d.capacity
             out.append(
-                Design(
-                    d.deployment,
-                    d.memory,
-                    dc_replace(
+                dc_replace(
+                    d,
+                    capacity=dc_replace(
                         c0,
                         requests_per_s=c0.requests_per_s * prior,
                         output_tokens_per_s=c0.output_tokens_per_s * prior,
@@ -84,8 +87,14 @@ class Refinement:
     def simulate(self, scenario: ScenarioSpec, d: Design, slo: SloSpec) -> None:
         cap = simulated_capacity(scenario, d, slo, self.prior())
         self.simulated[d.label] = cap
-        if cap is not None:
+        if cap is not None and not _closed_form_only(d):
             self.ratios[d.label] = cap.requests_per_s / d.capacity.requests_per_s
+
+
+def _closed_form_only(d: Design) -> bool:
+    """A disaggregated design: the simulator runs one pool, so its capacity stays the
+    closed-form steady state and no simulated / closed-form ratio applies to it."""
+    return d.technique is not None and d.technique.disaggregated
 
 
 def _unsimulated_close_calls(
