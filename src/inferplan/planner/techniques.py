@@ -11,13 +11,14 @@ closed form and simulator size it. It pays where weight streaming dominates a st
 compute; a variant is kept only when it serves more output tokens per second within the
 SLO than plain decoding on the same layout (or when plain decoding misses the SLO).
 
-Disaggregated serving (:mod:`inferplan.perf.disagg`): a unit of ``n_p`` prefill replicas and
-``n_d`` decode replicas of the design's layout inside one node (the KV cache moves over the
-node's interconnect; across nodes the network would carry it, which is not modelled), with
-``n_p = ceil(n_d x r)`` for the prefill-per-decode ratio ``r`` that
-:func:`~inferplan.perf.disagg.disaggregated` computes at the decode batch the SLO allows.
-Its capacity is that module's steady state (closed form); the simulator does not run two
-pools, and the option's latency source says so.
+Disaggregated serving (:mod:`inferplan.perf.disagg`): a unit of ``n_p`` prefill replicas
+and ``n_d`` decode replicas of the design's layout inside one node (the KV cache moves over
+the node's interconnect; across nodes the network would carry it, which is not modelled).
+The rates of each pool and their ratio ``r`` (prefill replicas per decode replica) are
+:func:`~inferplan.perf.disagg.disaggregated`'s at the decode batch the SLO allows; a unit
+serves ``min(n_d x decode rate, n_p x prefill rate)``, and its size divides the node's so
+that whole units fill whole servers. Its capacity is that module's steady state (closed
+form); the simulator does not run two pools, and the option's latency source says so.
 """
 
 from __future__ import annotations
@@ -285,8 +286,11 @@ def disagg_unit(
     budget holds) such that a prompt waiting half a step, then running in a step of ``p``
     prompts (or alone, for an ``isl_tail`` prompt that takes longer), times ``ttft_tail``,
     meets the TTFT target; the pool's rate is that of steps of ``p`` prompts.
-    Unit: ``n_d`` decode replicas and ``n_p = ceil(n_d x ratio)`` prefill replicas inside
-    one node of ``node_devices``, the pair with the most requests/s per device.
+    Unit: ``n_p`` prefill and ``n_d`` decode replicas inside one node of
+    ``node_devices``, whose devices divide the node's (units tile a node, so fleets of
+    whole units fill whole servers without one straddling two); a unit serves
+    ``min(n_d x decode rate, n_p x prefill rate)`` requests/s, and the unit with the most
+    per device is taken (``n_p / n_d`` is then the tiling's closest to the ratio).
     """
     g = d.tp * d.pp
     if d.pp > 1 or 2 * g > node_devices:
@@ -342,19 +346,18 @@ def disagg_unit(
     prefill_limits = replace(limits, max_num_batched_tokens=per_step * isl_i)
     r = disagg_steady(d, step, limits, isl_i, osl_i, lo, prefill_limits)
     best: tuple[float, int, int, float] | None = None
-    for n_d in range(1, node_devices // g):
-        n_p = max(1, math.ceil(n_d * r.prefill_replicas_per_decode_replica - 1e-9))
-        if (n_p + n_d) * g > node_devices:
-            break
-        rps = min(n_d * r.decode_rps_per_replica, n_p * r.prefill_rps_per_replica)
-        per_device = rps / ((n_p + n_d) * g)
-        if best is None or per_device > best[0] * (1 + 1e-9):
-            best = (per_device, n_p, n_d, rps)
+    slots = node_devices // g  # replicas of this layout one node holds
+    for size in range(2, slots + 1):
+        if slots % size:
+            continue  # units tile a node, so that no unit straddles two
+        for n_d in range(1, size):
+            n_p = size - n_d
+            rps = min(n_d * r.decode_rps_per_replica, n_p * r.prefill_rps_per_replica)
+            per_device = rps / (size * g)
+            if best is None or per_device > best[0] * (1 + 1e-9):
+                best = (per_device, n_p, n_d, rps)
     if best is None:
-        return None, (
-            f"{r.prefill_replicas_per_decode_replica:.2f} prefill replicas per decode replica "
-            f"do not fit with one decode replica in a node of {node_devices} GPUs"
-        )
+        return None, f"no unit of prefill and decode replicas tiles a node of {node_devices} GPUs"
     _, n_p, n_d, rps = best
     return DisaggUnit(r, n_p, n_d, lo, rps, tpot, ttft), ""
 
@@ -446,7 +449,7 @@ def speculative_variants(
                     Variant(
                         None,
                         None,
-                        f"{label}: {ratio:.2f}x the output tokens/s plain decoding serves "
+                        f"{label}: {ratio:.3g}x the output tokens/s plain decoding serves "
                         f"within the SLO (decode {speedup:.2f}x as fast at batch {cap.batch}, "
                         f"the batch this replica runs at the SLO; plain decoding runs "
                         f"{plain.batch}), does not pay",
@@ -516,7 +519,7 @@ def disagg_variant(
                 None,
                 f"{label} ({tech.prefill_replicas} prefill + {tech.decode_replicas} decode "
                 f"replicas, {tech.prefill_per_decode:.2f} prefill per decode replica): "
-                f"{ratio:.2f}x the output tokens/s per GPU colocated replicas serve within "
+                f"{ratio:.3g}x the output tokens/s per GPU colocated replicas serve within "
                 "the SLO, does not pay",
                 label,
             )
