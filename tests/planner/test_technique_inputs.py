@@ -86,3 +86,21 @@ def test_an_unknown_draft_model_id_is_refused_naming_the_field(tmp_path: Path) -
     err = res.stderr.strip()
     assert res.exit_code == 2, res.output
     assert "\n" not in err and "candidates.draft_model" in err, err
+
+
+def test_a_draft_model_no_candidate_can_use_is_refused_naming_the_field(tmp_path: Path) -> None:
+    # Mistral 7B's 32,768-token vocabulary is not Llama 3.1's 128,256: it cannot draft for it
+    raw = yaml.safe_load(default_scenario_text())
+    raw["models"] = ["llama-3.1-8b"]
+    raw["candidates"] = {
+        **raw["candidates"],
+        "speculative": ["none", "draft_model"],
+        "draft_model": "mistral-7b",
+        "acceptance_rate": {"draft_model": 0.7},
+    }
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    res = CliRunner().invoke(app, ["plan", str(path)])
+    err = res.stderr.strip()
+    assert res.exit_code == 2, res.output
+    assert "\n" not in err and "candidates.draft_model" in err and "tokenizer" in err, err

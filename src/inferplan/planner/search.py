@@ -229,7 +229,16 @@ def plan(
     for i, m in enumerate(scenario.models):
         models.get(m, f"models[{i}]")
     if scenario.candidates.draft_model is not None:
-        models.get(scenario.candidates.draft_model, "candidates.draft_model")
+        draft = models.get(scenario.candidates.draft_model, "candidates.draft_model")
+        targets = [models.get(m) for m in scenario.models]
+        if all(t.vocab_size != draft.vocab_size for t in targets):
+            raise SpecError(
+                "candidates.draft_model",
+                f"{draft.id} has a vocabulary of {draft.vocab_size:,} tokens and no candidate "
+                "model shares it ("
+                + ", ".join(f"{t.id}: {t.vocab_size:,}" for t in targets)
+                + "); a draft model must share the target's tokenizer",
+            )
     prices, regions, providers = load_prices(), load_regions(), load_providers()
     tick("designs", 0.05)
     space = _accelerators(scenario)
