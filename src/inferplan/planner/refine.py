@@ -9,9 +9,9 @@ closed-form ratio of the designs simulated so far (of the same serving technique
 when any is simulated: speculative decoding meets the simulator differently), so the
 ranking does not favour the unchecked. A simulated capacity, once known, sizes its
 design's fleet in every later round and in the answer. The loop ends when the design
-behind the cheapest self-hosted option, and those of its close calls (within ``CLOSE_CALL`` of its NPV),
-are simulated. A disaggregated design keeps its closed-form steady state (the simulator
-runs one pool) and takes no part in the ratio.
+behind the cheapest self-hosted option, and those of its close calls (within
+``CLOSE_CALL`` of its NPV), are simulated. A disaggregated design keeps its closed-form
+steady state (the simulator runs one pool) and takes no part in the ratio.
 """
 
 from __future__ import annotations
