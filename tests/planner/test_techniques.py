@@ -223,3 +223,19 @@ def test_a_disaggregated_fleet_is_prefill_plus_decode_devices_from_the_perf_rati
         assert c.option.gpus_per_replica == per_unit
         gps = load_prices().servers.get(c.option.capex.catalog_id).gpus_per_server
         assert c.option.servers == math.ceil(fleet / gps)
+
+
+SCENARIOS = sorted(EXAMPLE.parent.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_examples_that_allow_no_technique_plan_plain_serving_only(path: Path) -> None:
+    spec = load_scenario(path)
+    cand = spec.candidates
+    if cand.speculative != ["none"] or cand.disaggregated:
+        pytest.skip("this scenario allows a serving technique")
+    result = plan(spec, analyses=False)
+    assert result.recommendation.serving_technique is None
+    assert all(o.serving_technique is None for o in result.options)
+    assert not [r for r in result.rejected if r.stage == "technique"]
+    assert not any(" spec " in o.name or " disagg " in o.name for o in result.options)
