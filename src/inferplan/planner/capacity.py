@@ -12,6 +12,10 @@ prompt tokens (chunked prefill spreads them evenly). Then
   of the prompt lengths (the SLO is a percentile, and long prompts set it);
 * request rate = ``B / (osl * step)``.
 
+Speculative decoding (:class:`~inferplan.perf.speculative.SpeculativeStepModel`): TPOT is
+the mean time per emitted token; TTFT counts whole rounds (a prompt chunk advances once
+per round, whatever the round emits).
+
 Prefix caching: with a shared-prefix share ``s`` (``workload.cached_input_share``: a
 system prompt or RAG template the engine finds in its prefix cache) a prompt of
 ``isl`` tokens computes only ``isl - floor(s x isl)`` of them, attending to the
@@ -30,6 +34,7 @@ from dataclasses import dataclass, replace
 
 from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
 from inferplan.perf.regimes import running_batch
+from inferplan.perf.speculative import SpeculativeStepModel
 
 TPOT_TAIL = 1.10
 TTFT_TAIL = 1.50
@@ -88,13 +93,16 @@ def _estimate(
         decode_context_tokens=int(round(b * (isl + osl / 2.0))),
     )
     tpot = step.step_time_s(shape)
+    # a prompt chunk moves on once per step; under speculative decoding a step is a whole
+    # round (drafting and verify), not the mean time per emitted token
+    full = step.round_time_s if isinstance(step, SpeculativeStepModel) else step.step_time_s
     # whole tokens: a 1,907.3-token prompt is 1,908 tokens, one chunk when the budget
     # holds them (counting it as int() = 1,907 made ceil(1907.3 / 1907) two chunks)
     long_tokens = math.ceil(long_isl)
     long_cached = cached_tokens(long_isl, prefix_share)
     long_new = long_tokens - long_cached
     chunk = max(1, min(long_new, limits.max_num_batched_tokens - b))
-    chunk_step = step.step_time_s(
+    chunk_step = full(
         BatchShape(
             prefill_tokens=chunk,
             prefill_attention_pairs=chunk * (long_cached + (long_new + 1) / 2.0),
@@ -103,7 +111,7 @@ def _estimate(
             decode_context_tokens=int(round(b * (isl + osl / 2.0))),
         )
     )
-    ttft = 0.5 * tpot + math.ceil(long_new / chunk) * chunk_step
+    ttft = 0.5 * full(shape) + math.ceil(long_new / chunk) * chunk_step
     return tpot, ttft
 
 

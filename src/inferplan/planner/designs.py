@@ -3,6 +3,12 @@
 A design is kept when it fits in memory with room for ``min_concurrency``
 sequences at the workload's long (p90) context, and when one replica can meet the
 latency targets at all; otherwise the reason is recorded as a rejection.
+
+When the scenario allows them (``candidates.speculative``, ``candidates.disaggregated``),
+each layout that fits also gets a speculative-decoding variant per allowed method and a
+disaggregated variant (:mod:`inferplan.planner.techniques`), kept only when it serves more
+output tokens/s per GPU within the SLO than the plain layout; each dropped variant is a
+rejection line with its number.
 """
 
 from __future__ import annotations
@@ -25,6 +31,13 @@ from inferplan.planner.capacity import (
     capacity_at_slo,
     latency_floor,
     with_shared_prefix,
+)
+from inferplan.planner.techniques import (
+    Technique,
+    Variant,
+    Workload,
+    disagg_variant,
+    speculative_variants,
 )
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.specs.engine import EngineEfficiency
@@ -62,14 +75,35 @@ class Design:
     deployment: Deployment
     memory: MemoryBreakdown
     capacity: Capacity
+    technique: Technique | None = None
+    """Speculative decoding or disaggregated pools; None for plain colocated replicas.
+    The capacity is then that of one unit (a disaggregated unit holds several replicas)."""
 
     @property
     def label(self) -> str:
+        plain = layout_label(self.deployment)
+        return plain if self.technique is None else f"{plain} with {self.technique.name}"
+
+    @property
+    def devices(self) -> int:
+        """Devices of one unit of capacity: a replica, or a disaggregated unit's pools."""
         d = self.deployment
-        par = f"{d.tp}x" if d.pp == 1 else f"{d.pp} stages x {d.tp}x"
-        return (
-            f"{d.model.id} on {par} {d.accelerator.id} ({d.weights.precision.value}, {d.engine.id})"
-        )
+        per_unit = self.technique.replicas_per_unit if self.technique is not None else 1
+        return d.tp * d.pp * per_unit
+
+    @property
+    def node_devices(self) -> int:
+        """Devices that must sit in one node: a replica's tensor-parallel group, or a
+        whole disaggregated unit (its KV transfer runs over the node's interconnect)."""
+        if self.technique is not None and self.technique.disaggregated:
+            return self.devices
+        return self.deployment.tp
+
+
+def layout_label(d: Deployment) -> str:
+    """``llama-3.1-8b on 1x h100-sxm-80gb (bf16, vllm)``: a replica layout in plain words."""
+    par = f"{d.tp}x" if d.pp == 1 else f"{d.pp} stages x {d.tp}x"
+    return f"{d.model.id} on {par} {d.accelerator.id} ({d.weights.precision.value}, {d.engine.id})"
 
 
 def workload_lengths(scenario: ScenarioSpec) -> tuple[float, float, int]:
@@ -201,17 +235,44 @@ def _family(
     if runnable is None:
         return [], [Rejection(family, "precision", why or "not runnable")]
     base = runnable
+    tech_dropped: list[Rejection] = []
     found, reason, misses = _designs_for(
-        base, long_ctx, isl, osl, slo, cand, prompt_tail(scenario), prefix_share(scenario)
+        base,
+        long_ctx,
+        isl,
+        osl,
+        slo,
+        cand,
+        prompt_tail(scenario),
+        prefix_share(scenario),
+        tech_dropped,
     )
     if not found:
         text = reason.text
         if misses:
             text += ". Each layout tried: " + "; ".join(misses)
-        return [], [Rejection(family, reason.stage, text, reason.miss)]
-    kept, dominated = _undominated(found)
+        return [], [Rejection(family, reason.stage, text, reason.miss), *tech_dropped]
+    kept, dominated = [], []
+    for group in _by_technique(found):
+        k, dm = _undominated(group)
+        kept += k
+        dominated += dm
+    dominated += tech_dropped
+    if "none" not in cand.speculative:
+        dominated.append(
+            Rejection(
+                family,
+                "technique",
+                "plain decoding is not in candidates.speculative "
+                f"({', '.join(cand.speculative)}): only speculative designs are considered",
+            )
+        )
     if misses:
-        kept_names = ", ".join(layout_name(x.deployment.tp, x.deployment.pp) for x in kept)
+        kept_names = ", ".join(
+            layout_name(x.deployment.tp, x.deployment.pp)
+            + (f" {x.technique.short}" if x.technique is not None else "")
+            for x in kept
+        )
         dropped = len(found) - len(kept)
         tail = f"; {dropped} more dominated (their own lines)" if dropped else ""
         dominated.append(
@@ -259,6 +320,7 @@ def _designs_for(
     cand: CandidatesSpec,
     isl_tail: float,
     share: float = 0.0,
+    dropped: list[Rejection] | None = None,
 ) -> tuple[list[Design], _Reason, list[str]]:
     """Every layout that fits and meets the SLO, less those another layout of the
     family dominates (fewer or as many GPUs per replica and at least as many
@@ -275,8 +337,22 @@ def _designs_for(
     Pipeline stages: the step time is that of the whole model at the stage's
     tensor-parallel degree (stages run one after another for a token; no
     micro-batch overlap is counted, so throughput is conservative).
+
+    ``dropped`` collects one line for each technique variant (speculative decoding,
+    disaggregated pools) tried on a layout and not kept.
     """
     out: list[Design] = []
+    work = Workload(
+        isl,
+        osl,
+        isl_tail,
+        share,
+        slo.ttft_ms / 1e3,
+        slo.tpot_ms / 1e3,
+        min(long_ctx, base.model.max_context),
+    )
+    node = min(base.accelerator.max_devices_per_node, cand.max_devices_per_replica)
+    plain_allowed = "none" in cand.speculative
     misses: list[str] = []
     a = base.accelerator
     reason = _Reason(
@@ -303,6 +379,12 @@ def _designs_for(
         cap = capacity_at_slo(
             step, limits, isl, osl, slo.ttft_ms / 1e3, slo.tpot_ms / 1e3, isl_tail, share
         )
+        variants = speculative_variants(d, mem, cap, work, cand)
+        if cand.disaggregated:
+            variants.append(disagg_variant(d, mem, cap, work, node))
+        out += _kept(d, mem, variants, dropped)
+        if not plain_allowed:
+            continue
         if cap is None:
             tpot, ttft = latency_floor(step, limits, isl, osl, isl_tail, share)
             miss = max(ttft * TTFT_TAIL * 1e3 / slo.ttft_ms, tpot * TPOT_TAIL * 1e3 / slo.tpot_ms)
@@ -314,6 +396,23 @@ def _designs_for(
     if closest is not None and not out:
         reason = _Reason("slo", closest[1], closest[0])
     return out, reason, misses
+
+
+def _kept(
+    d: Deployment,
+    mem: MemoryBreakdown,
+    variants: list[Variant],
+    dropped: list[Rejection] | None,
+) -> list[Design]:
+    """The variants kept as designs; a rejection line for each of the others."""
+    out: list[Design] = []
+    for v in variants:
+        if v.technique is not None and v.capacity is not None:
+            out.append(Design(d, mem, v.capacity, v.technique))
+        elif dropped is not None:
+            where = d.model.id if v.per_model else layout_label(d)
+            dropped.append(Rejection(f"{where} with {v.label}", "technique", v.reason))
+    return out
 
 
 def layout_name(tp: int, pp: int) -> str:
@@ -355,6 +454,16 @@ def _slo_sentence(
     return "; ".join(parts) or f"misses the targets on {n} x {d.accelerator.id}"
 
 
+def _by_technique(designs: list[Design]) -> list[list[Design]]:
+    """Designs grouped by serving technique (plain first), in their order: a layout is
+    compared only with layouts serving the same way, so that plain replicas stay priced
+    beside the variants and the ranking, not a per-GPU rule, decides between them."""
+    groups: dict[str, list[Design]] = {}
+    for d in designs:
+        groups.setdefault(d.technique.short if d.technique else "", []).append(d)
+    return [groups[k] for k in sorted(groups, key=lambda k: (k != "", list(groups).index(k)))]
+
+
 def _undominated(designs: list[Design]) -> tuple[list[Design], list[Rejection]]:
     """Designs no other of the family beats on both GPUs per replica (fewer) and
     output tokens/s per GPU at the SLO (more, by over 2 %), and why the rest lost."""
@@ -362,14 +471,14 @@ def _undominated(designs: list[Design]) -> tuple[list[Design], list[Rejection]]:
     dropped: list[Rejection] = []
     best: Design | None = None
     best_per_gpu = 0.0
-    for d in sorted(designs, key=lambda x: x.deployment.tp * x.deployment.pp):
-        n = d.deployment.tp * d.deployment.pp
+    for d in sorted(designs, key=lambda x: x.devices):
+        n = d.devices
         per_gpu = d.capacity.output_tokens_per_s / n
         if best is None or per_gpu > best_per_gpu * 1.02:
             keep.append(d)
             best, best_per_gpu = d, per_gpu
             continue
-        nb = best.deployment.tp * best.deployment.pp
+        nb = best.devices
         dropped.append(
             Rejection(
                 d.label,

@@ -111,9 +111,10 @@ def _check(
 def _short(d: Design) -> str:
     dep = d.deployment
     par = f"x{dep.tp}" if dep.pp == 1 else f"x{dep.tp}x{dep.pp}pp"
+    tech = f" {d.technique.short}" if d.technique is not None else ""
     return (
         f"{dep.model.id} on {dep.accelerator.id} {par} {dep.weights.precision.value} "
-        f"{dep.engine.id}"
+        f"{dep.engine.id}{tech}"
     )
 
 
@@ -211,7 +212,8 @@ def build_candidates(
     price_missing: set[tuple[str, str]] = set()
     for d in designs:
         dep, cap = d.deployment, d.capacity
-        g = dep.tp * dep.pp
+        g = d.devices  # a replica, or a disaggregated unit's prefill and decode pools
+        in_node = d.node_devices
         serving = dict(
             output_tokens_per_s_per_replica=cap.output_tokens_per_s,
             gpus_per_replica=g,
@@ -236,12 +238,13 @@ def build_candidates(
                 continue
             replicas = replicas_at_peak(scenario, d) + cand.spare_replicas
             server = _server_for(servers, replicas * g)
-            if server.gpus_per_server < dep.tp:
+            if server.gpus_per_server < in_node:
                 rejected.append(
                     Rejection(
                         f"{family} / {d.label}",
                         "hardware",
-                        f"a replica needs {dep.tp} GPUs in one node; the {server.id} server "
+                        f"a {'replica' if in_node == dep.tp else 'disaggregated unit'} needs "
+                        f"{in_node} GPUs in one node; the {server.id} server "
                         f"holds {server.gpus_per_server}",
                     )
                 )
@@ -300,15 +303,19 @@ def build_candidates(
                     )
                 )
                 continue
-            if row.gpus_per_node < dep.tp:
+            if row.gpus_per_node < in_node:
+                what = (
+                    f"a replica split {dep.tp} ways (tensor parallel) needs {dep.tp} GPUs"
+                    if in_node == dep.tp
+                    else f"a disaggregated unit needs its {in_node} GPUs"
+                )
                 rejected.append(
                     Rejection(
                         f"{family} / {d.label}",
                         "hardware",
                         f"{row.instance} has {row.gpus_per_node} GPU"
                         f"{'s' if row.gpus_per_node > 1 else ''} per node; "
-                        f"a replica split {dep.tp} ways (tensor parallel) needs {dep.tp} GPUs "
-                        "in one node",
+                        f"{what} in one node",
                     )
                 )
                 continue

@@ -5,11 +5,13 @@ serves the demand runs a design the discrete-event simulator has not checked,
 simulate it (:func:`inferplan.planner.verify.simulated_capacity`: highest Poisson
 rate within the SLO percentile, no cap on the search) and price again. Designs not
 simulated yet carry their closed-form capacity times the median simulated /
-closed-form ratio of the designs simulated so far, so the ranking does not favour
-the unchecked. A simulated capacity, once known, sizes its design's fleet in every
-later round and in the answer. The loop ends when the design behind the cheapest
-self-hosted option, and those of its close calls (within ``CLOSE_CALL`` of its NPV),
-are simulated.
+closed-form ratio of the designs simulated so far (of the same serving technique
+when any is simulated: speculative decoding meets the simulator differently), so the
+ranking does not favour the unchecked. A simulated capacity, once known, sizes its
+design's fleet in every later round and in the answer. The loop ends when the design
+behind the cheapest self-hosted option, and those of its close calls (within
+``CLOSE_CALL`` of its NPV), are simulated. A disaggregated design keeps its closed-form
+steady state (the simulator runs one pool) and takes no part in the ratio.
 """
 
 from __future__ import annotations
@@ -41,14 +43,19 @@ class Refinement:
 
     simulated: dict[str, Capacity | None] = field(default_factory=dict)
     ratios: dict[str, float] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
+    """Serving technique of each simulated design (``""`` plain, else ``spec ...``)."""
 
-    def prior(self) -> float:
-        vals = sorted(self.ratios.values()) or [1.0]
+    def prior(self, group: str | None = None) -> float:
+        """Median simulated / closed-form ratio, over the designs of ``group`` (a serving
+        technique: speculative designs meet the simulator differently) when any of them
+        is simulated, else over all."""
+        same = [r for k, r in self.ratios.items() if group is None or self.groups[k] == group]
+        vals = sorted(same or self.ratios.values()) or [1.0]
         return vals[len(vals) // 2]
 
     def apply(self, base: list[Design]) -> tuple[list[Design], list[Rejection]]:
         """Designs with simulated capacities where known, scaled closed form elsewhere."""
-        prior = self.prior()
         out: list[Design] = []
         rejected: list[Rejection] = []
         for d in base:
@@ -64,14 +71,17 @@ class Refinement:
                         )
                     )
                 else:
-                    out.append(Design(d.deployment, d.memory, cap))
+                    out.append(dc_replace(d, capacity=cap))
+                continue
+            if _closed_form_only(d):
+                out.append(d)
                 continue
             c0 = d.capacity
+            prior = self.prior(_group(d))
             out.append(
-                Design(
-                    d.deployment,
-                    d.memory,
-                    dc_replace(
+                dc_replace(
+                    d,
+                    capacity=dc_replace(
                         c0,
                         requests_per_s=c0.requests_per_s * prior,
                         output_tokens_per_s=c0.output_tokens_per_s * prior,
@@ -82,10 +92,22 @@ class Refinement:
         return out, rejected
 
     def simulate(self, scenario: ScenarioSpec, d: Design, slo: SloSpec) -> None:
-        cap = simulated_capacity(scenario, d, slo, self.prior())
+        cap = simulated_capacity(scenario, d, slo, self.prior(_group(d)))
         self.simulated[d.label] = cap
-        if cap is not None:
+        if cap is not None and not _closed_form_only(d):
             self.ratios[d.label] = cap.requests_per_s / d.capacity.requests_per_s
+            self.groups[d.label] = _group(d)
+
+
+def _group(d: Design) -> str:
+    """The serving-technique group whose simulated / closed-form ratios scale ``d``."""
+    return "" if d.technique is None else d.technique.short
+
+
+def _closed_form_only(d: Design) -> bool:
+    """A disaggregated design: the simulator runs one pool, so its capacity stays the
+    closed-form steady state and no simulated / closed-form ratio applies to it."""
+    return d.technique is not None and d.technique.disaggregated
 
 
 def _unsimulated_close_calls(

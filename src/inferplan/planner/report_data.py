@@ -55,6 +55,17 @@ def explain(
             f"{best.devices_per_replica} x {best.hardware} per replica at "
             f"{best.precision} on {best.engine}: "
             f"{best.replica_output_tokens_per_s:,.0f} output tokens/s per replica within the SLO"
+            + (
+                f" (a replica here is a unit of {best.devices_per_replica} GPUs)"
+                if (best.serving_technique or "").startswith("disaggregated")
+                else ""
+            )
+        )
+    if best.serving_technique:
+        reasons.append(
+            f"{best.serving_technique}: kept because it serves more output tokens/s per GPU "
+            "within the SLO than plain colocated replicas of the same layout, or meets the "
+            f"SLO where they do not (capacity basis: {best.capacity_basis})"
         )
     if scenario.policy is not None:
         data = scenario.policy.data_class.value
@@ -149,15 +160,16 @@ def slo_is_strict(slo: SloSpec) -> bool:
     return slo.ttft_ms <= STRICT_TTFT_MS or slo.tpot_ms <= STRICT_TPOT_MS
 
 
-def rank_key(o: PlanOption, slo: SloSpec) -> tuple[int, float]:
+def rank_key(o: PlanOption, slo: SloSpec) -> tuple[int, float, int]:
     """Ranking: options whose latency is not verified go behind verified ones under a
-    strict SLO; options whose verified latency misses the SLO go last; then NPV."""
+    strict SLO; options whose verified latency misses the SLO go last; then NPV; at equal
+    NPV, plain serving before a serving technique (it is chosen only when cheaper)."""
     tier = 0
     if o.latency_verified is False and slo_is_strict(slo):
         tier = 1
     if o.meets_slo is False:
         tier = 2
-    return tier, o.npv_usd
+    return tier, o.npv_usd, 1 if o.serving_technique else 0
 
 
 def headline(rec: Recommendation, scenario: ScenarioSpec) -> str:
@@ -216,12 +228,19 @@ def headline(rec: Recommendation, scenario: ScenarioSpec) -> str:
     else:
         what = rec.option
     prec = rec.precision or "the provider's precision"
+    if rec.serving_technique:
+        what += f", serving with {rec.serving_technique}"
     text = f"{model}: {what} at {prec}; {money}{per_tok}"
     if rec.kind == "api" and rec.latency_verified and rec.latency_source:
         text += "; " + rec.latency_source
     elif rec.kind != "api" or rec.latency_verified:
         if rec.p95_ttft_ms is not None and rec.p95_tpot_ms is not None:
-            text += f"; simulated p95 TTFT {rec.p95_ttft_ms:,.0f} ms, TPOT {rec.p95_tpot_ms:.0f} ms"
+            how = (
+                "closed-form"
+                if (rec.serving_technique or "").startswith("disaggregated")
+                else "simulated"
+            )
+            text += f"; {how} p95 TTFT {rec.p95_ttft_ms:,.0f} ms, TPOT {rec.p95_tpot_ms:.0f} ms"
     else:
         text += "; latency not verified"
     if rec.conditions:

@@ -59,6 +59,7 @@ from inferplan.planner.report_data import (
     quality_notes,
     rank_key,
 )
+from inferplan.planner.techniques import technique_assumption
 from inferplan.planner.verify import latency_curve, verify_latency
 from inferplan.results.plan import PlanOption, PlanResult, Recommendation, RejectedFamily
 from inferplan.specs.economics import ApiSpec, CloudSpec, HybridSpec, OnPremSpec
@@ -69,6 +70,10 @@ from inferplan.tco.analysis import analyse_tco
 from inferplan.tco.results import OptionResult
 
 Progress = Callable[[str, float], None]
+DISAGG_LATENCY_SOURCE = (
+    "modelled: closed-form steady state of the disaggregated prefill and decode pools "
+    "(inferplan.perf.disagg); the simulator runs one pool, so it is not simulated"
+)
 MAX_SENSITIVITY_OPTIONS = 4
 
 
@@ -89,6 +94,9 @@ def _latency_verdict(c: Candidate, slo: SloSpec) -> tuple[bool, bool | None, str
     if isinstance(api, ApiSpec) and api.catalog_id:
         v = check_api_latency(api.catalog_id, slo)
         return v.verified, v.meets, v.note
+    tech = c.design.technique if c.design is not None else None
+    if tech is not None and tech.disaggregated:
+        return True, True, DISAGG_LATENCY_SOURCE
     if c.design is not None:
         return True, True, "modelled: closed form, then discrete-event simulation"
     return False, None, "latency not verified: an API without a catalog row"
@@ -99,7 +107,7 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
     assert scenario.slo is not None
     verified, meets, note = _latency_verdict(c, scenario.slo)
     dep = d.deployment if d else None
-    g = dep.tp * dep.pp if dep else None
+    g = d.devices if d else None
     reps = replicas_at_peak(scenario, d) + c.spare_replicas if d else None
     servers = r.details.get("servers")
     n_servers = int(max(servers)) if isinstance(servers, list) and servers else None
@@ -133,6 +141,7 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
         commitment=c.option.commitment.value if isinstance(c.option, CloudSpec) else None,
         precision=dep.weights.precision.value if dep else None,
         engine=dep.engine.id if dep else None,
+        serving_technique=d.technique.name if d and d.technique else None,
         replica_output_tokens_per_s=d.capacity.output_tokens_per_s if d else None,
         replica_requests_per_s=d.capacity.requests_per_s if d else None,
         capacity_basis=d.capacity.limited_by if d else None,
@@ -219,6 +228,17 @@ def plan(
     models = load_models()
     for i, m in enumerate(scenario.models):
         models.get(m, f"models[{i}]")
+    if scenario.candidates.draft_model is not None:
+        draft = models.get(scenario.candidates.draft_model, "candidates.draft_model")
+        targets = [models.get(m) for m in scenario.models]
+        if all(t.vocab_size != draft.vocab_size for t in targets):
+            raise SpecError(
+                "candidates.draft_model",
+                f"{draft.id} has a vocabulary of {draft.vocab_size:,} tokens and no candidate "
+                "model shares it ("
+                + ", ".join(f"{t.id}: {t.vocab_size:,}" for t in targets)
+                + "); a draft model must share the target's tokenizer",
+            )
     prices, regions, providers = load_prices(), load_regions(), load_providers()
     tick("designs", 0.05)
     space = _accelerators(scenario)
@@ -317,6 +337,7 @@ def plan(
         precision=best.precision,
         engine=best.engine,
         model=best.model,
+        serving_technique=best.serving_technique,
         tco_nominal_usd=best.tco_nominal_usd,
         npv_usd=best.npv_usd,
         usd_per_million_tokens=best.usd_per_million_tokens,
@@ -435,6 +456,11 @@ def _assumptions(
                         {"item": f"{key} {rec.id}", "source": rec.source, "as_of": str(rec.as_of)}
                     )
                     seen.add(rec.id)
+    for c in cands:
+        tech = c.design.technique if c.design is not None else None
+        if tech is not None and tech.name not in seen:
+            seen.add(tech.name)
+            out.append(technique_assumption(tech, scenario))
     for e in load_engines():
         if e.id in scenario.candidates.engines:
             out.append(

@@ -1,5 +1,10 @@
 """Check a design by simulation: its latency percentiles at the planned peak load,
-and its latency-throughput curve over concurrency."""
+and its latency-throughput curve over concurrency.
+
+A speculative-decoding design is simulated with its speculative step model (each decode
+step the mean time per emitted token, :mod:`inferplan.perf.speculative`). A disaggregated
+design is not: the simulator runs one pool, so its check is the closed-form steady state
+of :mod:`inferplan.perf.disagg` with the planning margins, and it has no curve."""
 
 from __future__ import annotations
 
@@ -8,15 +13,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from inferplan.deploy.deployment import limits_of, step_model_of
 from inferplan.deploy.uncertainty import interval
 from inferplan.perf.batch import SchedulerLimits
-from inferplan.perf.metrics import ServingMetrics, slo_check, steady_window, summarize
+from inferplan.perf.closed_loop import closed_loop_requests, mid_step_wait_s, with_ttft_wait
+from inferplan.perf.metrics import ServingMetrics, slo_check, summarize
 from inferplan.perf.prefix import cached_prefix_tokens
 from inferplan.perf.simulate import simulate
 from inferplan.perf.workload import PoissonArrivals, lognormal_from_mean_p90
-from inferplan.planner.capacity import Capacity, with_shared_prefix
+from inferplan.planner.capacity import TPOT_TAIL, TTFT_TAIL, Capacity, with_shared_prefix
 from inferplan.planner.designs import Design, prefix_share
+from inferplan.planner.techniques import runtime
 from inferplan.results.plan import LatencyCheck
 from inferplan.specs.plan import SloSpec
 from inferplan.specs.scenario import ScenarioSpec, TrafficSpec
@@ -41,9 +47,8 @@ def _prefix(
 ) -> tuple[SchedulerLimits, np.ndarray | None]:
     """The design's scheduler limits less the shared prefix's KV, and the cached prompt
     tokens of each request (None without a shared prefix)."""
-    d = design.deployment
     share = prefix_share(scenario)
-    limits = limits_of(d, design.memory)
+    _, limits = runtime(design.deployment, design.memory, design.technique)
     if share <= 0.0:
         return limits, None
     limits = with_shared_prefix(limits, scenario.workload.input_tokens_mean, share)
@@ -57,8 +62,13 @@ def peak_request_rate(scenario: ScenarioSpec) -> float:
     return float(hourly_request_rates(w).max()) * growth * w.peak_to_mean_within_hour
 
 
+def _disaggregated(design: Design) -> bool:
+    return design.technique is not None and design.technique.disaggregated
+
+
 def verify_latency(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> LatencyCheck:
-    """Simulate one replica at its share of the peak load (Poisson arrivals)."""
+    """Simulate one replica at its share of the peak load (Poisson arrivals); a
+    disaggregated unit: its closed-form steady state with the planning margins."""
     peak = peak_request_rate(scenario)
     osl_mean = scenario.workload.output_tokens_mean
     reps = max(
@@ -72,8 +82,9 @@ def verify_latency(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> Late
         ),
     )
     rate = peak / reps
-    d = design.deployment
-    step = step_model_of(d)
+    if _disaggregated(design):
+        return _closed_form_check(design, slo, rate, reps)
+    step, _ = runtime(design.deployment, design.memory, design.technique)
     isl, osl = request_lengths(scenario.workload, VERIFY_REQUESTS)
     limits, cached = _prefix(scenario, design, isl)
     arrivals = PoissonArrivals(rate_rps=rate).arrival_times_s(
@@ -105,27 +116,58 @@ def verify_latency(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> Late
     )
 
 
+def _closed_form_check(design: Design, slo: SloSpec, rate: float, reps: int) -> LatencyCheck:
+    """The closed-form TTFT and TPOT of a design at the SLO with the margins the closed
+    form plans with (``TTFT_TAIL``, ``TPOT_TAIL``), as the check of a design the
+    simulator cannot run."""
+    c = design.capacity
+    ttft, tpot = c.ttft_s * TTFT_TAIL * 1e3, c.tpot_s * TPOT_TAIL * 1e3
+    t_lo, t_hi, _ = interval("ttft_ms", ttft)
+    p_lo, p_hi, _ = interval("tpot_ms", tpot)
+    return LatencyCheck(
+        requests_per_s_per_replica=rate,
+        replicas_at_peak=reps,
+        p_ttft_ms=ttft,
+        p_tpot_ms=tpot,
+        p_ttft_interval_ms=(t_lo, t_hi),
+        p_tpot_interval_ms=(p_lo, p_hi),
+        percentile=slo.percentile,
+        meets_slo=ttft <= slo.ttft_ms and tpot <= slo.tpot_ms,
+        interval_basis="closed-form steady state of the disaggregated pools "
+        "(inferplan.perf.disagg) with the planning margins; not simulated",
+    )
+
+
 def latency_curve(
     scenario: ScenarioSpec, design: Design, percentile: float | None = None
 ) -> list[dict[str, float]]:
-    """Closed-loop concurrency sweep: steady-state throughput and latency percentiles."""
+    """Closed-loop concurrency sweep (1, 2, 4, ...): steady-state throughput and latency
+    percentiles of one replica, run as ``perf --concurrency`` runs a closed loop
+    (:mod:`inferplan.perf.closed_loop`): the same requests per client and warm-up waves,
+    the last wave dropped, and TTFT with the mean wait for the step in progress when a
+    request reaches the busy engine (the residual step time). With every request of the
+    same lengths, a point's TTFT is the one ``perf --concurrency`` reports. A disaggregated
+    design has no curve (the simulator runs one pool)."""
     pct = percentile or (scenario.slo.percentile if scenario.slo else 95.0)
-    d = design.deployment
-    step = step_model_of(d)
+    if _disaggregated(design):
+        return []
+    step, base_limits = runtime(design.deployment, design.memory, design.technique)
     out = []
     c = 1
-    top = max(1, min(limits_of(d, design.memory).max_num_seqs, design.capacity.batch * 2))
+    top = max(1, min(base_limits.max_num_seqs, design.capacity.batch * 2))
     while c <= top:
-        n = min(400, max(100, 6 * c))
+        n, warmup = closed_loop_requests(c)
         isl, osl = request_lengths(scenario.workload, n, seed=c)
         limits, cached = _prefix(scenario, design, isl)
         run = simulate(step, limits, isl, osl, concurrency=c, cached_tokens=cached)
-        m = summarize(run, window_s=steady_window(run.arrival_s, c))
+        wait = mid_step_wait_s(run, c, warmup)
+        m = summarize(run, warmup_requests=warmup, cooldown_requests=c)
+        ttft = with_ttft_wait(m.ttft_s, wait)
         out.append(
             {
                 "concurrency": float(c),
                 "output_tokens_per_s": m.output_tokens_per_s,
-                "ttft_ms": (m.ttft_s.percentile(pct) or 0.0) * 1e3,
+                "ttft_ms": (ttft.percentile(pct) or 0.0) * 1e3,
                 "tpot_ms": (m.tpot_s.percentile(pct) or 0.0) * 1e3,
             }
         )
@@ -193,7 +235,7 @@ def capacity_evaluator(
     the same lengths and unit-rate arrival gaps at every rate), the first and last
     tenth of the requests excluded as warm-up and drain; the scenario's shared-prefix
     share of each prompt is found in the prefix cache."""
-    step = step_model_of(design.deployment)
+    step, _ = runtime(design.deployment, design.memory, design.technique)
     n = capacity_requests(design, scenario, rate_rps)
     isl, osl = request_lengths(scenario.workload, n, seed=2)
     limits, cached = _prefix(scenario, design, isl)
@@ -216,7 +258,10 @@ def simulated_capacity(
     simulated / closed-form ratio seen so far) is only the first guess: the rate
     grows while the SLO holds (or shrinks until it does, see :func:`_bracket`), then
     bisection to ``CAPACITY_REL_TOL``. None when even the smallest rate tried misses.
+    A disaggregated design keeps its closed-form capacity (the simulator runs one pool).
     """
+    if _disaggregated(design):
+        return design.capacity
     guess = design.capacity.requests_per_s * guess_factor
     evaluate = capacity_evaluator(scenario, design, guess)
     pct = min((50.0, 90.0, 95.0, 99.0), key=lambda p: abs(p - slo.percentile))

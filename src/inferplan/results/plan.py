@@ -33,6 +33,11 @@ class PlanOption(BaseModel):
     commitment: str | None = Field(default=None, description="cloud term")
     precision: str | None = None
     engine: str | None = None
+    serving_technique: str | None = Field(
+        default=None,
+        description="speculative decoding or disaggregated prefill and decode pools, "
+        "named with their settings; None for plain colocated replicas",
+    )
     replica_output_tokens_per_s: float | None = None
     replica_requests_per_s: float | None = None
     capacity_basis: str | None = Field(
@@ -107,6 +112,9 @@ class Recommendation(BaseModel):
     precision: str | None
     engine: str | None
     model: str | None
+    serving_technique: str | None = Field(
+        default=None, description="the pick's serving technique (see PlanOption)"
+    )
     tco_nominal_usd: float
     npv_usd: float
     usd_per_million_tokens: float | None

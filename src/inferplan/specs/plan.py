@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from inferplan.specs.base import FrozenSpec
 
 OptionKind = Literal["on_prem", "colocation", "cloud", "api", "hybrid"]
 ALL_KINDS: tuple[OptionKind, ...] = ("on_prem", "colocation", "cloud", "api", "hybrid")
+
+DraftMethod = Literal["draft_model", "mtp", "ngram"]
+SpeculativeMode = Literal["none", "draft_model", "mtp", "ngram"]
+AcceptanceRate = Annotated[float, Field(gt=0.0, lt=1.0)]
+DraftTokens = Annotated[int, Field(ge=1, le=16)]
+
+MTP_ACCEPTANCE_RATE = 0.85
+"""Acceptance of the token a DeepSeek-V3 multi-token-prediction module drafts: "the
+acceptance rate of the second token prediction ranges between 85% and 90% across various
+generation topics" (DeepSeek-V3 Technical Report, arXiv:2412.19437, section 5.4.3); the
+low end is taken. No comparable published figure holds for a draft model or n-gram lookup
+in general (it depends on the pair and on the text), so those need the scenario's own."""
+
+DEFAULT_DRAFT_TOKENS: dict[str, int] = {"draft_model": 4, "mtp": 1, "ngram": 4}
+"""Tokens drafted per round: one for MTP (DeepSeek-V3 trains and ships one MTP module,
+predicting one extra token: arXiv:2412.19437 section 2.2); four for a draft model or n-gram
+lookup (inferplan assumption, :class:`~inferplan.perf.speculative.SpeculativeSpec`'s
+default; set ``candidates.draft_tokens`` to the engine's setting)."""
 
 
 class SloSpec(FrozenSpec):
@@ -62,6 +80,89 @@ class CandidatesSpec(FrozenSpec):
         description="availability of own and colocated fleets: replicas bought beyond the "
         "peak need (1 = N+1, production default; 0 = none)",
     )
+    speculative: list[SpeculativeMode] = Field(
+        default_factory=lambda: list[SpeculativeMode](["none"]),
+        description="decoding modes the planner may use: none (plain decoding), draft_model "
+        "(a smaller model of the same tokenizer), mtp (the model's multi-token-prediction "
+        "module), ngram (prompt lookup); default plain decoding only",
+    )
+    draft_model: str | None = Field(
+        default=None,
+        description="catalog id of the draft model (default: the smallest catalog model of "
+        "the same family and vocabulary, at most a quarter of the target's parameters)",
+    )
+    acceptance_rate: dict[DraftMethod, AcceptanceRate] = Field(
+        default_factory=dict,
+        description="per-token acceptance rate by method, 0-1 exclusive; mtp defaults to "
+        "the DeepSeek-V3 figure, draft_model and ngram must be given (measure them)",
+    )
+    draft_tokens: dict[DraftMethod, DraftTokens] = Field(
+        default_factory=dict, description="tokens drafted per round by method, 1-16"
+    )
+    disaggregated: bool = Field(
+        default=False,
+        description="also consider separate prefill and decode pools joined by a KV "
+        "transfer over the node's interconnect",
+    )
+
+    @model_validator(mode="after")
+    def _speculation(self) -> CandidatesSpec:
+        modes = self.speculative
+        if not modes:
+            raise ValueError(
+                "speculative: list at least one of none, draft_model, mtp, ngram "
+                "(none = plain decoding)"
+            )
+        dup = sorted({m for m in modes if modes.count(m) > 1})
+        if dup:
+            raise ValueError(f"speculative: {', '.join(dup)} listed twice")
+        for key, what in (
+            (self.acceptance_rate, "acceptance_rate"),
+            (self.draft_tokens, "draft_tokens"),
+        ):
+            for method in key:
+                if method not in modes:
+                    raise ValueError(
+                        f"{what}.{method}: given for a method not in candidates.speculative "
+                        f"({', '.join(modes)})"
+                    )
+        for method in ("draft_model", "ngram"):
+            if method in modes and method not in self.acceptance_rate:
+                raise ValueError(
+                    f"acceptance_rate.{method}: required when speculative allows {method}; "
+                    "no published figure holds in general (it depends on the draft and the "
+                    "text): give the per-token acceptance rate measured on your traffic, "
+                    "between 0 and 1"
+                )
+        if self.draft_model is not None and "draft_model" not in modes:
+            raise ValueError(
+                "draft_model: given but candidates.speculative does not allow draft_model"
+            )
+        return self
+
+    def speculative_methods(self) -> list[DraftMethod]:
+        """The speculative methods allowed, in the order listed."""
+        return [m for m in self.speculative if m != "none"]
+
+    def acceptance(self, method: DraftMethod) -> float:
+        """Per-token acceptance rate of ``method`` (the scenario's, else the cited default)."""
+        if method in self.acceptance_rate:
+            return self.acceptance_rate[method]
+        if method == "mtp":
+            return MTP_ACCEPTANCE_RATE
+        raise ValueError(f"no acceptance rate for {method}")
+
+    def tokens_drafted(self, method: DraftMethod) -> int:
+        """Tokens drafted per round by ``method``."""
+        return self.draft_tokens.get(method, DEFAULT_DRAFT_TOKENS[method])
 
 
-__all__ = ["CandidatesSpec", "OptionKind", "SloSpec"]
+__all__ = [
+    "DEFAULT_DRAFT_TOKENS",
+    "MTP_ACCEPTANCE_RATE",
+    "CandidatesSpec",
+    "DraftMethod",
+    "OptionKind",
+    "SloSpec",
+    "SpeculativeMode",
+]
