@@ -85,3 +85,32 @@ def test_prediction_with_a_draft_model_shares_memory_and_says_so() -> None:
     assert long_plain.limited_by == "kv_cache"
     assert long_spec.running_batch is not None and long_plain.running_batch is not None
     assert long_spec.running_batch < long_plain.running_batch
+
+
+class _Linear:
+    """Toy target: 10 ms per step plus 0.1 ms per token of any kind."""
+
+    def step_time_s(self, shape: BatchShape) -> float:
+        return 0.010 + 1e-4 * shape.tokens
+
+
+def test_a_mixed_step_charges_its_prompt_tokens_in_full() -> None:
+    # ngram (free drafts), k = 4, a = 0.5: E = (1 - 0.5^5) / 0.5 = 1.9375 tokens per round.
+    # 2 decodes: the verify step runs 2 x 5 = 10 rows -> round 10 + 1.0 = 11.0 ms; per
+    # emitted token 11.0 / 1.9375 = 5.677 ms. A 500-token prompt chunk in the same step adds
+    # 500 x 0.1 = 50 ms to the round, charged whole: 50 + 5.677 = 55.677 ms (dividing the
+    # whole 61 ms round by E would give 31.48 ms and a TTFT almost halved)
+    spec = SpeculativeSpec(method="ngram", draft_tokens=4, acceptance_rate=0.5)
+    sm = SpeculativeStepModel(_Linear(), spec)
+    decode = BatchShape(decode_seqs=2, decode_context_tokens=2000)
+    assert sm.step_time_s(decode) == pytest.approx(0.011 / 1.9375)
+    mixed = BatchShape(
+        prefill_tokens=500,
+        prefill_attention_pairs=500 * 501 / 2,
+        prefill_seqs=1,
+        decode_seqs=2,
+        decode_context_tokens=2000,
+    )
+    assert sm.step_time_s(mixed) == pytest.approx(0.050 + 0.011 / 1.9375)
+    prompt_only = BatchShape(prefill_tokens=500, prefill_attention_pairs=0, prefill_seqs=1)
+    assert sm.step_time_s(prompt_only) == pytest.approx(0.060)

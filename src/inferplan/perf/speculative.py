@@ -16,8 +16,9 @@ dominates), which is why speculation pays at low batch and stops paying as the b
 
 :class:`SpeculativeStepModel` wraps a target step model: a decode step's time becomes the
 round's time divided by ``E`` (the mean time per emitted token), so the simulator's one token
-per decode step keeps the right throughput and mean TPOT; tokens in fact arrive in bursts of
-``E`` on average (ITL percentiles are not modelled).
+per decode step keeps the right throughput and mean TPOT, while the prompt tokens of a mixed
+step are charged what they add to the round, in full (TTFT is not shortened by ``E``);
+tokens in fact arrive in bursts of ``E`` on average (ITL percentiles are not modelled).
 
 Example::
 
@@ -104,11 +105,27 @@ class SpeculativeStepModel:
         return self.draft_time_s(shape) + verify
 
     def step_time_s(self, shape: BatchShape) -> float:
-        """Mean seconds per emitted token of a step with decodes; prefill-only steps as is."""
+        """Seconds the simulator charges for ``shape``: a decode-only round divided by the
+        mean tokens per round ``E`` (the time per emitted token), plus, in a step that also
+        carries prompt tokens, what those prompt tokens add to the round, in full.
+
+        The simulator advances every decode sequence one token and every prompt one chunk per
+        step; a real round advances the decodes ``E`` tokens and the prompt one chunk. Charging
+        the prompt's share whole keeps each chunk at its real cost (so TTFT is not divided
+        by ``E``); only the decode part is spread over the tokens it emits. Prefill-only steps
+        run as is.
+        """
         if not shape.decode_seqs:
             return self.target.step_time_s(shape)
         e = expected_tokens_per_round(self.spec.draft_tokens, self.spec.acceptance_rate)
-        return self.round_time_s(shape) / e
+        decode_only = BatchShape(
+            decode_seqs=shape.decode_seqs, decode_context_tokens=shape.decode_context_tokens
+        )
+        decode_round_s = self.round_time_s(decode_only)
+        if not shape.prefill_tokens:
+            return decode_round_s / e
+        prompt_s = max(0.0, self.round_time_s(shape) - decode_round_s)
+        return prompt_s + decode_round_s / e
 
     def speedup(self, shape: BatchShape) -> float:
         """Decode speed with speculation over without, for ``shape`` (> 1: it pays)."""
