@@ -544,8 +544,8 @@ def technique_assumption(tech: Technique, scenario: ScenarioSpec) -> dict[str, s
         return {
             "item": tech.name,
             "source": source + "; speedup model: Leviathan et al., arXiv:2211.17192 "
-            "(inferplan.perf.speculative); TTFT of steps mixing prompts and speculative "
-            "decodes is simulated per emitted token, so the simulated TTFT may be low",
+            "(inferplan.perf.speculative); in steps mixing prompts and speculative "
+            "decodes the prompt tokens are charged in full, the decode round per emitted token",
             "as_of": "scenario" if given else "2024-12-27",
         }
     return {
