@@ -5,7 +5,7 @@ Usage:
 
 ``CASES.csv`` defaults to ``../shared/validation/cases_dev.csv``. The peer (PyPI
 ``aiconfigurator``, 0.12) lives in its own virtualenv, never in inferplan's:
-``python3 -m venv /work/aic-venv && /work/aic-venv/bin/pip install aiconfigurator==0.12.0``;
+``python3 -m venv aic-venv && aic-venv/bin/pip install aiconfigurator==0.12.0``;
 its interpreter comes from ``--peer-python`` or the ``INFERPLAN_PEER_PYTHON`` environment
 variable. This script runs under inferplan's environment, predicts every case with
 ``inferplan.service.validation`` (what ``inferplan validate`` prints) and sends the cases the
@@ -305,8 +305,8 @@ def run_peer(peer_python: str, requests: list[dict[str, Any]]) -> dict[str, Any]
 
 def peer_available(peer_python: str | None) -> str:
     """'' when the interpreter imports the peer, else why not (one line)."""
-    how = (f"install it in its own virtualenv (python3 -m venv /work/aic-venv && "
-           f"/work/aic-venv/bin/pip install {PEER_PIN}) and pass --peer-python or {PEER_ENV}")
+    how = (f"install it in its own virtualenv (python3 -m venv aic-venv && "
+           f"aic-venv/bin/pip install {PEER_PIN}) and pass --peer-python or {PEER_ENV}")
     if not peer_python:
         return f"AIConfigurator not found: no --peer-python or {PEER_ENV} given; {how}"
     try:
@@ -392,6 +392,8 @@ def summarize(rows: list[Row]) -> dict[str, Any]:
 def print_report(out: dict[str, Any], summary: dict[str, Any]) -> None:
     rows: list[Row] = out["rows"]
     print(f"AIConfigurator {out['peer_version']} (databases: {', '.join(out['db_versions'])})")
+    print("note: inferplan's engine host times and all-reduce efficiency were fitted on "
+          "cases_dev.csv, so on that file its errors are in-sample and the peer's are not")
     print(f"{'case':18} {'regime / metric':36} {'measured':>10} {'inferplan':>10} {'err':>7} "
           f"{'AIConfig.':>10} {'err':>7}  case / peer note")
     for r in rows:
