@@ -101,6 +101,8 @@ def test_cpu_records_carry_the_cited_figures() -> None:
     assert tr.peak_flops.fp32 == pytest.approx(96 * 2.5e9 * 32)
     for rec in (i9, k14, tr):
         assert rec.kind == "cpu" and rec.source and rec.as_of
+    # the server records' core counts: Xeon 6980P 128 P-cores, EPYC 9654 96 Zen 4 cores
+    assert (acc.get("xeon-6980p").cores, acc.get("epyc-9654").cores) == (128, 96)
     # the measured host record keeps no core count: it is timed by the generic shares
     assert acc.get("host-epyc-genoa-2vcpu").cores is None
     tiny = load_models().get("tinyllama-1.1b")
