@@ -16,37 +16,16 @@ the fitted values and the median and worst error of each half; copy the values i
 
 from __future__ import annotations
 
-import statistics
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
+from fit_grid import best, report
+
 from inferplan.catalog import load_engines
-from inferplan.service.cases import ValidationCase, read_cases
-from inferplan.service.validation import predict_case
-from inferplan.specs.engine import EngineEfficiency
+from inferplan.service.cases import read_cases
 
 DEFAULT = Path(__file__).resolve().parents[1] / "validation" / "apple_cases.csv"
 FIT_FAMILIES = ("apple-m1", "apple-m2")
-
-
-def errors(eff: EngineEfficiency, cases: Sequence[ValidationCase]) -> list[float]:
-    """Relative errors (predicted / measured - 1) of ``cases`` under ``eff``."""
-    return [predict_case(c, {"llamacpp": eff}).value / c.value - 1.0 for c in cases]
-
-
-def best(
-    base: EngineEfficiency, cases: Sequence[ValidationCase], grid: dict[str, Sequence[float]]
-) -> EngineEfficiency:
-    """The grid point (two parameters) with the least sum of squared relative errors."""
-    (k1, v1), (k2, v2) = grid.items()
-    scored = []
-    for a in v1:
-        for b in v2:
-            eff = base.model_copy(update={k1: a, k2: b})
-            scored.append((sum(e * e for e in errors(eff, cases)), a, b))
-    _, a, b = min(scored)
-    return base.model_copy(update={k1: a, k2: b})
 
 
 def main(argv: list[str]) -> None:
@@ -78,12 +57,8 @@ def main(argv: list[str]) -> None:
         f"soc_gemm_efficiency {eff.soc_gemm_efficiency:.2f}  "
         f"soc_quantized_gemm_efficiency {eff.soc_quantized_gemm_efficiency:.2f}"
     )
-    for name, part in (("fitted (M1/M2)", fit), ("held out (M3/M4)", held)):
-        errs = [abs(e) for e in errors(eff, part)]
-        print(
-            f"{name}: {len(part)} cases, median {100 * statistics.median(errs):.1f}%, "
-            f"worst {100 * max(errs):.1f}%"
-        )
+    report("fitted (M1/M2)", eff, fit)
+    report("held out (M3/M4)", eff, held)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,10 @@ A step's time is ``device_time_s + comm_time_s + host_time_s``:
     unified-memory bandwidth and of the ALU peak its GEMMs reach (weight-only formats
     dequantized in the kernel at a further factor) and a per-layer time of its small
     kernels (``soc_*`` in :class:`~inferplan.specs.engine.EngineEfficiency`);
+  - on a CPU whose record gives its core count an engine may give its own measured shares
+    of the DRAM bandwidth and of the FP32 FMA peak its GEMMs reach (16-bit float weights at
+    a further factor), and the time per layer and core of its threads' barriers
+    (``cpu_*`` in :class:`~inferplan.specs.engine.EngineEfficiency`);
   - elementwise kernels (RMSNorm, residual adds, SiLU x up, attention-output
     relayout) move ``2 x (10 h + 3 i + 2 q)`` bytes per token and layer at the
     weight-streaming bandwidth, and every layer pays ``layer_latency_s`` for its
@@ -513,6 +517,18 @@ def build_step_model(
     if soc_gemm:
         soc_gemm *= e.soc_quantized_gemm_efficiency if weights.weight_only else 1.0
         gemm_peak = peak * soc_gemm
+    # a catalog CPU (its core count and datasheet peaks given) with the engine's own measured
+    # shares of its DRAM bandwidth and of its FP32 FMA peak: weight-only GGUF types run int8
+    # dot products, 16-bit float weights a further factor (llama.cpp's ggml CPU kernels). A
+    # measured host record (no core count: sustained rates) keeps the generic shares, which
+    # ``inferplan calibrate`` fits per machine.
+    cores = accelerator.cores if accelerator.kind is DeviceKind.CPU else None
+    if cores and e.cpu_bandwidth_efficiency:
+        bw = kv_bw = peak_bw * e.cpu_bandwidth_efficiency
+    cpu_gemm = e.cpu_gemm_efficiency if cores else None
+    if cpu_gemm:
+        cpu_gemm *= 1.0 if weights.weight_only else e.cpu_float_gemm_efficiency
+        gemm_peak = (accelerator.peak_flops.fp32 or peak) * cpu_gemm
     wbw = bw * (e.quantized_bandwidth_efficiency if weights.weight_only else 1.0)
     layers = m.num_layers
     # kernel latencies were measured on a discrete GPU; a CPU or an SoC runs without them.
@@ -597,6 +613,7 @@ def build_step_model(
             e.layer_latency_s * layers + e.moe_routing_latency_s * c.moe_layers
             if gpu
             else e.soc_layer_latency_s * layers * soc
+            + e.cpu_sync_s_per_core * (cores or 0) * layers
         ),
         kv_bytes_per_token_dev=kv_tok_dev,
         kv_window=m.sliding_window,
@@ -604,7 +621,13 @@ def build_step_model(
         attn_flops_per_pair=pair_flops * layers / tp,
         attn_decode_flops_per_ctx=dec_flops * layers / tp,
         gemm_flops_per_s=gemm_peak,
-        vector_flops_per_s=(accelerator.peak_flops.fp32 or 0.0) * (soc_gemm or 1.0) * vector,
+        # a CPU with the engine's GEMM share runs every product as dot products on its cores'
+        # vector units, at that rate whatever the rows (no tiles to fill)
+        vector_flops_per_s=(
+            gemm_peak
+            if cpu_gemm
+            else (accelerator.peak_flops.fp32 or 0.0) * (soc_gemm or 1.0) * vector
+        ),
         attn_flops_per_s=attn_peak,
         kv_bandwidth_bytes_per_s=kv_bw,
         link_bytes_per_s=link,

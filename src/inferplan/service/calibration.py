@@ -36,7 +36,9 @@ at the engine profile (subset selection, Golub & Van Loan, *Matrix Computations*
 4th ed., section 5.4.2): decode-dominated runs pick bandwidth and overhead,
 prefill-heavy runs GEMM efficiency. The first :data:`MAX_FITTED` with a
 sensitivity above :data:`MIN_SENSITIVITY`, and no more than the number of
-measured values, are fitted.
+measured values, are fitted. On a catalog CPU that gives its core count, whose step the
+engine's CPU shares time, the candidates are those shares and the barrier time
+(:data:`CPU_CANDIDATES`); a measured host record has no core count and keeps the generic ones.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ from inferplan.perf.metrics import summarize
 from inferplan.perf.simulate import simulate
 from inferplan.perf.workload import ConstantArrivals, GammaArrivals, PoissonArrivals
 from inferplan.specs.engine import EngineEfficiency
+from inferplan.specs.hardware import DeviceKind
 
 METRICS = ("ttft_s", "tpot_s", "output_tokens_per_s")
 CANDIDATES = (
@@ -78,6 +81,16 @@ CANDIDATES = (
     "attention_efficiency",
     "step_overhead_s",
 )
+CPU_CANDIDATES = (
+    "cpu_gemm_efficiency",
+    "cpu_bandwidth_efficiency",
+    "cpu_sync_s_per_core",
+    "attention_efficiency",
+    "step_overhead_s",
+)
+"""On a catalog CPU that gives its core count, under an engine with CPU shares: those shares
+and the barrier time replace the generic GEMM and bandwidth terms they override
+(:mod:`inferplan.perf.step`)."""
 BOUNDS: dict[str, tuple[float, float]] = {
     "gemm_efficiency": (1e-3, 1.0),
     "gemm_half_tokens": (1e-2, 4096.0),
@@ -86,6 +99,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "kv_bandwidth_efficiency": (1e-3, 1.0),
     "attention_efficiency": (1e-3, 1.0),
     "quantized_bandwidth_efficiency": (1e-3, 1.0),
+    "cpu_gemm_efficiency": (1e-3, 1.0),
+    "cpu_bandwidth_efficiency": (1e-3, 1.0),
+    "cpu_sync_s_per_core": (1e-9, 1e-3),
     "step_overhead_s": (1e-6, 1.0),
     "layer_overhead_s": (1e-8, 0.1),
     "seq_overhead_s": (1e-8, 0.1),
@@ -313,6 +329,16 @@ def _value(eff: EngineEfficiency, name: str) -> float:
     return float(min(max(float(v), lo), hi))
 
 
+def candidates_of(d: Deployment, eff: EngineEfficiency) -> tuple[str, ...]:
+    """The parameters a fit may choose from for ``d`` under ``eff``: :data:`CPU_CANDIDATES`
+    where the CPU terms time the step, :data:`CANDIDATES` otherwise."""
+    a = d.accelerator
+    cpu = a.kind is DeviceKind.CPU and a.cores is not None
+    if cpu and eff.cpu_gemm_efficiency is not None and eff.cpu_bandwidth_efficiency is not None:
+        return CPU_CANDIDATES
+    return CANDIDATES
+
+
 def apply_parameters(base: EngineEfficiency, values: dict[str, float]) -> EngineEfficiency:
     """``base`` with ``values`` replacing its fields (validated)."""
     return EngineEfficiency.model_validate({**base.model_dump(), **values})
@@ -388,7 +414,8 @@ def fit_efficiency(
         for n in names:
             _value(prior, n)
     else:
-        names = choose_parameters(errors_of, {n: _value(prior, n) for n in CANDIDATES}, n_rows)
+        start = {n: _value(prior, n) for n in candidates_of(d, prior)}
+        names = choose_parameters(errors_of, start, n_rows)
     notes: list[str] = []
     before = predict_all(prior)
     fitted: dict[str, float] = {}

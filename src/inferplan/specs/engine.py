@@ -124,6 +124,31 @@ class EngineEfficiency(FrozenSpec):
     soc_layer_latency_s: float = Field(
         default=0.0, ge=0, description="time per layer of an SoC GPU's small kernels and dispatch"
     )
+    cpu_bandwidth_efficiency: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="share of a CPU's peak DRAM bandwidth its weight and KV streaming reaches "
+        "(catalog CPUs that state their core count); None = bandwidth_efficiency",
+    )
+    cpu_gemm_efficiency: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="share of a CPU's FP32 FMA peak its GEMMs reach for weight-only GGUF types "
+        "(int8 dot products); None = the GPU terms",
+    )
+    cpu_float_gemm_efficiency: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="extra factor on a CPU's GEMM rate for 16-bit float weights",
+    )
+    cpu_sync_s_per_core: float = Field(
+        default=0.0,
+        ge=0,
+        description="time per layer and step, per CPU core, of the threads' barriers",
+    )
     dequantize_above_rows: int = Field(
         default=0,
         ge=0,

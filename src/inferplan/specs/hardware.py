@@ -54,6 +54,9 @@ class AcceleratorSpec(SourcedRecord):
     matmul_efficiency: float | None = Field(
         default=None, gt=0, le=1, description="measured max achievable 16-bit matmul / dense peak"
     )
+    cores: int | None = Field(
+        default=None, ge=1, description="CPU cores the engine's threads run on (CPU records)"
+    )
     memory_type: str = ""
     memory_bandwidth_bytes_per_s: float = Field(gt=0)
     peak_flops: PeakFlops
