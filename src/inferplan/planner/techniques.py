@@ -46,14 +46,9 @@ from inferplan.planner.capacity import (
     with_shared_prefix,
 )
 from inferplan.results.memory import MemoryBreakdown
+from inferplan.specs.model import ModelSpec
 from inferplan.specs.plan import CandidatesSpec, DraftMethod
 from inferplan.specs.scenario import ScenarioSpec
-
-MTP_FAMILIES: dict[str, str] = {
-    "deepseek_v3": "DeepSeek-V3 and R1 ship one multi-token-prediction module "
-    "(num_nextn_predict_layers 1 in their config.json; arXiv:2412.19437 section 2.2)",
-}
-"""Catalog model families whose released checkpoints carry an MTP module."""
 
 DRAFT_MAX_SHARE = 0.25
 """A draft model is chosen automatically only when it has at most this share of the
@@ -205,12 +200,18 @@ def runtime(
 
 
 def mtp_support(d: Deployment) -> str | None:
-    """None when ``d``'s model has an MTP module in the catalog, else why not."""
-    if d.model.family in MTP_FAMILIES:
+    """None when ``d``'s model ships a multi-token-prediction module (the catalog's
+    ``mtp_modules``, from ``num_nextn_predict_layers`` in its config.json), else why not."""
+    return mtp_missing(d.model)
+
+
+def mtp_missing(m: ModelSpec) -> str | None:
+    """None when ``m`` has an MTP module to draft with, else one line naming the field."""
+    if m.mtp_modules > 0:
         return None
     return (
-        f"{d.model.id} ({d.model.family}) has no multi-token-prediction module in the "
-        f"catalog (families with one: {', '.join(sorted(MTP_FAMILIES))})"
+        f"{m.id} has no multi-token-prediction module (catalog field mtp_modules is 0: its "
+        "config.json sets no num_nextn_predict_layers)"
     )
 
 
@@ -567,7 +568,6 @@ def decode_shape(batch: int, isl: float, osl: float) -> BatchShape:
 __all__ = [
     "DISAGG_BASIS",
     "DRAFT_MAX_SHARE",
-    "MTP_FAMILIES",
     "DisaggUnit",
     "Technique",
     "Variant",
@@ -578,6 +578,7 @@ __all__ = [
     "disagg_variant",
     "draft_for",
     "kv_link_bytes_per_s",
+    "mtp_missing",
     "mtp_support",
     "runtime",
     "speculative_runtime",
