@@ -37,6 +37,7 @@ from inferplan.planner.designs import (
     EfficiencyHook,
     Rejection,
     find_designs,
+    layout_words,
     workload_lengths,
 )
 from inferplan.planner.options import (
@@ -132,6 +133,9 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
         devices_per_replica=g,
         tensor_parallel=dep.tp if dep else None,
         pipeline_stages=dep.pp if dep else None,
+        expert_parallel=dep.ep if dep else None,
+        attention_data_parallel=dep.dp_attention if dep else None,
+        layout=layout_words(dep) if dep else None,
         replicas=reps,
         spare_replicas=c.spare_replicas if d else 0,
         peak_devices=reps * g if reps is not None and g is not None else None,
@@ -338,6 +342,7 @@ def plan(
         engine=best.engine,
         model=best.model,
         serving_technique=best.serving_technique,
+        layout=best.layout,
         tco_nominal_usd=best.tco_nominal_usd,
         npv_usd=best.npv_usd,
         usd_per_million_tokens=best.usd_per_million_tokens,

@@ -294,6 +294,11 @@ def disagg_unit(
     per device is taken (``n_p / n_d`` is then the tiling's closest to the ratio).
     """
     g = d.tp * d.pp
+    if d.dp_attention > 1:
+        return None, (
+            "pools of attention data-parallel expert groups are not modelled (the unit "
+            "tiles one node of tensor-parallel replicas)"
+        )
     if d.pp > 1 or 2 * g > node_devices:
         return None, (
             f"a prefill and a decode replica need {2 * g} GPUs in one node, which holds "
@@ -406,6 +411,17 @@ def speculative_variants(
             out.append(Variant(None, None, f"{label}: not modelled across pipeline stages", label))
             continue
         draft: str | None = None
+        if method == "draft_model" and d.dp_attention > 1:
+            out.append(
+                Variant(
+                    None,
+                    None,
+                    f"{label}: a draft model beside attention data-parallel groups is not "
+                    "modelled",
+                    label,
+                )
+            )
+            continue
         if method == "mtp":
             why = mtp_support(d)
             if why:
