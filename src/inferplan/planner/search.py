@@ -436,6 +436,20 @@ def _families(rejected: list[Rejection]) -> list[RejectedFamily]:
     return list(out.values())
 
 
+def _dataset_assumption(name: str) -> dict[str, str]:
+    """The assumption line of a workload named by its dataset: which published statistics
+    gave the lengths (mean, median, p90 or cap), what was used, and their source."""
+    from inferplan.catalog.datasets import get_dataset
+    from inferplan.perf.datasets import dataset_lengths
+
+    spec = get_dataset(name, "workload.dataset")
+    return {
+        "item": f"workload lengths from dataset {spec.id}",
+        "source": dataset_lengths(spec).describe(),
+        "as_of": str(spec.as_of),
+    }
+
+
 def _assumptions(
     scenario: ScenarioSpec, cands: list[Candidate], prices: PriceCatalog
 ) -> list[dict[str, str]]:
@@ -443,6 +457,8 @@ def _assumptions(
 
     out: list[dict[str, str]] = []
     seen: set[str] = set()
+    if scenario.workload.dataset:
+        out.append(_dataset_assumption(scenario.workload.dataset))
     for c in cands:
         cat_id = catalog_id_of(c.option)
         if cat_id and cat_id not in seen:
