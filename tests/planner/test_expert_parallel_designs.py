@@ -238,3 +238,21 @@ def test_an_ep_pick_is_named_in_the_headline() -> None:
     text = headline(rec, _scenario())
     assert "each replica EP 16 with attention data parallelism over 2 nodes" in text
     assert "buy 4 servers" in text
+
+
+def test_speculative_and_disaggregated_variants_skip_data_parallel_attention() -> None:
+    spec = _scenario(
+        models=["deepseek-v3"],
+        slo={"ttft_ms": 3000, "tpot_ms": 30},
+        candidates={"precisions": ["fp8"], "speculative": ["none", "mtp"], "disaggregated": True},
+    )
+    assert spec.slo is not None
+    designs, rejected = find_designs(spec, ["h200-sxm-141gb"], spec.slo)
+    assert any(d.technique is not None for d in designs), "MTP still runs on TP layouts"
+    assert all(d.deployment.dp_attention == 1 for d in designs if d.technique is not None)
+    for what in ("speculative decoding (mtp)", "disaggregated prefill and decode"):
+        lines = [
+            r for r in rejected
+            if "attention data parallelism over 2 nodes" in r.family and what in r.family
+        ]
+        assert lines and "not modelled" in lines[0].reason, what

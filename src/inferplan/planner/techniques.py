@@ -50,6 +50,13 @@ from inferplan.specs.model import ModelSpec
 from inferplan.specs.plan import CandidatesSpec, DraftMethod
 from inferplan.specs.scenario import ScenarioSpec
 
+SPEC_WITH_DP_ATTENTION = (
+    "not modelled with attention data parallelism (the step model would spread a prompt "
+    "over the attention ranks once verify rows share its step, where plain decoding keeps "
+    "it on one rank)"
+)
+"""Why speculative variants are not tried on attention-data-parallel layouts."""
+
 DRAFT_MAX_SHARE = 0.25
 """A draft model is chosen automatically only when it has at most this share of the
 target's parameters (inferplan assumption: a drafter as large as a third of the target
@@ -411,16 +418,8 @@ def speculative_variants(
             out.append(Variant(None, None, f"{label}: not modelled across pipeline stages", label))
             continue
         draft: str | None = None
-        if method == "draft_model" and d.dp_attention > 1:
-            out.append(
-                Variant(
-                    None,
-                    None,
-                    f"{label}: a draft model beside attention data-parallel groups is not "
-                    "modelled",
-                    label,
-                )
-            )
+        if d.dp_attention > 1:
+            out.append(Variant(None, None, f"{label}: {SPEC_WITH_DP_ATTENTION}", label))
             continue
         if method == "mtp":
             why = mtp_support(d)
