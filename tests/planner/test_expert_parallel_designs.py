@@ -256,3 +256,18 @@ def test_speculative_and_disaggregated_variants_skip_data_parallel_attention() -
             if "attention data parallelism over 2 nodes" in r.family and what in r.family
         ]
         assert lines and "not modelled" in lines[0].reason, what
+
+
+def test_an_engine_without_expert_parallelism_says_so_once_per_family() -> None:
+    spec = _scenario(
+        models=["mixtral-8x7b", "llama-3.1-8b"],
+        candidates={"precisions": ["bf16"], "engines": ["tgi", "vllm"]},
+    )
+    assert spec.slo is not None
+    designs, rejected = find_designs(spec, ["h100-sxm-80gb"], spec.slo)
+    lines = [r for r in rejected if "expert-parallel layouts are not tried" in r.reason]
+    assert [r.family for r in lines] == ["mixtral-8x7b / h100-sxm-80gb / bf16 / tgi"]
+    assert all(d.deployment.ep == 1 for d in designs if d.deployment.engine.id == "tgi")
+    assert any(d.deployment.ep > 1 for d in designs if d.deployment.engine.id == "vllm") or any(
+        " as EP " in r.family for r in rejected
+    )

@@ -315,17 +315,18 @@ def _family(
         prefix_share(scenario),
         tech_dropped,
     )
+    no_ep = _no_expert_parallel(base, family)
     if not found:
         text = reason.text
         if misses:
             text += ". Each layout tried: " + "; ".join(misses)
-        return [], [Rejection(family, reason.stage, text, reason.miss), *tech_dropped]
+        return [], [Rejection(family, reason.stage, text, reason.miss), *tech_dropped, *no_ep]
     kept, dominated = [], []
     for group in _by_technique(found):
         k, dm = _undominated(group)
         kept += k
         dominated += dm
-    dominated += tech_dropped
+    dominated += tech_dropped + no_ep
     if "none" not in cand.speculative:
         dominated.append(
             Rejection(
@@ -377,6 +378,27 @@ def _layouts(base: Deployment, cand: CandidatesSpec) -> list[tuple[int, int]]:
             if top * pp <= cand.max_devices_per_replica and pp <= base.model.num_layers
         ]
     return out
+
+
+def _no_expert_parallel(base: Deployment, family: str) -> list[Rejection]:
+    """One line when a MoE model on a GPU gets no expert-parallel layouts because of its
+    engine; none otherwise."""
+    a = base.accelerator
+    if (
+        not base.model.is_moe
+        or a.kind in (DeviceKind.CPU, DeviceKind.SOC)
+        or base.engine.id in EXPERT_PARALLEL_ENGINES
+    ):
+        return []
+    return [
+        Rejection(
+            family,
+            "layout",
+            f"expert-parallel layouts are not tried on {base.engine.id}: inferplan models "
+            f"expert parallelism only for {', '.join(sorted(EXPERT_PARALLEL_ENGINES))}, so "
+            "the experts are tensor parallel",
+        )
+    ]
 
 
 def _ep_layouts(base: Deployment, cand: CandidatesSpec) -> list[Deployment]:
