@@ -271,3 +271,38 @@ def test_an_engine_without_expert_parallelism_says_so_once_per_family() -> None:
     assert any(d.deployment.ep > 1 for d in designs if d.deployment.engine.id == "vllm") or any(
         " as EP " in r.family for r in rejected
     )
+
+
+def test_with_data_parallel_attention_a_prompt_is_chunked_by_one_groups_budget(
+    deepseek_h200: list[Design],
+) -> None:
+    """vLLM's budget is 8,192 tokens per step per scheduler; EP 16 with attention data
+    parallelism runs 16 of them, and a prompt runs on one. Alone (one decode beside it), a
+    20,000-token prompt takes ceil(20,000 / (8,192 - 1 / 16 -> 8,191)) = 3 chunks of 8,191
+    tokens, not one chunk of the replica's 131,072-token budget."""
+    from inferplan.deploy.deployment import limits_of
+    from inferplan.planner.capacity import latency_floor, prompt_chunk_tokens
+
+    ep16 = _by_layout(deepseek_h200)[(1, 1, 16, 16)]
+    dep = ep16.deployment
+    step, limits = step_model_of(dep), limits_of(dep, ep16.memory)
+    assert limits.max_num_batched_tokens == 8192 * 16
+    assert prompt_chunk_tokens(limits, 1, dep.dp_attention) == 8191
+    isl, osl = 2000.0, 600.0
+    _, ttft = latency_floor(step, limits, isl, osl, 20000)
+    chunk = BatchShape(
+        prefill_tokens=8191,
+        prefill_attention_pairs=8191 * (20001 / 2.0),
+        prefill_seqs=1,
+        decode_seqs=1,
+        decode_context_tokens=2300,
+    )
+    mean = BatchShape(
+        prefill_tokens=3,  # 1 x 2,000 / 600 = 3.33 prompt tokens per step
+        prefill_attention_pairs=(1 * 2000 / 600) * (2001 / 2.0),
+        prefill_seqs=1,
+        decode_seqs=1,
+        decode_context_tokens=2300,
+    )
+    expected = 0.5 * step.step_time_s(mean) + 3 * step.step_time_s(chunk)
+    assert ttft == pytest.approx(expected, rel=1e-9)
