@@ -14,8 +14,8 @@ from inferplan.results.plan import PlanOption, PlanResult, Recommendation
 from inferplan.scenario_io import load_scenario
 
 HEADER = [
-    "name", "kind", "provider", "region", "model", "hardware", "devices_per_replica",
-    "peak_devices", "precision", "engine", "tco_nominal_usd", "npv_usd",
+    "name", "kind", "provider", "region", "model", "hardware", "devices_per_replica", "layout",
+    "peak_devices", "precision", "engine", "serving_technique", "tco_nominal_usd", "npv_usd",
     "usd_per_million_tokens", "est_ttft_ms", "est_tpot_ms", "legal_sovereignty",
     "operational_sovereignty", "sovereignty_score", "recommended", "on_frontier",
 ]
@@ -33,7 +33,9 @@ def small_plan() -> PlanResult:
     cloud = PlanOption(
         name="cloud a, \"quoted\"", kind="cloud", provider="a", region="eu-1",
         model="m", hardware="h100-sxm-80gb", devices_per_replica=4, peak_devices=8,
+        layout="EP 4 with attention data parallelism in one node",
         precision="fp8", engine="vllm", est_ttft_ms=931.764, est_tpot_ms=41.8,
+        serving_technique="speculative decoding (mtp, 1 draft token, acceptance 0.85)",
         tco_nominal_usd=877564.2857, npv_usd=719267.8517, usd_per_million_tokens=3.29903,
         monthly_cash_flows_usd=[0.0, 1.0], breakdown_usd={"cloud_compute": 1.0},
         legal_sovereignty=0.6, operational_sovereignty=0.3, sovereignty_score=0.45,
@@ -67,6 +69,7 @@ def test_cells_of_a_hand_made_plan(tmp_path: Path) -> None:
     # The csv module quotes the comma and doubles the quotes; reading gives it back.
     assert cloud["name"] == 'cloud a, "quoted"'
     assert cloud["devices_per_replica"] == "4"
+    assert cloud["layout"] == "EP 4 with attention data parallelism in one node"
     assert cloud["peak_devices"] == "8"
     assert cloud["tco_nominal_usd"] == "877564.29"        # to the cent
     assert cloud["npv_usd"] == "719267.85"
@@ -76,9 +79,14 @@ def test_cells_of_a_hand_made_plan(tmp_path: Path) -> None:
     assert cloud["legal_sovereignty"] == "0.6000"
     assert cloud["sovereignty_score"] == "0.4500"
     assert (cloud["recommended"], cloud["on_frontier"]) == ("true", "true")
+    assert cloud["serving_technique"] == (
+        "speculative decoding (mtp, 1 draft token, acceptance 0.85)"
+    )
     # An API has no hardware, latency estimate or region: empty cells, not "None".
-    for col in ("region", "hardware", "devices_per_replica", "peak_devices", "precision",
-                "engine", "est_ttft_ms", "est_tpot_ms", "usd_per_million_tokens"):
+    for col in ("region", "hardware", "devices_per_replica", "layout", "peak_devices",
+                "precision",
+                "engine", "serving_technique", "est_ttft_ms", "est_tpot_ms",
+                "usd_per_million_tokens"):
         assert api[col] == "", col
     assert api["tco_nominal_usd"] == "1234567.89"  # no thousands separator, no "$"
     assert (api["recommended"], api["on_frontier"]) == ("false", "true")
@@ -96,6 +104,8 @@ def test_default_plan_one_row_per_option_one_recommended(tmp_path: Path) -> None
     assert {r["name"] for r in rows if r["on_frontier"] == "true"} == set(result.frontier)
     for row, option in zip(rows, result.options, strict=True):
         assert float(row["npv_usd"]) == pytest.approx(option.npv_usd, abs=0.005)
+        # the default scenario allows no serving technique: plain replicas, empty cells
+        assert row["serving_technique"] == ""
 
 
 def test_unwritable_path_is_a_spec_error(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ prompt tokens (chunked prefill spreads them evenly). Then
 * TPOT ~ the step time, and the SLO percentile is taken ``TPOT_TAIL`` above it
   (steps that carry a whole prompt chunk are longer than the mean);
 * TTFT ~ half a step of waiting plus ``ceil(ceil(isl_tail) / chunk)`` steps that each carry a
-  prompt chunk of ``chunk = max_num_batched_tokens - B`` tokens, times ``TTFT_TAIL``
+  prompt chunk of ``chunk = max_num_batched_tokens - B`` tokens (with attention data
+  parallelism, one group's share: a prompt runs on one group), times ``TTFT_TAIL``
   for queueing at the planned utilisation, where ``isl_tail`` is a high percentile
   of the prompt lengths (the SLO is a percentile, and long prompts set it);
 * request rate = ``B / (osl * step)``.
@@ -69,6 +70,21 @@ def with_shared_prefix(limits: SchedulerLimits, isl: float, share: float) -> Sch
     return replace(limits, kv_capacity_tokens=max(1, limits.kv_capacity_tokens - shared))
 
 
+def prompt_chunk_tokens(limits: SchedulerLimits, batch: int, dp: int = 1) -> int:
+    """Prompt tokens one step can carry beside ``batch`` decodes: the token budget less the
+    decodes, or, with ``dp`` attention data-parallel groups (each its own scheduler, a
+    prompt on one of them), one group's share of it.
+
+    >>> from inferplan.perf.batch import SchedulerLimits
+    >>> lim = SchedulerLimits(max_num_seqs=256, max_num_batched_tokens=8192 * 16,
+    ...                       kv_capacity_tokens=10**6)
+    >>> prompt_chunk_tokens(lim, 16), prompt_chunk_tokens(lim, 16, dp=16)
+    (131056, 8191)
+    """
+    groups = max(1, dp)
+    return (limits.max_num_batched_tokens - batch) // groups
+
+
 def _estimate(
     step: StepTimeModel,
     limits: SchedulerLimits,
@@ -101,7 +117,7 @@ def _estimate(
     long_tokens = math.ceil(long_isl)
     long_cached = cached_tokens(long_isl, prefix_share)
     long_new = long_tokens - long_cached
-    chunk = max(1, min(long_new, limits.max_num_batched_tokens - b))
+    chunk = max(1, min(long_new, prompt_chunk_tokens(limits, b, getattr(step, "dp", 1))))
     chunk_step = full(
         BatchShape(
             prefill_tokens=chunk,

@@ -1,5 +1,13 @@
 """Replica designs: model x accelerator x precision x engine x tensor parallelism.
 
+Mixture-of-experts models also get expert-parallel layouts (:func:`_ep_layouts`): the
+routed experts split whole over ``ep`` devices of one node with tensor-parallel attention
+(``ep = tp``), or over ``ep`` devices of one node or of whole nodes with attention data
+parallelism (one attention group per device); the deployment layer's
+:func:`~inferplan.deploy.deployment.expert_layout` says which degrees a model and node
+take, the memory fit and the step model (all-to-all over NVLink inside a node and over the
+scale-out link between nodes) are the same as for ``perf --ep``.
+
 A design is kept when it fits in memory with room for ``min_concurrency``
 sequences at the workload's long (p90) context, and when one replica can meet the
 latency targets at all; otherwise the reason is recorded as a rejection.
@@ -19,7 +27,15 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import NamedTuple
 
-from inferplan.deploy.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
+from inferplan.deploy.deployment import (
+    Deployment,
+    expert_layout,
+    limits_of,
+    memory_of,
+    resolve,
+    step_model_of,
+    with_expert_parallel,
+)
 from inferplan.errors import InferplanError
 from inferplan.executor import Executor, InProcessExecutor, shippable
 from inferplan.memory.fit import check_parallelism
@@ -47,6 +63,16 @@ from inferplan.specs.scenario import ScenarioSpec
 
 TP_DEGREES = (1, 2, 4, 8, 16, 32, 64)
 PP_DEGREES = (2, 3, 4, 6, 8)
+EP_DEGREES = (2, 4, 8, 16, 32, 64)
+"""Expert-parallel degrees tried for MoE models: inside one node, then whole nodes."""
+
+EXPERT_PARALLEL_ENGINES = frozenset({"vllm", "sglang", "trtllm"})
+"""Engines that split a MoE model's experts over devices, with attention data parallel:
+vLLM ``--enable-expert-parallel`` with ``--data-parallel-size``
+(docs.vllm.ai/en/latest/serving/expert_parallel_deployment/), SGLang ``--ep-size`` with
+``--enable-dp-attention`` (docs.sglang.io/advanced_features/expert_parallelism.html) and
+TensorRT-LLM ``enable_attention_dp`` with expert parallel MoE (its "Parallelism in
+TensorRT LLM" feature page)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,19 +115,61 @@ class Design:
         """Devices of one unit of capacity: a replica, or a disaggregated unit's pools."""
         d = self.deployment
         per_unit = self.technique.replicas_per_unit if self.technique is not None else 1
-        return d.tp * d.pp * per_unit
+        return replica_devices(d) * per_unit
 
     @property
     def node_devices(self) -> int:
-        """Devices that must sit in one node: a replica's tensor-parallel group, or a
-        whole disaggregated unit (its KV transfer runs over the node's interconnect)."""
+        """Devices that must sit in one node: a replica's tensor-parallel group, an
+        expert-parallel group's share of a node (the whole group when it fits in one node,
+        else full nodes), or a whole disaggregated unit (its KV transfer runs over the
+        node's interconnect)."""
         if self.technique is not None and self.technique.disaggregated:
             return self.devices
-        return self.deployment.tp
+        return node_share(self.deployment)
+
+
+def replica_devices(d: Deployment) -> int:
+    """Devices of one replica: ``tp x dp_attention x pp``."""
+    return d.tp * d.dp_attention * d.pp
+
+
+def node_share(d: Deployment) -> int:
+    """Devices of one replica that must share a node: the tensor-parallel group, or an
+    attention-data-parallel expert group up to the node size (the step model charges
+    the all-to-all between nodes on the scale-out link for the rest)."""
+    if d.dp_attention > 1:
+        return min(d.tp * d.dp_attention, d.accelerator.max_devices_per_node)
+    return d.tp
+
+
+def layout_words(d: Deployment) -> str:
+    """A replica's layout in plain words: ``EP 16 with attention data parallelism over 2
+    nodes``, ``EP 8 with tensor-parallel attention in one node``, ``tensor parallel 4``,
+    ``tensor parallel 8 x 2 pipeline stages``."""
+    if d.ep > 1:
+        n = replica_devices(d)
+        node = d.accelerator.max_devices_per_node
+        where = f"over {n // node} nodes" if n > node else "in one node"
+        attn = (
+            "attention data parallelism"
+            if d.dp_attention > 1
+            else "tensor-parallel attention"
+        )
+        return f"EP {d.ep} with {attn} {where}"
+    if d.pp > 1:
+        return f"tensor parallel {d.tp} x {d.pp} pipeline stages"
+    return f"tensor parallel {d.tp}"
 
 
 def layout_label(d: Deployment) -> str:
-    """``llama-3.1-8b on 1x h100-sxm-80gb (bf16, vllm)``: a replica layout in plain words."""
+    """``llama-3.1-8b on 1x h100-sxm-80gb (bf16, vllm)``: a replica layout in plain words
+    (``deepseek-v3 on 16x h100-sxm-80gb as EP 16 with attention data parallelism over 2
+    nodes (fp8, vllm)`` for an expert-parallel one)."""
+    if d.ep > 1:
+        return (
+            f"{d.model.id} on {replica_devices(d)}x {d.accelerator.id} as {layout_words(d)} "
+            f"({d.weights.precision.value}, {d.engine.id})"
+        )
     par = f"{d.tp}x" if d.pp == 1 else f"{d.pp} stages x {d.tp}x"
     return f"{d.model.id} on {par} {d.accelerator.id} ({d.weights.precision.value}, {d.engine.id})"
 
@@ -247,17 +315,18 @@ def _family(
         prefix_share(scenario),
         tech_dropped,
     )
+    no_ep = _no_expert_parallel(base, family)
     if not found:
         text = reason.text
         if misses:
             text += ". Each layout tried: " + "; ".join(misses)
-        return [], [Rejection(family, reason.stage, text, reason.miss), *tech_dropped]
+        return [], [Rejection(family, reason.stage, text, reason.miss), *tech_dropped, *no_ep]
     kept, dominated = [], []
     for group in _by_technique(found):
         k, dm = _undominated(group)
         kept += k
         dominated += dm
-    dominated += tech_dropped
+    dominated += tech_dropped + no_ep
     if "none" not in cand.speculative:
         dominated.append(
             Rejection(
@@ -269,7 +338,7 @@ def _family(
         )
     if misses:
         kept_names = ", ".join(
-            layout_name(x.deployment.tp, x.deployment.pp)
+            short_layout(x.deployment)
             + (f" {x.technique.short}" if x.technique is not None else "")
             for x in kept
         )
@@ -308,6 +377,55 @@ def _layouts(base: Deployment, cand: CandidatesSpec) -> list[tuple[int, int]]:
             for pp in PP_DEGREES
             if top * pp <= cand.max_devices_per_replica and pp <= base.model.num_layers
         ]
+    return out
+
+
+def _no_expert_parallel(base: Deployment, family: str) -> list[Rejection]:
+    """One line when a MoE model on a GPU gets no expert-parallel layouts because of its
+    engine; none otherwise."""
+    a = base.accelerator
+    if (
+        not base.model.is_moe
+        or a.kind in (DeviceKind.CPU, DeviceKind.SOC)
+        or base.engine.id in EXPERT_PARALLEL_ENGINES
+    ):
+        return []
+    return [
+        Rejection(
+            family,
+            "layout",
+            f"expert-parallel layouts are not tried on {base.engine.id}: inferplan models "
+            f"expert parallelism only for {', '.join(sorted(EXPERT_PARALLEL_ENGINES))}, so "
+            "the experts are tensor parallel",
+        )
+    ]
+
+
+def _ep_layouts(base: Deployment, cand: CandidatesSpec) -> list[Deployment]:
+    """Expert-parallel replicas to try for a MoE model on an engine that runs them:
+    ``ep`` in :data:`EP_DEGREES` up to ``candidates.max_devices_per_replica``, with
+    tensor-parallel attention (``ep = tp``, inside one node) and with attention data
+    parallelism (one attention group per device, ``ep`` devices of one node or of whole
+    nodes), each as :func:`~inferplan.deploy.deployment.expert_layout` allows (``ep``
+    divides the routed experts, whole nodes) and the attention heads split ``tp`` ways."""
+    m, a = base.model, base.accelerator
+    if (
+        not m.is_moe
+        or a.kind in (DeviceKind.CPU, DeviceKind.SOC)
+        or base.engine.id not in EXPERT_PARALLEL_ENGINES
+    ):
+        return []
+    out: list[Deployment] = []
+    for ep in EP_DEGREES:
+        if ep > cand.max_devices_per_replica:
+            break
+        for dp in (False, True):
+            try:
+                tp, _, _ = expert_layout(m, a, ep, dp)
+                check_parallelism(m, a, tp, 1)
+                out.append(with_expert_parallel(base, ep, dp))
+            except InferplanError:
+                continue
     return out
 
 
@@ -363,17 +481,19 @@ def _designs_for(
     ctx = min(long_ctx, base.model.max_context)
     closest: tuple[float, str] | None = None
     single_node_fit = False
-    for tp, pp in _layouts(base, cand):
-        if pp > 1 and single_node_fit:
-            break
-        d = replace(base, tp=tp, pp=pp, replicas=1)
+    layouts = [replace(base, tp=tp, pp=pp, replicas=1) for tp, pp in _layouts(base, cand)]
+    layouts += _ep_layouts(base, cand)
+    for d in layouts:
+        if d.pp > 1 and single_node_fit:
+            continue
+        name = short_layout(d)
         mem = memory_of(d, ctx, cand.min_concurrency)
         if not mem.fits:
-            misses.append(f"{layout_name(tp, pp)}: {mem.reason.replace('; ', ', ')}")
+            misses.append(f"{name}: {mem.reason.replace('; ', ', ')}")
             if not out and closest is None:
-                reason = _Reason("memory", f"on {tp * pp} x {a.id}: {mem.reason}")
+                reason = _Reason("memory", f"on {replica_devices(d)} x {a.id}: {mem.reason}")
             continue
-        single_node_fit = single_node_fit or pp == 1
+        single_node_fit = single_node_fit or (d.pp == 1 and d.ep == 1)
         step = step_model_of(d)
         limits = with_shared_prefix(limits_of(d, mem), isl, share)
         cap = capacity_at_slo(
@@ -388,7 +508,7 @@ def _designs_for(
         if cap is None:
             tpot, ttft = latency_floor(step, limits, isl, osl, isl_tail, share)
             miss = max(ttft * TTFT_TAIL * 1e3 / slo.ttft_ms, tpot * TPOT_TAIL * 1e3 / slo.tpot_ms)
-            misses.append(f"{layout_name(tp, pp)}: {_slo_numbers(ttft, tpot, slo)}")
+            misses.append(f"{name}: {_slo_numbers(ttft, tpot, slo)}")
             if closest is None or miss < closest[0]:
                 closest = (miss, _slo_sentence(d, ttft, tpot, isl_tail, slo))
             continue
@@ -420,6 +540,14 @@ def layout_name(tp: int, pp: int) -> str:
     return f"tp {tp}" if pp == 1 else f"tp {tp} x {pp} stages"
 
 
+def short_layout(d: Deployment) -> str:
+    """``tp 4``, ``tp 8 x 2 stages``, ``ep 8``, ``ep 16 + dp attention``: a design's
+    layout in rejection and kept lists."""
+    if d.ep > 1:
+        return f"ep {d.ep}" + (" + dp attention" if d.dp_attention > 1 else "")
+    return layout_name(d.tp, d.pp)
+
+
 def _slo_numbers(ttft_s: float, tpot_s: float, slo: SloSpec) -> str:
     """The latency numbers a layout misses, with the planning margins applied."""
     parts = []
@@ -437,7 +565,7 @@ def _duration(seconds: float) -> str:
 def _slo_sentence(
     d: Deployment, ttft_s: float, tpot_s: float, isl_tail: float, slo: SloSpec
 ) -> str:
-    n = d.tp * d.pp
+    n = replica_devices(d)
     parts = []
     if ttft_s * TTFT_TAIL * 1e3 > slo.ttft_ms:
         parts.append(
@@ -471,7 +599,10 @@ def _undominated(designs: list[Design]) -> tuple[list[Design], list[Rejection]]:
     dropped: list[Rejection] = []
     best: Design | None = None
     best_per_gpu = 0.0
-    for d in sorted(designs, key=lambda x: x.devices):
+    # at equal size the layout serving more per GPU comes first (an expert-parallel and a
+    # tensor-parallel replica of the same GPUs), so that it is the one kept
+    ordered = sorted(designs, key=lambda x: (x.devices, -x.capacity.output_tokens_per_s))
+    for d in ordered:
         n = d.devices
         per_gpu = d.capacity.output_tokens_per_s / n
         if best is None or per_gpu > best_per_gpu * 1.02:
@@ -479,13 +610,16 @@ def _undominated(designs: list[Design]) -> tuple[list[Design], list[Rejection]]:
             best, best_per_gpu = d, per_gpu
             continue
         nb = best.devices
-        dropped.append(
-            Rejection(
-                d.label,
-                "dominated",
+        if nb == n:
+            why = (
+                f"{n} GPUs per replica serve {per_gpu:,.0f} output tokens/s per GPU within the "
+                f"SLO; {best.label} on as many GPUs serves {best_per_gpu:,.0f} per GPU"
+            )
+        else:
+            why = (
                 f"{n} GPUs per replica serve {per_gpu:,.0f} output tokens/s per GPU within the "
                 f"SLO; {nb} GPUs per replica already serve {best_per_gpu:,.0f} per GPU, so the "
-                "larger replica never costs less",
+                "larger replica never costs less"
             )
-        )
+        dropped.append(Rejection(d.label, "dominated", why))
     return keep, dropped

@@ -111,11 +111,25 @@ def _check(
 def _short(d: Design) -> str:
     dep = d.deployment
     par = f"x{dep.tp}" if dep.pp == 1 else f"x{dep.tp}x{dep.pp}pp"
+    if dep.ep > 1:
+        n = dep.tp * dep.dp_attention * dep.pp
+        par = f"x{n} ep{dep.ep}" + ("-dpa" if dep.dp_attention > 1 else "")
     tech = f" {d.technique.short}" if d.technique is not None else ""
     return (
         f"{dep.model.id} on {dep.accelerator.id} {par} {dep.weights.precision.value} "
         f"{dep.engine.id}{tech}"
     )
+
+
+def _in_node_what(d: Design) -> str:
+    """What must sit in one node: a replica, its expert-parallel group's share of a node,
+    or a disaggregated unit."""
+    if d.technique is not None and d.technique.disaggregated:
+        return "a disaggregated unit"
+    dep = d.deployment
+    if dep.dp_attention > 1:
+        return f"a replica's expert-parallel group (EP {dep.ep}, all-to-all inside the node)"
+    return "a replica"
 
 
 def canonical_accelerator(accs: Catalog[AcceleratorSpec], name: str) -> str:
@@ -243,7 +257,7 @@ def build_candidates(
                     Rejection(
                         f"{family} / {d.label}",
                         "hardware",
-                        f"a {'replica' if in_node == dep.tp else 'disaggregated unit'} needs "
+                        f"{_in_node_what(d)} needs "
                         f"{in_node} GPUs in one node; the {server.id} server "
                         f"holds {server.gpus_per_server}",
                     )
@@ -306,8 +320,8 @@ def build_candidates(
             if row.gpus_per_node < in_node:
                 what = (
                     f"a replica split {dep.tp} ways (tensor parallel) needs {dep.tp} GPUs"
-                    if in_node == dep.tp
-                    else f"a disaggregated unit needs its {in_node} GPUs"
+                    if in_node == dep.tp and dep.dp_attention == 1
+                    else f"{_in_node_what(d)} needs {in_node} GPUs"
                 )
                 rejected.append(
                     Rejection(

@@ -228,6 +228,8 @@ def headline(rec: Recommendation, scenario: ScenarioSpec) -> str:
     else:
         what = rec.option
     prec = rec.precision or "the provider's precision"
+    if rec.layout and rec.layout.startswith("EP "):
+        what += f", each replica {rec.layout}"
     if rec.serving_technique:
         what += f", serving with {rec.serving_technique}"
     text = f"{model}: {what} at {prec}; {money}{per_tok}"

@@ -37,6 +37,7 @@ from inferplan.planner.designs import (
     EfficiencyHook,
     Rejection,
     find_designs,
+    layout_words,
     workload_lengths,
 )
 from inferplan.planner.options import (
@@ -132,6 +133,9 @@ def _plan_option(c: Candidate, r: OptionResult, scenario: ScenarioSpec) -> PlanO
         devices_per_replica=g,
         tensor_parallel=dep.tp if dep else None,
         pipeline_stages=dep.pp if dep else None,
+        expert_parallel=dep.ep if dep else None,
+        attention_data_parallel=dep.dp_attention if dep else None,
+        layout=layout_words(dep) if dep else None,
         replicas=reps,
         spare_replicas=c.spare_replicas if d else 0,
         peak_devices=reps * g if reps is not None and g is not None else None,
@@ -338,6 +342,7 @@ def plan(
         engine=best.engine,
         model=best.model,
         serving_technique=best.serving_technique,
+        layout=best.layout,
         tco_nominal_usd=best.tco_nominal_usd,
         npv_usd=best.npv_usd,
         usd_per_million_tokens=best.usd_per_million_tokens,
@@ -431,6 +436,20 @@ def _families(rejected: list[Rejection]) -> list[RejectedFamily]:
     return list(out.values())
 
 
+def _dataset_assumption(name: str) -> dict[str, str]:
+    """The assumption line of a workload named by its dataset: which published statistics
+    gave the lengths (mean, median, p90 or cap), what was used, and their source."""
+    from inferplan.catalog.datasets import get_dataset
+    from inferplan.perf.datasets import dataset_lengths
+
+    spec = get_dataset(name, "workload.dataset")
+    return {
+        "item": f"workload lengths from dataset {spec.id}",
+        "source": dataset_lengths(spec).describe(),
+        "as_of": str(spec.as_of),
+    }
+
+
 def _assumptions(
     scenario: ScenarioSpec, cands: list[Candidate], prices: PriceCatalog
 ) -> list[dict[str, str]]:
@@ -438,6 +457,8 @@ def _assumptions(
 
     out: list[dict[str, str]] = []
     seen: set[str] = set()
+    if scenario.workload.dataset:
+        out.append(_dataset_assumption(scenario.workload.dataset))
     for c in cands:
         cat_id = catalog_id_of(c.option)
         if cat_id and cat_id not in seen:

@@ -46,14 +46,16 @@ from inferplan.planner.capacity import (
     with_shared_prefix,
 )
 from inferplan.results.memory import MemoryBreakdown
+from inferplan.specs.model import ModelSpec
 from inferplan.specs.plan import CandidatesSpec, DraftMethod
 from inferplan.specs.scenario import ScenarioSpec
 
-MTP_FAMILIES: dict[str, str] = {
-    "deepseek_v3": "DeepSeek-V3 and R1 ship one multi-token-prediction module "
-    "(num_nextn_predict_layers 1 in their config.json; arXiv:2412.19437 section 2.2)",
-}
-"""Catalog model families whose released checkpoints carry an MTP module."""
+SPEC_WITH_DP_ATTENTION = (
+    "not modelled with attention data parallelism (the step model would spread a prompt "
+    "over the attention ranks once verify rows share its step, where plain decoding keeps "
+    "it on one rank)"
+)
+"""Why speculative variants are not tried on attention-data-parallel layouts."""
 
 DRAFT_MAX_SHARE = 0.25
 """A draft model is chosen automatically only when it has at most this share of the
@@ -205,12 +207,18 @@ def runtime(
 
 
 def mtp_support(d: Deployment) -> str | None:
-    """None when ``d``'s model has an MTP module in the catalog, else why not."""
-    if d.model.family in MTP_FAMILIES:
+    """None when ``d``'s model ships a multi-token-prediction module (the catalog's
+    ``mtp_modules``, from ``num_nextn_predict_layers`` in its config.json), else why not."""
+    return mtp_missing(d.model)
+
+
+def mtp_missing(m: ModelSpec) -> str | None:
+    """None when ``m`` has an MTP module to draft with, else one line naming the field."""
+    if m.mtp_modules > 0:
         return None
     return (
-        f"{d.model.id} ({d.model.family}) has no multi-token-prediction module in the "
-        f"catalog (families with one: {', '.join(sorted(MTP_FAMILIES))})"
+        f"{m.id} has no multi-token-prediction module (catalog field mtp_modules is 0: its "
+        "config.json sets no num_nextn_predict_layers)"
     )
 
 
@@ -293,6 +301,11 @@ def disagg_unit(
     per device is taken (``n_p / n_d`` is then the tiling's closest to the ratio).
     """
     g = d.tp * d.pp
+    if d.dp_attention > 1:
+        return None, (
+            "pools of attention data-parallel expert groups are not modelled (the unit "
+            "tiles one node of tensor-parallel replicas)"
+        )
     if d.pp > 1 or 2 * g > node_devices:
         return None, (
             f"a prefill and a decode replica need {2 * g} GPUs in one node, which holds "
@@ -405,6 +418,9 @@ def speculative_variants(
             out.append(Variant(None, None, f"{label}: not modelled across pipeline stages", label))
             continue
         draft: str | None = None
+        if d.dp_attention > 1:
+            out.append(Variant(None, None, f"{label}: {SPEC_WITH_DP_ATTENTION}", label))
+            continue
         if method == "mtp":
             why = mtp_support(d)
             if why:
@@ -567,7 +583,6 @@ def decode_shape(batch: int, isl: float, osl: float) -> BatchShape:
 __all__ = [
     "DISAGG_BASIS",
     "DRAFT_MAX_SHARE",
-    "MTP_FAMILIES",
     "DisaggUnit",
     "Technique",
     "Variant",
@@ -578,6 +593,7 @@ __all__ = [
     "disagg_variant",
     "draft_for",
     "kv_link_bytes_per_s",
+    "mtp_missing",
     "mtp_support",
     "runtime",
     "speculative_runtime",

@@ -3,7 +3,9 @@
 Columns are :data:`CSV_COLUMNS`. Values keep the plan's units (US dollars,
 milliseconds, sovereignty scores in [0, 1]) without thousands separators or
 currency signs, so spreadsheets read them as numbers; a missing value (an API has
-no hardware or latency estimate) is an empty cell. ``recommended`` and
+no hardware or latency estimate) is an empty cell, and so is ``serving_technique`` for
+plain colocated replicas (else speculative decoding or disaggregated pools, named with
+their settings). ``recommended`` and
 ``on_frontier`` are ``true``/``false``.
 
 >>> write_plan_csv(result, Path("plan.csv"))  # doctest: +SKIP
@@ -25,9 +27,11 @@ CSV_COLUMNS: tuple[str, ...] = (
     "model",
     "hardware",
     "devices_per_replica",
+    "layout",
     "peak_devices",
     "precision",
     "engine",
+    "serving_technique",
     "tco_nominal_usd",
     "npv_usd",
     "usd_per_million_tokens",
@@ -59,9 +63,11 @@ def option_row(option: PlanOption, recommended: bool, on_frontier: bool) -> dict
         "model": option.model or "",
         "hardware": option.hardware or "",
         "devices_per_replica": _num(option.devices_per_replica, 0),
+        "layout": option.layout or "",
         "peak_devices": _num(option.peak_devices, 0),
         "precision": option.precision or "",
         "engine": option.engine or "",
+        "serving_technique": option.serving_technique or "",
         "tco_nominal_usd": _num(option.tco_nominal_usd, 2),
         "npv_usd": _num(option.npv_usd, 2),
         "usd_per_million_tokens": _num(option.usd_per_million_tokens, 4),

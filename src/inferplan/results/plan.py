@@ -20,6 +20,19 @@ class PlanOption(BaseModel):
     devices_per_replica: int | None = None
     tensor_parallel: int | None = None
     pipeline_stages: int | None = None
+    expert_parallel: int | None = Field(
+        default=None,
+        description="devices the routed experts of a MoE layer are split over, whole (1: "
+        "tensor parallel experts)",
+    )
+    attention_data_parallel: int | None = Field(
+        default=None, description="attention data-parallel groups of a replica (1: none)"
+    )
+    layout: str | None = Field(
+        default=None,
+        description="a replica's parallel layout in words ('EP 16 with attention data "
+        "parallelism over 2 nodes', 'tensor parallel 8 x 2 pipeline stages')",
+    )
     replicas: int | None = Field(
         default=None, description="replicas at the peak of the horizon, spares included"
     )
@@ -115,6 +128,7 @@ class Recommendation(BaseModel):
     serving_technique: str | None = Field(
         default=None, description="the pick's serving technique (see PlanOption)"
     )
+    layout: str | None = Field(default=None, description="the pick's layout (see PlanOption)")
     tco_nominal_usd: float
     npv_usd: float
     usd_per_million_tokens: float | None

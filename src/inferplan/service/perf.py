@@ -81,6 +81,12 @@ def _speculate(
 ) -> tuple[SpeculativeStepModel, SchedulerLimits, str]:
     """The speculative step model, the KV capacity left beside the drafter, and a note."""
     draft = None
+    if spec.method == "mtp" and d.model.mtp_modules < 1:
+        raise SpecError(
+            "spec",
+            f"{d.model.id} has no multi-token-prediction module (catalog field mtp_modules "
+            "is 0: its config.json sets no num_nextn_predict_layers); use draft_model or ngram",
+        )
     if spec.method == "draft_model":
         if draft_model is None:
             raise SpecError("draft_model", "speculative method draft_model needs a draft model id")

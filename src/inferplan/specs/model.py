@@ -53,6 +53,13 @@ class ModelSpec(SourcedRecord):
     # sliding window
     sliding_window: int = Field(default=0, ge=0)
     num_sliding_window_layers: int = Field(default=0, ge=0)
+    # speculative decoding
+    mtp_modules: int = Field(
+        default=0,
+        ge=0,
+        description="multi-token-prediction modules the released checkpoint ships "
+        "(config.json num_nextn_predict_layers); 0 when it has none",
+    )
     native_dtype: str = "bf16"
     published_params: float | None = Field(default=None, gt=0, description="vendor figure")
 
