@@ -332,6 +332,8 @@ def model_from_hf_config(
         "native_dtype": _native_dtype(cfg),
         **_moe_fields(cfg, intermediate),
         **mla,
+        # DeepSeek-V3/R1 ship their multi-token-prediction module(s) in the checkpoint
+        "mtp_modules": cfg.int_or_none("num_nextn_predict_layers") or 0,
     }
     try:
         return ModelSpec.model_validate(fields)
