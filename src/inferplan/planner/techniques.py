@@ -28,14 +28,14 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from inferplan.catalog import load_models
-from inferplan.deploy.deployment import Deployment, limits_of, resolve, step_model_of
-from inferplan.errors import InfeasibleError, InferplanError
+from inferplan.deploy.deployment import Deployment, limits_of, step_model_of
+from inferplan.deploy.speculation import speculative_runtime
+from inferplan.errors import InferplanError
 from inferplan.memory.params import total_params
-from inferplan.memory.weights import weights_bytes_per_device
 from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
 from inferplan.perf.disagg import DisaggResult, disaggregated
 from inferplan.perf.regimes import prefill_time_s, running_batch
-from inferplan.perf.speculative import SpeculativeSpec, SpeculativeStepModel
+from inferplan.perf.speculative import SpeculativeSpec
 from inferplan.perf.step import StepModel
 from inferplan.planner.capacity import (
     TPOT_TAIL,
@@ -158,42 +158,6 @@ def speculative_spec(method: DraftMethod, cand: CandidatesSpec) -> SpeculativeSp
         draft_tokens=cand.tokens_drafted(method),
         acceptance_rate=cand.acceptance(method),
     )
-
-
-def speculative_runtime(
-    d: Deployment,
-    mem: MemoryBreakdown,
-    spec: SpeculativeSpec,
-    draft_model: str | None,
-    min_tokens: int,
-) -> tuple[SpeculativeStepModel, SchedulerLimits]:
-    """The speculative step model of ``d`` and its scheduler limits: a draft model's
-    weights (at ``d``'s tensor-parallel degree) come out of the KV cache, and its own KV
-    shares what is left token for token with the target's
-    (as ``inferplan perf --spec draft_model`` sizes it). Raises
-    :class:`~inferplan.errors.InfeasibleError` when fewer than ``min_tokens`` remain."""
-    target = step_model_of(d)
-    limits = limits_of(d, mem)
-    draft: StepModel | None = None
-    if spec.method == "draft_model":
-        if draft_model is None:
-            raise InfeasibleError("the draft_model method needs a draft model")
-        dd = replace(
-            resolve(draft_model, d.accelerator.id, d.engine.id, d.weights.precision.value),
-            tp=d.tp,
-            efficiency=d.efficiency,
-        )
-        draft = step_model_of(dd)
-        draft_weights = weights_bytes_per_device(dd.model, dd.weights, d.tp, 1)
-        kv_t, kv_d = target.kv_bytes_per_token_dev, draft.kv_bytes_per_token_dev
-        left = (limits.kv_capacity_tokens * kv_t - draft_weights) / (kv_t + kv_d)
-        if left < min_tokens:
-            raise InfeasibleError(
-                f"draft model {draft_model} leaves {max(left, 0):,.0f} tokens of KV cache, "
-                f"fewer than the {min_tokens:,} one long request needs"
-            )
-        limits = replace(limits, kv_capacity_tokens=int(left))
-    return SpeculativeStepModel(target, spec, draft=draft, target_layers=target.layers), limits
 
 
 def runtime(

@@ -12,10 +12,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from inferplan.deploy.deployment import Deployment, limits_of, memory_of, resolve, step_model_of
+from inferplan.deploy.deployment import Deployment, limits_of, memory_of, step_model_of
+from inferplan.deploy.speculation import speculative_runtime
 from inferplan.deploy.uncertainty import interval
 from inferplan.errors import InfeasibleError, SpecError
-from inferplan.memory.weights import weights_bytes_per_device
 from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
 from inferplan.perf.closed_loop import closed_loop_metrics, closed_loop_requests, mid_step_wait_s
 from inferplan.perf.disagg import disaggregated
@@ -36,8 +36,8 @@ from inferplan.perf.speculative import (
     SpeculativeStepModel,
     expected_tokens_per_round,
 )
-from inferplan.perf.step import StepModel
 from inferplan.perf.workload import GammaArrivals, PoissonArrivals
+from inferplan.results.memory import MemoryBreakdown
 from inferplan.results.perf import MetricStats, PerfResult
 
 SIM_REQUESTS = 2000
@@ -72,37 +72,16 @@ def _point(value_s: float, metric: str) -> MetricStats:
 
 def _speculate(
     d: Deployment,
-    target: StepModel,
-    limits: SchedulerLimits,
+    mem: MemoryBreakdown,
     spec: SpeculativeSpec,
     draft_model: str | None,
     isl: int,
     osl: int,
 ) -> tuple[SpeculativeStepModel, SchedulerLimits, str]:
-    """The speculative step model, the KV capacity left beside the drafter, and a note."""
-    draft = None
-    if spec.method == "mtp" and d.model.mtp_modules < 1:
-        raise SpecError(
-            "spec",
-            f"{d.model.id} has no multi-token-prediction module (catalog field mtp_modules "
-            "is 0: its config.json sets no num_nextn_predict_layers); use draft_model or ngram",
-        )
-    if spec.method == "draft_model":
-        if draft_model is None:
-            raise SpecError("draft_model", "speculative method draft_model needs a draft model id")
-        dd = replace(
-            resolve(draft_model, d.accelerator.id, d.engine.id, d.weights.precision.value),
-            tp=d.tp,
-            efficiency=d.efficiency,
-        )
-        draft = step_model_of(dd)
-        draft_weights = weights_bytes_per_device(dd.model, dd.weights, d.tp, 1)
-        kv_t, kv_d = target.kv_bytes_per_token_dev, draft.kv_bytes_per_token_dev
-        left = (limits.kv_capacity_tokens * kv_t - draft_weights) / (kv_t + kv_d)
-        if left < isl + osl:
-            raise InfeasibleError(f"draft model {draft_model} leaves no room for the KV cache")
-        limits = replace(limits, kv_capacity_tokens=int(left))
-    sm = SpeculativeStepModel(target, spec, draft=draft, target_layers=target.layers)
+    """The speculative step model, the KV capacity left beside the drafter
+    (:func:`~inferplan.deploy.speculation.speculative_runtime`), and a note."""
+    sm, limits = speculative_runtime(d, mem, spec, draft_model, isl + osl)
+    draft = sm.draft
     e = expected_tokens_per_round(spec.draft_tokens, spec.acceptance_rate)
     one = sm.speedup(BatchShape(decode_seqs=1, decode_context_tokens=isl + osl // 2))
     note = (
@@ -190,8 +169,7 @@ def predict(
     limits = limits_of(d, mem)
     notes: list[str] = []
     if speculative is not None:
-        assert isinstance(step, StepModel)
-        step, limits, note = _speculate(d, step, limits, speculative, draft_model, isl, osl)
+        step, limits, note = _speculate(d, mem, speculative, draft_model, isl, osl)
         notes.append(note)
     cached = int(cached_prefix_tokens(np.array([max(isl, 1)]), prefix_share)[0]) if isl else 0
     if cached:
