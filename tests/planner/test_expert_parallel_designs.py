@@ -91,7 +91,13 @@ def test_ep_layouts_follow_the_expert_count_and_the_node() -> None:
     tried = _ep_layouts(resolve("deepseek-v3", "h100-sxm-80gb", "vllm", "fp8"), spec.candidates)
     got = [(d.ep, d.tp, d.dp_attention) for d in tried]
     assert got == [
-        (2, 2, 1), (2, 1, 2), (4, 4, 1), (4, 1, 4), (8, 8, 1), (8, 1, 8), (16, 1, 16),
+        (2, 2, 1),
+        (2, 1, 2),
+        (4, 4, 1),
+        (4, 1, 4),
+        (8, 8, 1),
+        (8, 1, 8),
+        (16, 1, 16),
         (32, 1, 32),
     ]
     # Mixtral-8x7B has 8 experts: no EP 16 or 32 however large the replica may be
@@ -99,8 +105,10 @@ def test_ep_layouts_follow_the_expert_count_and_the_node() -> None:
     tried = _ep_layouts(resolve("mixtral-8x7b", "h100-sxm-80gb"), spec.candidates)
     assert max(d.ep for d in tried) == 8
     # engines without expert parallelism get none (llama.cpp)
-    assert _ep_layouts(resolve("mixtral-8x7b", "h100-sxm-80gb", "llamacpp", "q4_k_m"),
-                       spec.candidates) == []
+    assert (
+        _ep_layouts(resolve("mixtral-8x7b", "h100-sxm-80gb", "llamacpp", "q4_k_m"), spec.candidates)
+        == []
+    )
 
 
 def test_ep_holds_fewer_expert_bytes_per_device_than_tensor_parallel_alone(
@@ -228,19 +236,33 @@ def test_an_ep_pick_is_named_in_the_headline() -> None:
     from inferplan.results.plan import Recommendation
 
     rec = Recommendation(
-        option="on-prem deepseek-v3 on h100-sxm-80gb x16 ep16-dpa fp8 vllm", kind="on_prem",
-        provider="on-prem", region=None, hardware="h100-sxm-80gb", count=32, servers=4,
-        gpus_per_server=8, replicas=2, spare_replicas=1, precision="fp8", engine="vllm",
-        model="deepseek-v3", layout="EP 16 with attention data parallelism over 2 nodes",
-        tco_nominal_usd=1.0, npv_usd=1.0, usd_per_million_tokens=1.0, p95_ttft_ms=None,
-        p95_tpot_ms=None, reasons=[],
+        option="on-prem deepseek-v3 on h100-sxm-80gb x16 ep16-dpa fp8 vllm",
+        kind="on_prem",
+        provider="on-prem",
+        region=None,
+        hardware="h100-sxm-80gb",
+        count=32,
+        servers=4,
+        gpus_per_server=8,
+        replicas=2,
+        spare_replicas=1,
+        precision="fp8",
+        engine="vllm",
+        model="deepseek-v3",
+        layout="EP 16 with attention data parallelism over 2 nodes",
+        tco_nominal_usd=1.0,
+        npv_usd=1.0,
+        usd_per_million_tokens=1.0,
+        p95_ttft_ms=None,
+        p95_tpot_ms=None,
+        reasons=[],
     )
     text = headline(rec, _scenario())
     assert "each replica EP 16 with attention data parallelism over 2 nodes" in text
     assert "buy 4 servers" in text
 
 
-def test_speculative_and_disaggregated_variants_skip_data_parallel_attention() -> None:
+def test_mtp_runs_on_data_parallel_attention_but_a_draft_and_disaggregation_do_not() -> None:
     spec = _scenario(
         models=["deepseek-v3"],
         slo={"ttft_ms": 3000, "tpot_ms": 30},
@@ -249,60 +271,22 @@ def test_speculative_and_disaggregated_variants_skip_data_parallel_attention() -
     assert spec.slo is not None
     designs, rejected = find_designs(spec, ["h200-sxm-141gb"], spec.slo)
     assert any(d.technique is not None for d in designs), "MTP still runs on TP layouts"
-    assert all(d.deployment.dp_attention == 1 for d in designs if d.technique is not None)
-    for what in ("speculative decoding (mtp)", "disaggregated prefill and decode"):
-        lines = [
-            r for r in rejected
-            if "attention data parallelism over 2 nodes" in r.family and what in r.family
-        ]
-        assert lines and "not modelled" in lines[0].reason, what
-
-
-def test_an_engine_without_expert_parallelism_says_so_once_per_family() -> None:
-    spec = _scenario(
-        models=["mixtral-8x7b", "llama-3.1-8b"],
-        candidates={"precisions": ["bf16"], "engines": ["tgi", "vllm"]},
+    # disaggregated pools never sit on data-parallel attention; MTP is not refused there
+    assert all(
+        d.deployment.dp_attention == 1
+        for d in designs
+        if d.technique is not None and d.technique.speculative is None
     )
-    assert spec.slo is not None
-    designs, rejected = find_designs(spec, ["h100-sxm-80gb"], spec.slo)
-    lines = [r for r in rejected if "expert-parallel layouts are not tried" in r.reason]
-    assert [r.family for r in lines] == ["mixtral-8x7b / h100-sxm-80gb / bf16 / tgi"]
-    assert all(d.deployment.ep == 1 for d in designs if d.deployment.engine.id == "tgi")
-    assert any(d.deployment.ep > 1 for d in designs if d.deployment.engine.id == "vllm") or any(
-        " as EP " in r.family for r in rejected
+    lines = [
+        r
+        for r in rejected
+        if "attention data parallelism over 2 nodes" in r.family
+        and "disaggregated prefill and decode" in r.family
+    ]
+    assert lines and "not modelled" in lines[0].reason
+    assert not any(
+        "attention data parallelism" in r.family
+        and "speculative decoding (mtp)" in r.family
+        and "not modelled" in r.reason
+        for r in rejected
     )
-
-
-def test_with_data_parallel_attention_a_prompt_is_chunked_by_one_groups_budget(
-    deepseek_h200: list[Design],
-) -> None:
-    """vLLM's budget is 8,192 tokens per step per scheduler; EP 16 with attention data
-    parallelism runs 16 of them, and a prompt runs on one. Alone (one decode beside it), a
-    20,000-token prompt takes ceil(20,000 / (8,192 - 1 / 16 -> 8,191)) = 3 chunks of 8,191
-    tokens, not one chunk of the replica's 131,072-token budget."""
-    from inferplan.deploy.deployment import limits_of
-    from inferplan.planner.capacity import latency_floor, prompt_chunk_tokens
-
-    ep16 = _by_layout(deepseek_h200)[(1, 1, 16, 16)]
-    dep = ep16.deployment
-    step, limits = step_model_of(dep), limits_of(dep, ep16.memory)
-    assert limits.max_num_batched_tokens == 8192 * 16
-    assert prompt_chunk_tokens(limits, 1, dep.dp_attention) == 8191
-    isl, osl = 2000.0, 600.0
-    _, ttft = latency_floor(step, limits, isl, osl, 20000)
-    chunk = BatchShape(
-        prefill_tokens=8191,
-        prefill_attention_pairs=8191 * (20001 / 2.0),
-        prefill_seqs=1,
-        decode_seqs=1,
-        decode_context_tokens=2300,
-    )
-    mean = BatchShape(
-        prefill_tokens=3,  # 1 x 2,000 / 600 = 3.33 prompt tokens per step
-        prefill_attention_pairs=(1 * 2000 / 600) * (2001 / 2.0),
-        prefill_seqs=1,
-        decode_seqs=1,
-        decode_context_tokens=2300,
-    )
-    expected = 0.5 * step.step_time_s(mean) + 3 * step.step_time_s(chunk)
-    assert ttft == pytest.approx(expected, rel=1e-9)

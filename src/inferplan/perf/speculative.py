@@ -112,7 +112,8 @@ class SpeculativeStepModel:
         The simulator advances every decode sequence one token and every prompt one chunk per
         step; a real round advances the decodes ``E`` tokens and the prompt one chunk. Charging
         the prompt's share whole keeps each chunk at its real cost (so TTFT is not divided
-        by ``E``); only the decode part is spread over the tokens it emits. Prefill-only steps
+        by ``E``); only the decode part is spread over the tokens it emits. The prompt's share
+        is what it adds to a plain step of the same decodes. Prefill-only steps
         run as is.
         """
         if not shape.decode_seqs:
@@ -124,7 +125,10 @@ class SpeculativeStepModel:
         decode_round_s = self.round_time_s(decode_only)
         if not shape.prefill_tokens:
             return decode_round_s / e
-        prompt_s = max(0.0, self.round_time_s(shape) - decode_round_s)
+        # the prompt's share: what it adds to a plain step of the same decodes (the verify
+        # rows are kept out of it, so a prompt stays one sequence, e.g. on one attention
+        # data-parallel rank)
+        prompt_s = max(0.0, self.target.step_time_s(shape) - self.target.step_time_s(decode_only))
         return prompt_s + decode_round_s / e
 
     def speedup(self, shape: BatchShape) -> float:

@@ -51,11 +51,10 @@ from inferplan.specs.plan import CandidatesSpec, DraftMethod
 from inferplan.specs.scenario import ScenarioSpec
 
 SPEC_WITH_DP_ATTENTION = (
-    "not modelled with attention data parallelism (the step model would spread a prompt "
-    "over the attention ranks once verify rows share its step, where plain decoding keeps "
-    "it on one rank)"
+    "a draft model beside attention data-parallel groups is not modelled (its own steps "
+    "would need a replica per group)"
 )
-"""Why speculative variants are not tried on attention-data-parallel layouts."""
+"""Why draft-model variants are not tried on attention-data-parallel layouts."""
 
 DRAFT_MAX_SHARE = 0.25
 """A draft model is chosen automatically only when it has at most this share of the
@@ -382,7 +381,7 @@ def speculative_variants(
             out.append(Variant(None, None, f"{label}: not modelled across pipeline stages", label))
             continue
         draft: str | None = None
-        if d.dp_attention > 1:
+        if method == "draft_model" and d.dp_attention > 1:
             out.append(Variant(None, None, f"{label}: {SPEC_WITH_DP_ATTENTION}", label))
             continue
         if method == "mtp":
