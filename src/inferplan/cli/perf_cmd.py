@@ -12,6 +12,7 @@ from inferplan.errors import SpecError
 from inferplan.perf.speculative import SpeculativeSpec
 from inferplan.results.perf import MetricStats, PerfResult
 from inferplan.service.perf import disaggregation_note, predict
+from inferplan.specs.plan import DEFAULT_DRAFT_TOKENS, MTP_ACCEPTANCE_RATE
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
@@ -96,18 +97,36 @@ def expert_parallel_note(d: Deployment) -> str:
     return (
         f"expert parallel {d.ep}: {slots} of {m.num_experts} routed experts per device"
         + (f" ({spare} slots hold redundant copies)" if spare else "")
-        + f"; {attention}; {d.tp * d.dp_attention * d.pp} devices per replica"
+        + f"; {attention}; {d.tp * d.dp_attention * d.pp} devices per replica; the busiest "
+        "device's load assumes uniform routing (balls into bins): real routing is more "
+        "skewed, so without expert rebalancing (EPLB) steps are likely slower"
     )
 
 
-def _speculative(method: str | None, k: int, acceptance: float) -> SpeculativeSpec | None:
-    """The speculative-decoding spec of the --spec flags, or None without --spec."""
+def _speculative(
+    method: str | None, k: int | None, acceptance: float | None
+) -> SpeculativeSpec | None:
+    """The speculative-decoding spec of the --spec flags, or None without --spec.
+
+    Draft tokens default per method (MTP 1, otherwise 4: ``DEFAULT_DRAFT_TOKENS``); the
+    acceptance rate defaults only for MTP, whose rate is published (``MTP_ACCEPTANCE_RATE``);
+    a draft model's or n-gram lookup's depends on the pair and the text and must be given.
+    """
     if method is None:
         return None
     if method not in ("draft_model", "mtp", "ngram"):
         raise SpecError("spec", "must be draft_model, mtp or ngram")
+    k = DEFAULT_DRAFT_TOKENS[method] if k is None else k
     if not 1 <= k <= 16:
         raise SpecError("spec-k", "must be 1-16 draft tokens")
+    if acceptance is None:
+        if method != "mtp":
+            raise SpecError(
+                "spec-acceptance",
+                f"give the acceptance rate (0-1) measured for {method} on your traffic; "
+                "no general figure is published",
+            )
+        acceptance = MTP_ACCEPTANCE_RATE
     if not 0.0 < acceptance < 1.0:
         raise SpecError("spec-acceptance", "must be > 0 and < 1")
     return SpeculativeSpec(method=method, draft_tokens=k, acceptance_rate=acceptance)
@@ -161,9 +180,14 @@ def register(app: typer.Typer) -> None:
             None, "--spec", help="speculative decoding: draft_model, mtp or ngram"
         ),
         spec_draft: str = typer.Option(None, "--spec-draft", help="draft model id (draft_model)"),
-        spec_k: int = typer.Option(4, "--spec-k", help="draft tokens per verify step"),
+        spec_k: int = typer.Option(
+            None, "--spec-k", help="draft tokens per verify step (default: mtp 1, else 4)"
+        ),
         spec_acceptance: float = typer.Option(
-            0.7, "--spec-acceptance", help="per-token acceptance rate of the drafts (0-1)"
+            None,
+            "--spec-acceptance",
+            help="per-token acceptance rate of the drafts (0-1); required but for mtp "
+            "(default 0.85, DeepSeek-V3 report)",
         ),
         json_out: bool = typer.Option(False, "--json", help="Print JSON."),
         calibration: str = typer.Option(

@@ -27,11 +27,13 @@ from dataclasses import replace
 
 from inferplan.deploy.deployment import Deployment, limits_of, resolve, step_model_of
 from inferplan.errors import InfeasibleError, SpecError
+from inferplan.memory.params import total_params
 from inferplan.memory.weights import weights_bytes_per_device
 from inferplan.perf.batch import SchedulerLimits
 from inferplan.perf.speculative import SpeculativeSpec, SpeculativeStepModel
 from inferplan.perf.step import StepModel
 from inferplan.results.memory import MemoryBreakdown
+from inferplan.specs.model import ModelSpec
 
 
 def mtp_bytes_per_device(d: Deployment) -> float:
@@ -44,6 +46,22 @@ def mtp_bytes_per_device(d: Deployment) -> float:
         m, d.weights, d.tp, 1, ep=d.ep, redundant_experts=d.redundant_experts
     )
     return m.mtp_modules * per_device / m.num_layers
+
+
+def _check_draft(target: ModelSpec, draft: ModelSpec) -> None:
+    """A draft model must share the target's vocabulary (engines verify drafted token ids
+    against the target's; vLLM refuses a mismatch) and be smaller than the target."""
+    if draft.vocab_size != target.vocab_size:
+        raise SpecError(
+            "draft_model",
+            f"{draft.id} has a vocabulary of {draft.vocab_size:,} tokens, {target.id} of "
+            f"{target.vocab_size:,}: a draft model must share the target's tokenizer",
+        )
+    if total_params(draft) >= total_params(target):
+        raise SpecError(
+            "draft_model",
+            f"{draft.id} is not smaller than {target.id}: a draft model must be cheaper to run",
+        )
 
 
 def speculative_runtime(
@@ -81,6 +99,7 @@ def speculative_runtime(
             tp=d.tp,
             efficiency=d.efficiency,
         )
+        _check_draft(d.model, dd.model)
         draft = step_model_of(dd)
         held_bytes = weights_bytes_per_device(dd.model, dd.weights, d.tp, 1)
         kv_extra = draft.kv_bytes_per_token_dev

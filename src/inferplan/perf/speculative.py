@@ -34,6 +34,7 @@ from typing import Literal
 from pydantic import Field
 
 from inferplan.perf.batch import BatchShape, StepTimeModel
+from inferplan.perf.step import StepModel
 from inferplan.specs.base import FrozenSpec
 
 
@@ -76,7 +77,8 @@ class SpeculativeStepModel:
     """A target step model with speculative decoding (see module docstring).
 
     ``draft`` times the drafter's own decode steps (``draft_model``); for ``mtp`` the
-    drafter costs ``1 / target_layers`` of a target decode step per draft token; ``ngram``
+    drafter costs ``1 / target_layers`` of a target decode step plus the output head per
+    draft token; ``ngram``
     drafts cost nothing on the device.
     """
 
@@ -94,7 +96,14 @@ class SpeculativeStepModel:
         if self.spec.method == "ngram" or not shape.decode_seqs:
             return 0.0
         if self.spec.method == "mtp":
-            return k * self.target.step_time_s(dec) / max(1, self.target_layers)
+            # one MTP module is one more decoder layer, but each drafted token also runs the
+            # shared output head over the batch (arXiv:2412.19437 section 2.2)
+            head_s = (
+                self.target.lm_head_time_s(shape.decode_seqs)
+                if isinstance(self.target, StepModel)
+                else 0.0
+            )
+            return k * (self.target.step_time_s(dec) / max(1, self.target_layers) + head_s)
         if self.draft is None:
             raise ValueError("a draft_model speculative spec needs a draft step model")
         return k * self.draft.step_time_s(dec)

@@ -234,6 +234,13 @@ class StepModel:
             decode_context_tokens=round(shape.decode_context_tokens * d_share),
         )
 
+    def lm_head_time_s(self, rows: int) -> float:
+        """Seconds of the LM head for ``rows`` sampled rows on one device."""
+        if rows <= 0:
+            return 0.0
+        h = self.head
+        return self.gemm_time_s(h.flops_per_row * rows, rows, h.stream_s)
+
     def device_time_s(self, shape: BatchShape) -> float:
         """Seconds of device kernels for ``shape`` on one device (no communication, no host);
         with attention data parallelism, on the busiest device (:meth:`rank_shape`)."""

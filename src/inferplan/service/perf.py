@@ -190,7 +190,8 @@ def predict(
         replicas=d.replicas,
         isl=float(isl),
         osl=float(osl),
-        kv_capacity_tokens=mem.kv_capacity_tokens,
+        # with speculative decoding the drafter's weights and KV come out of the cache
+        kv_capacity_tokens=limits.kv_capacity_tokens if speculative else mem.kv_capacity_tokens,
         metric_definitions=METRIC_DEFINITIONS,
     )
     slo_t = slo_ttft_ms / 1e3 if slo_ttft_ms else None
