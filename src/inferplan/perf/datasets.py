@@ -146,6 +146,11 @@ class DatasetLengths:
             f"lengths: {self.name}: prompt {self.isl_published} -> {self.isl_mean:,.0f} tokens "
             f"used ({self.isl_basis}); output {self.osl_published} -> {self.osl_mean:,.0f} "
             f"tokens used ({self.osl_basis}); source: {self.source}"
+            + (
+                "; every request has these lengths, so the percentiles show no length spread"
+                if "fixed" in self.isl_basis and "fixed" in self.osl_basis
+                else ""
+            )
         )
 
 
