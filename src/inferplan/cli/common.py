@@ -10,6 +10,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
+import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
@@ -62,8 +63,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except ValidationError as exc:
             fail(format_validation_error(exc))
         except UnicodeDecodeError as exc:
-            fail(f"an input file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
-                 f"offset {exc.start}); save it as UTF-8")
+            fail(
+                f"an input file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                f"offset {exc.start}); save it as UTF-8"
+            )
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except Exception as exc:
@@ -72,11 +75,17 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             where = exc.__traceback__
             while where is not None and where.tb_next is not None:
                 where = where.tb_next
-            at = (f" at {Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno}"
-                  if where is not None else "")
+            at = (
+                f" at {Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno}"
+                if where is not None
+                else ""
+            )
             first = str(exc).splitlines()[0] if str(exc) else ""
-            fail(f"internal error{at}: {type(exc).__name__}: {first} (a bug in inferplan; "
-                 "INFERPLAN_DEBUG=1 shows the traceback)", code=1)
+            fail(
+                f"internal error{at}: {type(exc).__name__}: {first} (a bug in inferplan; "
+                "INFERPLAN_DEBUG=1 shows the traceback)",
+                code=1,
+            )
 
     return wrapper
 
@@ -96,3 +105,15 @@ def print_json(data: Any) -> None:
     if isinstance(data, BaseModel):
         data = data.model_dump(mode="json")
     sys.stdout.write(json.dumps(data, indent=2, default=_default) + "\n")
+
+
+# Options that ``fit`` and ``perf`` share (one definition, the same help text)
+EP_OPTION = typer.Option(
+    None, "--ep", help="expert-parallel degree (MoE): routed experts split over ep devices"
+)
+DP_ATTENTION_OPTION = typer.Option(
+    False, "--dp-attention", help="attention data parallel over the ep devices (needs --ep)"
+)
+REDUNDANT_EXPERTS_OPTION = typer.Option(
+    0, "--redundant-experts", help="extra copies of popular experts so ep divides the slots"
+)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from inferplan.cli.common import console, err_console, handle_errors, print_json
+from inferplan.cli.common import (
+    DP_ATTENTION_OPTION,
+    EP_OPTION,
+    REDUNDANT_EXPERTS_OPTION,
+    console,
+    err_console,
+    handle_errors,
+    print_json,
+)
 from inferplan.deploy.deployment import fit_layout, resolve, with_expert_parallel
 from inferplan.deploy.layout import layout_of
 from inferplan.errors import SpecError
@@ -54,22 +62,17 @@ def register(app: typer.Typer) -> None:
         precision: str = typer.Option("bf16", "--precision", help="weight precision or GGUF type"),
         kv_precision: str = typer.Option(None, "--kv-precision", help="KV-cache precision"),
         context: int = typer.Option(
-            None, "--context",
+            None,
+            "--context",
             help=f"tokens of context per sequence (default {DEFAULT_CONTEXT}, or the model's "
             "window when shorter)",
         ),
         concurrency: int = typer.Option(1, "--concurrency", help="sequences held at once"),
         tp: int = typer.Option(None, "--tp", help="tensor-parallel degree"),
         pp: int = typer.Option(None, "--pp", help="pipeline-parallel degree"),
-        ep: int = typer.Option(
-            None, "--ep", help="expert-parallel degree (MoE): routed experts split over ep devices"
-        ),
-        dp_attention: bool = typer.Option(
-            False, "--dp-attention", help="attention data parallel over the ep devices (needs --ep)"
-        ),
-        redundant_experts: int = typer.Option(
-            0, "--redundant-experts", help="extra copies of popular experts so ep divides the slots"
-        ),
+        ep: int = EP_OPTION,
+        dp_attention: bool = DP_ATTENTION_OPTION,
+        redundant_experts: int = REDUNDANT_EXPERTS_OPTION,
         engine: str = typer.Option("vllm", "--engine", help="engine profile id"),
         json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -81,7 +84,8 @@ def register(app: typer.Typer) -> None:
                 err_console.print(
                     f"note: --context not given; using {d.model.id}'s whole window of "
                     f"{context:,} tokens (the default {DEFAULT_CONTEXT:,} is longer)",
-                    highlight=False, soft_wrap=True,
+                    highlight=False,
+                    soft_wrap=True,
                 )
         if ep is not None or dp_attention or redundant_experts:
             d = with_expert_parallel(

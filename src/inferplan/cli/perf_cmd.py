@@ -5,7 +5,14 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from inferplan.cli.common import console, handle_errors, print_json
+from inferplan.cli.common import (
+    DP_ATTENTION_OPTION,
+    EP_OPTION,
+    REDUNDANT_EXPERTS_OPTION,
+    console,
+    handle_errors,
+    print_json,
+)
 from inferplan.deploy.deployment import Deployment, resolve, with_expert_parallel
 from inferplan.deploy.layout import with_replicas
 from inferplan.errors import SpecError
@@ -144,15 +151,9 @@ def register(app: typer.Typer) -> None:
         engine: str = typer.Option("vllm", "--engine"),
         tp: int = typer.Option(None, "--tp", help="tensor-parallel degree per replica"),
         pp: int = typer.Option(None, "--pp"),
-        ep: int = typer.Option(
-            None, "--ep", help="expert-parallel degree (MoE): routed experts split over ep devices"
-        ),
-        dp_attention: bool = typer.Option(
-            False, "--dp-attention", help="attention data parallel over the ep devices (needs --ep)"
-        ),
-        redundant_experts: int = typer.Option(
-            0, "--redundant-experts", help="extra copies of popular experts so ep divides the slots"
-        ),
+        ep: int = EP_OPTION,
+        dp_attention: bool = DP_ATTENTION_OPTION,
+        redundant_experts: int = REDUNDANT_EXPERTS_OPTION,
         isl: int = typer.Option(None, "--isl", help="prompt tokens per request (default 1024)"),
         osl: int = typer.Option(None, "--osl", help="output tokens per request (default 256)"),
         dataset: str = typer.Option(

@@ -116,11 +116,7 @@ def _deployment(case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None
     if tp > node and tp % node == 0:
         tp, pp = node, tp // node  # TP inside a node, pipeline stages across nodes
     replicas = max(1, case.num_gpus // (tp * pp))
-    kv = case.kv_dtype
-    try:
-        kv_bytes_per_element(kv or "fp16")
-    except InferplanError:
-        kv = "fp16"  # an unlisted KV format: read as a 16-bit cache
+    kv = _kv_format(case)
     d = resolve(
         case.model,
         case.hardware,
@@ -131,6 +127,20 @@ def _deployment(case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None
         pp=pp,
         replicas=replicas,
     )
+    return _with_efficiency(d, eff)
+
+
+def _kv_format(case: ValidationCase) -> str | None:
+    """The case's KV format, an unlisted one read as a 16-bit cache."""
+    try:
+        kv_bytes_per_element(case.kv_dtype or "fp16")
+    except InferplanError:
+        return "fp16"
+    return case.kv_dtype
+
+
+def _with_efficiency(d: Deployment, eff: Mapping[str, EngineEfficiency] | None) -> Deployment:
+    """``d`` with the efficiency given for its engine, if any."""
     if eff is not None and d.engine.id in eff:
         return replace(d, efficiency=eff[d.engine.id])
     return d
@@ -140,11 +150,7 @@ def _expert_parallel_deployment(
     case: ValidationCase, eff: Mapping[str, EngineEfficiency] | None
 ) -> Deployment:
     """A case with an ``ep`` column: replicas of ``tp x dp_attention`` devices."""
-    kv = case.kv_dtype
-    try:
-        kv_bytes_per_element(kv or "fp16")
-    except InferplanError:
-        kv = "fp16"
+    kv = _kv_format(case)
     d = resolve(
         case.model,
         case.hardware,
@@ -157,10 +163,7 @@ def _expert_parallel_deployment(
         redundant_experts=case.redundant_experts or 0,
     )
     group = d.tp * d.dp_attention
-    d = replace(d, replicas=max(1, case.num_gpus // group))
-    if eff is not None and d.engine.id in eff:
-        return replace(d, efficiency=eff[d.engine.id])
-    return d
+    return _with_efficiency(replace(d, replicas=max(1, case.num_gpus // group)), eff)
 
 
 def predict_case(
