@@ -32,7 +32,7 @@ _OPTION_TAGS = {"on_prem", "colocation", "cloud", "api", "hybrid", "metered"}
 _RELATIVE = re.compile(r"^([A-Za-z_][\w\[\]\.]*): (.*)$", re.DOTALL)
 
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_PLAIN_KEY = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.\-]*\Z")
 
 
 def _key(part: Any) -> str:

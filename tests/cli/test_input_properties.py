@@ -149,3 +149,14 @@ def test_any_cases_file_reads_or_fails_cleanly(rows: list[list[str]]) -> None:
             assert math.isfinite(case.value) and case.value > 0
             for x in (case.isl, case.osl, case.request_rate):
                 assert x is None or math.isfinite(x)
+
+
+def test_a_key_ending_in_a_newline_is_quoted_in_the_error() -> None:
+    # "$" in a regular expression also matches before a final newline: such a key must
+    # still be quoted, or the one-line error would break over two lines
+    from inferplan.errors import SpecError
+    from inferplan.scenario_io import parse_scenario
+
+    with pytest.raises(SpecError) as info:
+        parse_scenario({"0\n": 1})
+    assert "\n" not in str(info.value) and "'0\\n'" in str(info.value)
