@@ -67,7 +67,7 @@ _QKV_BIAS_ALWAYS = frozenset({"qwen2", "qwen2_moe"})
 _QWEN_WINDOWED = frozenset({"qwen2", "qwen2_moe", "qwen3", "qwen3_moe"})
 _FAMILY_ALIASES = {"gemma3_text": "gemma3"}
 _TORCH_DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
-_ID_OK = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_ID_OK = re.compile(r"\A[a-z0-9][a-z0-9._-]*\Z")
 
 
 class _Config:
