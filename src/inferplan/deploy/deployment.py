@@ -259,12 +259,16 @@ def limits_of(d: Deployment, mem: MemoryBreakdown) -> SchedulerLimits:
     """Scheduler limits of one replica, with the KV capacity the memory fit leaves.
 
     Each attention data-parallel group runs its own scheduler, so the engine's default
-    limits hold per group (``dp_attention`` times them per replica)."""
+    limits hold per group (``dp_attention`` times them per replica). The defaults are the
+    ones the engine picks on ``d``'s accelerator (vLLM: larger on big GPUs, see
+    :meth:`inferplan.specs.engine.EngineScheduler.defaults_for`); limits the deployment
+    states win."""
     s = d.engine.scheduler
     dp = d.dp_attention
+    seqs, tokens = s.defaults_for(d.accelerator)
     return SchedulerLimits(
-        max_num_seqs=d.max_num_seqs or s.max_num_seqs * dp,
-        max_num_batched_tokens=d.max_num_batched_tokens or s.max_num_batched_tokens * dp,
+        max_num_seqs=d.max_num_seqs or seqs * dp,
+        max_num_batched_tokens=d.max_num_batched_tokens or tokens * dp,
         kv_capacity_tokens=max(1, mem.kv_capacity_tokens),
         chunked_prefill=s.chunked_prefill,
         kv_block_tokens=d.engine.memory.kv_block_tokens,

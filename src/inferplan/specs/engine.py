@@ -15,6 +15,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from inferplan.specs.base import FrozenSpec, SourcedRecord
+from inferplan.specs.hardware import AcceleratorSpec, DeviceKind
 
 
 class Admission(StrEnum):
@@ -52,12 +53,43 @@ class EngineMemoryPolicy(FrozenSpec):
 
 
 class EngineScheduler(FrozenSpec):
-    """Default continuous-batching limits (a user may override them)."""
+    """Default continuous-batching limits (a user may override them).
+
+    Some engines pick larger defaults on GPUs with more memory: vLLM's ``EngineArgs``
+    (``get_batch_defaults`` in ``vllm/engine/arg_utils.py``, since v0.9.0, PR 17885) gives
+    GPUs of at least 70 GiB whose name does not contain "a100" ``max_num_seqs`` 1024 in
+    place of 256. ``large_gpu_*`` holds such a rule: a GPU whose reported memory reaches
+    ``large_gpu_min_memory_bytes`` and whose id and name contain none of
+    ``large_gpu_excluded_names`` gets ``large_gpu_max_num_seqs`` and
+    ``large_gpu_max_num_batched_tokens`` (each None: the plain default).
+    """
 
     max_num_seqs: int = Field(default=256, ge=1)
     max_num_batched_tokens: int = Field(default=8192, ge=1)
     chunked_prefill: bool = True
     admission: Admission = Admission.ON_DEMAND
+    large_gpu_min_memory_bytes: float | None = Field(default=None, gt=0)
+    large_gpu_excluded_names: tuple[str, ...] = ()
+    large_gpu_max_num_seqs: int | None = Field(default=None, ge=1)
+    large_gpu_max_num_batched_tokens: int | None = Field(default=None, ge=1)
+
+    def defaults_for(self, a: AcceleratorSpec) -> tuple[int, int]:
+        """(max_num_seqs, max_num_batched_tokens) the engine picks by itself on ``a``.
+
+        The memory compared is what the device reports (``capacity_bytes``); only GPUs
+        qualify (vLLM's CPU and TPU platforms set their own defaults).
+        """
+        if self.large_gpu_min_memory_bytes is None or a.kind != DeviceKind.GPU:
+            return self.max_num_seqs, self.max_num_batched_tokens
+        names = f"{a.id} {a.name}".lower()
+        if a.capacity_bytes < self.large_gpu_min_memory_bytes or any(
+            n.lower() in names for n in self.large_gpu_excluded_names
+        ):
+            return self.max_num_seqs, self.max_num_batched_tokens
+        return (
+            self.large_gpu_max_num_seqs or self.max_num_seqs,
+            self.large_gpu_max_num_batched_tokens or self.max_num_batched_tokens,
+        )
 
 
 class EngineEfficiency(FrozenSpec):
