@@ -17,7 +17,7 @@ from inferplan.deploy.speculation import speculative_runtime
 from inferplan.deploy.uncertainty import interval
 from inferplan.errors import InfeasibleError, SpecError
 from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
-from inferplan.perf.closed_loop import closed_loop_metrics, closed_loop_requests, mid_step_wait_s
+from inferplan.perf.closed_loop import closed_loop_metrics
 from inferplan.perf.disagg import disaggregated
 from inferplan.perf.metrics import (
     METRIC_DEFINITIONS,
@@ -25,7 +25,6 @@ from inferplan.perf.metrics import (
     ServingMetrics,
     find_max_rate,
     slo_check,
-    steady_window,
     summarize,
 )
 from inferplan.perf.prefix import cached_prefix_tokens, shared_prefix_kv_tokens
@@ -94,21 +93,21 @@ def _speculate(
 
 
 def curve(d: Deployment, isl: int, osl: int, top: int | None = None) -> list[dict[str, float]]:
-    """Closed-loop concurrency sweep (1, 2, 4, ...): throughput and p95 latencies."""
+    """Closed-loop concurrency sweep (1, 2, 4, ...): throughput and p95 latencies, each point
+    the steady state ``perf --concurrency`` reports
+    (:func:`~inferplan.perf.closed_loop.closed_loop_metrics`)."""
     mem = memory_of(d, isl + osl, 1)
     step, limits = step_model_of(d), limits_of(d, mem)
     out = []
     c, top = 1, top or limits.max_num_seqs
     while c <= top:
-        n = min(1500, max(200, 12 * c))
-        run = simulate(step, limits, np.full(n, isl), np.full(n, osl), concurrency=c)
-        m = summarize(run, window_s=steady_window(run.arrival_s, c))
-        wait = mid_step_wait_s(run, c, closed_loop_requests(c)[1])  # as closed_loop_metrics
+        # the same steady-state closed loop as ``perf --concurrency c`` (mid-step wait in TTFT)
+        m = closed_loop_metrics(step, limits, isl, osl, c).metrics
         out.append(
             {
                 "concurrency": float(c),
                 "output_tokens_per_s": m.output_tokens_per_s * d.replicas,
-                "ttft_p95_ms": ((m.ttft_s.p95 or 0.0) + wait) * 1e3,
+                "ttft_p95_ms": (m.ttft_s.p95 or 0.0) * 1e3,
                 "tpot_p95_ms": (m.tpot_s.p95 or 0.0) * 1e3,
             }
         )
