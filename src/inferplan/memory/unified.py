@@ -12,8 +12,11 @@ N GiB: the logged figures are exact fractions of N x 2**30 bytes):
   (ollama/ollama issue 434, 2023-08-28).
 - 3/4 above: 64 GiB M2 51539.61 MB (ggml-org/llama.cpp issue 9112, 2024-08-21); 128 GiB
   "about 96 GB" (https://stencel.io/posts/apple-silicon-limitations-with-usage-on-local-llm%20.html;
-  GPUStack reads the same 75 %, gpustack/gpustack issue 1375, 2025-02-28); 36 GB "about
-  27 GB" (https://www.thinkdifferent.blog/blog/the-macbook-pro-setting-that-doubles-your-ai-performance/).
+  GPUStack reads the same 75 %, gpustack/gpustack issue 1375, 2025-02-28). For 36 GB the
+  sources disagree: a blog's rule of thumb puts 36 GB machines in the lower tier but its own
+  example gives "about 27 GB" of 36 (3/4;
+  https://www.thinkdifferent.blog/blog/the-macbook-pro-setting-that-doubles-your-ai-performance/),
+  as does a llama.cpp log of an M4 Max 36 GB (28991.03 MB); inferplan uses 3/4.
 
 ``sudo sysctl iogpu.wired_limit_mb=N`` (macOS 14 and later; 0 restores the default)
 raises the cap, and ``recommendedMaxWorkingSetSize`` then reports the new value
