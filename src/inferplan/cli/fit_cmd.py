@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import typer
 from rich.table import Table
 
@@ -17,7 +19,10 @@ from inferplan.cli.common import (
 from inferplan.deploy.deployment import fit_layout, resolve, with_expert_parallel
 from inferplan.deploy.layout import layout_of
 from inferplan.errors import SpecError
+from inferplan.memory.unified import soc_memory_note, soc_physical_memory_bytes
 from inferplan.results.memory import MemoryBreakdown
+from inferplan.specs.hardware import AcceleratorSpec, DeviceKind
+from inferplan.units import GB
 
 DEFAULT_CONTEXT = 4096
 """Tokens of context per sequence when --context is not given."""
@@ -52,6 +57,23 @@ def render(res: MemoryBreakdown) -> None:
     )
 
 
+def with_gpu_memory_limit(a: AcceleratorSpec, limit_gb: float) -> AcceleratorSpec:
+    """``a`` with the GPU's share of unified memory set to ``limit_gb`` (an Apple SoC whose
+    ``iogpu.wired_limit_mb`` was raised)."""
+    if a.kind is not DeviceKind.SOC:
+        raise SpecError(
+            "gpu-memory-limit-gb",
+            f"applies to unified-memory (soc) accelerators only; {a.id} is a {a.kind.value}",
+        )
+    physical_gb = soc_physical_memory_bytes(a) / GB
+    if not 0 < limit_gb <= physical_gb:
+        raise SpecError(
+            "gpu-memory-limit-gb",
+            f"must be > 0 and at most {a.id}'s {physical_gb:.1f} GB of memory; got {limit_gb:g}",
+        )
+    return a.model_copy(update={"usable_memory_bytes": limit_gb * GB})
+
+
 def register(app: typer.Typer) -> None:
     @app.command("fit")
     @handle_errors
@@ -74,10 +96,20 @@ def register(app: typer.Typer) -> None:
         dp_attention: bool = DP_ATTENTION_OPTION,
         redundant_experts: int = REDUNDANT_EXPERTS_OPTION,
         engine: str = typer.Option("vllm", "--engine", help="engine profile id"),
+        gpu_memory_limit_gb: float = typer.Option(
+            None, "--gpu-memory-limit-gb",
+            help="Apple silicon: GB of unified memory the GPU may wire (after sudo sysctl "
+            "iogpu.wired_limit_mb); default macOS's limit, 2/3 of memory up to 32 GB, 3/4 above",
+        ),
         json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Memory fit of MODEL on --gpu; without --count, the fewest devices that fit."""
         d = resolve(model, gpu, engine, precision, kv_precision)
+        if gpu_memory_limit_gb is not None:
+            d = replace(d, accelerator=with_gpu_memory_limit(d.accelerator, gpu_memory_limit_gb))
+        soc_note = soc_memory_note(d.accelerator)
+        if soc_note:
+            err_console.print(f"note: {soc_note}", highlight=False, soft_wrap=True)
         if context is None:
             context = min(DEFAULT_CONTEXT, d.model.max_context)
             if context < DEFAULT_CONTEXT:

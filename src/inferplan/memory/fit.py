@@ -4,7 +4,10 @@ Per device: weights + runtime overhead (CUDA context, framework) + CUDA-graph po
 + communication buffers (TP/PP > 1) + activation workspace for one batch of
 ``max_num_batched_tokens`` + KV cache <= the engine's memory budget. The KV cache
 takes what is left (vLLM ``gpu_memory_utilization`` semantics) or a share of the
-free memory (TensorRT-LLM ``kv_cache_free_gpu_mem_fraction``).
+free memory (TensorRT-LLM ``kv_cache_free_gpu_mem_fraction``). The device's memory
+is what the engine can allocate (:func:`inferplan.memory.unified.device_memory_bytes`):
+the driver-visible figure, and on Apple silicon the GPU's wired-memory limit, not the
+whole unified memory.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, replace
 from inferplan.errors import SpecError
 from inferplan.memory.kv import kv_bytes_per_sequence, kv_bytes_per_token, kv_shard_fraction
 from inferplan.memory.params import count_params
+from inferplan.memory.unified import device_memory_bytes
 from inferplan.memory.weights import weights_bytes, weights_bytes_per_device
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.specs.engine import EngineSpec
@@ -120,7 +124,7 @@ def fit(req: FitRequest) -> MemoryBreakdown:
         "communication": e.memory.comm_buffer_bytes if multi else 0.0,
         "activations": activation_bytes_per_device(req),
     }
-    capacity = a.capacity_bytes
+    capacity = device_memory_bytes(a)
     budget = capacity * e.memory.memory_utilization
     used = sum(fixed.values())
     if e.memory.kv_share_of_free is not None:

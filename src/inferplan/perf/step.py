@@ -75,7 +75,7 @@ batch per step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,6 +108,42 @@ KNEE_EXPONENT = 4.0
 (about 48 us at the ramped rate) would give 48 us and a plain sum 83 us; p = 4 gives 50 us."""
 
 ACT_BYTES = 2.0
+
+CPU_FIT_CORES = (8, 24)
+"""Fewest and most cores of the CPUs the engines' ``cpu_*`` efficiencies (llama.cpp's ggml
+CPU kernels, ``cpu_sync_s_per_core`` above all) were fitted on: the Core i9-9900 (8) and
+Core i9-14900K (24) rows of ``validation/cpu_cases.csv`` (``benchmarks/fit_cpu.py``). On
+more cores the barrier term, linear in the cores, is extrapolated: on the held-out 96-core
+Threadripper PRO 7995WX generation is predicted 17-18% slower than measured."""
+
+
+def cpu_sync_s(e: EngineEfficiency, cores: int, layers: int) -> float:
+    """Seconds one step spends in the CPU threads' barriers: ``cpu_sync_s_per_core`` per
+    core and layer (see :data:`CPU_FIT_CORES` for the cores it was fitted on)."""
+    return e.cpu_sync_s_per_core * cores * layers
+
+
+def cpu_extrapolation_note(
+    accelerator: AcceleratorSpec,
+    e: EngineEfficiency,
+    layers: int,
+    token_s: Callable[[], float],
+) -> str | None:
+    """A note when a catalog CPU has more cores than :data:`CPU_FIT_CORES`, stating the
+    barrier term's share of a token of ``token_s()`` seconds (called only then); None
+    otherwise."""
+    cores = accelerator.cores if accelerator.kind is DeviceKind.CPU else None
+    lo, hi = CPU_FIT_CORES
+    sync = cpu_sync_s(e, cores or 0, layers)
+    if not cores or cores <= hi or not sync:
+        return None
+    return (
+        f"llama.cpp CPU parameters were fitted on {lo}-{hi}-core CPUs; on {cores} cores the "
+        f"thread-synchronisation term ({sync * 1e3:.1f} ms of this {token_s() * 1e3:.1f} ms "
+        "token) is extrapolated and likely pessimistic (held-out 96-core CPU: generation "
+        "predicted 17-18% slow)"
+    )
+
 
 _MEMO_ENTRIES = 1 << 16
 """At most this many (tokens, rows) entries per step model (then it starts over)."""
@@ -620,7 +656,7 @@ def build_step_model(
             e.layer_latency_s * layers + e.moe_routing_latency_s * c.moe_layers
             if gpu
             else e.soc_layer_latency_s * layers * soc
-            + e.cpu_sync_s_per_core * (cores or 0) * layers
+            + cpu_sync_s(e, cores or 0, layers)
         ),
         kv_bytes_per_token_dev=kv_tok_dev,
         kv_window=m.sliding_window,

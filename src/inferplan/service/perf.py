@@ -35,6 +35,7 @@ from inferplan.perf.speculative import (
     SpeculativeStepModel,
     expected_tokens_per_round,
 )
+from inferplan.perf.step import cpu_extrapolation_note
 from inferplan.perf.workload import GammaArrivals, PoissonArrivals
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.results.perf import MetricStats, PerfResult
@@ -178,6 +179,13 @@ def predict(
             f"prefix cache: {cached} of {isl} prompt tokens ({prefix_share:.0%}) cached, "
             "not recomputed; their KV is stored once per replica"
         )
+    if d.efficiency is None:  # catalog parameters, not ones calibrated on this machine
+        cpu_note = cpu_extrapolation_note(
+            d.accelerator, d.engine.efficiency, d.model.num_layers,
+            lambda: static_batch(step, 1, isl, osl).decode_step_s,
+        )
+        if cpu_note:
+            notes.append(cpu_note)
     base = dict(
         model=d.model.id,
         accelerator=d.accelerator.id,
