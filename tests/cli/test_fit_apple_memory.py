@@ -10,8 +10,19 @@ from typer.testing import CliRunner
 from inferplan.cli.main import app
 
 runner = CliRunner()
-BASE = ("fit", "llama-3.1-70b", "--gpu", "apple-m2-max-96gb", "--engine", "llamacpp",
-        "--precision", "q8_0", "--count", "1", "--json")
+BASE = (
+    "fit",
+    "llama-3.1-70b",
+    "--gpu",
+    "apple-m2-max-96gb",
+    "--engine",
+    "llamacpp",
+    "--precision",
+    "q8_0",
+    "--count",
+    "1",
+    "--json",
+)
 
 
 def test_fit_on_a_mac_says_how_much_memory_the_gpu_may_wire() -> None:
@@ -31,9 +42,25 @@ def test_a_raised_limit_is_used_and_echoed_with_its_sysctl_value() -> None:
 
 
 def test_a_limit_on_a_discrete_gpu_or_beyond_the_memory_is_one_line_exit_2() -> None:
-    for args in (("--gpu", "h100-sxm-80gb", "--gpu-memory-limit-gb", "40"),
-                 ("--gpu", "apple-m1-16gb", "--gpu-memory-limit-gb", "20")):
+    for args in (
+        ("--gpu", "h100-sxm-80gb", "--gpu-memory-limit-gb", "40"),
+        ("--gpu", "apple-m1-16gb", "--gpu-memory-limit-gb", "20"),
+    ):
         res = runner.invoke(app, ["fit", "llama-3.1-8b", *args])
         assert res.exit_code == 2
         lines = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
         assert len(lines) == 1 and "gpu-memory-limit-gb" in lines[0], res.stderr
+
+
+def test_a_model_that_does_not_fit_exits_1_without_an_internal_error() -> None:
+    # 70B bf16 needs about 141 GB of weights; one 24 GB card cannot hold it: the answer is
+    # "does not fit" with exit code 1, not an internal error
+    from typer.testing import CliRunner
+
+    from inferplan.cli.main import app
+
+    res = CliRunner().invoke(
+        app, ["fit", "llama-3.1-70b", "--gpu", "rtx-4090-24gb", "--count", "1"]
+    )
+    assert res.exit_code == 1
+    assert "does not fit" in res.output and "internal error" not in res.output

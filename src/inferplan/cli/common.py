@@ -10,6 +10,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
+import click
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
@@ -67,8 +68,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
                 f"an input file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
                 f"offset {exc.start}); save it as UTF-8"
             )
-        except (KeyboardInterrupt, SystemExit, GeneratorExit):
-            raise
+        except (KeyboardInterrupt, SystemExit, GeneratorExit, typer.Exit, click.exceptions.Exit):
+            raise  # typer's and click's Exit: a chosen exit code, not an error
         except Exception as exc:
             if os.environ.get("INFERPLAN_DEBUG"):
                 raise
