@@ -73,7 +73,8 @@ from inferplan.tco.results import OptionResult
 Progress = Callable[[str, float], None]
 DISAGG_LATENCY_SOURCE = (
     "modelled: closed-form steady state of the disaggregated prefill and decode pools "
-    "(inferplan.perf.disagg); the simulator runs one pool, so it is not simulated"
+    "(inferplan.perf.disagg), capacity scaled by the plain designs' simulated / closed-form "
+    "median; the simulator runs one pool, so it is not simulated"
 )
 MAX_SENSITIVITY_OPTIONS = 4
 
