@@ -69,9 +69,7 @@ def test_a_unit_is_scaled_by_the_plain_median_below_one() -> None:
     ("plain", "spec"),
     [([1.4, 2.0, 1.2], []), ([], []), ([1.0], [0.5]), ([0.2, 3.0, 0.9], [1.7])],
 )
-def test_the_correction_never_raises_the_closed_form(
-    plain: list[float], spec: list[float]
-) -> None:
+def test_the_correction_never_raises_the_closed_form(plain: list[float], spec: list[float]) -> None:
     unit = _unit()
     (out,), _ = _refinement(plain, spec).apply([unit])
     assert out.capacity.requests_per_s <= unit.capacity.requests_per_s
