@@ -97,3 +97,31 @@ def test_in_a_plan_disaggregated_options_carry_the_plain_factor() -> None:
     for o in disagg:
         m = factor.search(o.capacity_basis or "")
         assert m is not None and m.group(1) == r, o.capacity_basis
+
+
+def test_a_close_call_unit_has_its_layouts_plain_design_simulated() -> None:
+    # scenario 14 on H200 with plain decoding only: a 4 + 4 GPU unit is a close call of
+    # the cheapest option; its decode pool is the plain TP4 replica, which is simulated
+    spec = load_scenario(EXAMPLE)
+    cand = spec.candidates.model_copy(
+        update={
+            "speculative": ["none"],
+            "acceptance_rate": {},
+            "draft_tokens": {},
+            "draft_model": None,
+            "accelerators": ["h200-sxm-141gb"],
+        }
+    )
+    result = plan(spec.model_copy(update={"candidates": cand}), analyses=False)
+    best = min(o.npv_usd for o in result.options if o.kind != "api")
+    close = [
+        o
+        for o in result.options
+        if (o.serving_technique or "").startswith("disagg") and o.npv_usd - best <= 0.05 * best
+    ]
+    assert close
+    for o in close:
+        plain_name = o.name.rsplit(" disagg ", 1)[0]
+        (plain,) = [p for p in result.options if p.name == plain_name]
+        assert plain.capacity_basis == "latency (simulated)"
+        assert "closed form x" in (o.capacity_basis or "")
