@@ -158,10 +158,11 @@ def condition(scenario: ScenarioSpec, d: Design) -> str | None:
     target = f"the {scenario.slo.tpot_ms:g} ms TPOT and {scenario.slo.ttft_ms:g} ms TTFT targets"
     who = d.technique.draft_model or d.technique.speculative.method
     need = be.fleet if be.fleet is not None else be.meets_slo
+    rate = need if need is not None else LOWEST_RATE
+    margin = ": no margin" if rate >= be.assumed - 2 * ACCEPTANCE_TOL else ""
     parts = [
         f"speculative decoding with {who}: this option needs an acceptance rate of at least "
-        + f"{need if need is not None else LOWEST_RATE:.3f}"
-        + f" (the scenario assumes {be.assumed:g}) for the {be.replicas} "
+        + f"{rate:.3f} (the scenario assumes {be.assumed:g}{margin}) for the {be.replicas} "
         f"replica{'s' if be.replicas != 1 else ''} at the peak to meet {target}"
     ]
     if be.meets_slo is not None:
