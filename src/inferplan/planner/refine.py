@@ -10,8 +10,14 @@ when any is simulated: speculative decoding meets the simulator differently), so
 ranking does not favour the unchecked. A simulated capacity, once known, sizes its
 design's fleet in every later round and in the answer. The loop ends when the design
 behind the cheapest self-hosted option, and those of its close calls (within
-``CLOSE_CALL`` of its NPV), are simulated. A disaggregated design keeps its closed-form
-steady state (the simulator runs one pool) and takes no part in the ratio.
+``CLOSE_CALL`` of its NPV), are simulated.
+
+A disaggregated design is not simulated (the simulator runs one pool) and takes no part
+in the ratio. Its decode pool is plain serving, so its closed-form steady state is
+scaled by the ratio plain designs not simulated get (:meth:`Refinement.prior` of the
+plain group), never raised by it: ``min(1, r)``. When one is behind the cheapest option
+or a close call, the plain design of its layout is simulated instead (when the search
+kept one), so the ratio it gets includes its own layout's.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 
 from inferplan.planner.capacity import Capacity
-from inferplan.planner.designs import Design, Rejection
+from inferplan.planner.designs import Design, Rejection, layout_label
 from inferplan.planner.options import Candidate
 from inferplan.planner.pricing import counts_as_served
 from inferplan.planner.verify import simulated_capacity
@@ -35,6 +41,7 @@ CLOSE_CALL = 0.05
 designs are simulated too, so the simulator, not the closed form, decides them."""
 MAX_CLOSE_CALLS = 2
 SIMULATED = "latency (simulated)"
+DISAGG_STEADY = "disaggregated steady state"
 
 
 @dataclass
@@ -45,6 +52,9 @@ class Refinement:
     ratios: dict[str, float] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
     """Serving technique of each simulated design (``""`` plain, else ``spec ...``)."""
+    checked: set[str] = field(default_factory=set)
+    """Disaggregated designs behind a cheapest option or close call: not simulated (the
+    simulator runs one pool), scaled by the plain designs' ratio."""
 
     def prior(self, group: str | None = None) -> float:
         """Median simulated / closed-form ratio, over the designs of ``group`` (a serving
@@ -74,7 +84,7 @@ class Refinement:
                     out.append(dc_replace(d, capacity=cap))
                 continue
             if _closed_form_only(d):
-                out.append(d)
+                out.append(dc_replace(d, capacity=self.disaggregated_capacity(d.capacity)))
                 continue
             c0 = d.capacity
             prior = self.prior(_group(d))
@@ -91,6 +101,28 @@ class Refinement:
             )
         return out, rejected
 
+    def disaggregated_capacity(self, c0: Capacity) -> Capacity:
+        """A disaggregated unit's closed-form capacity ``c0`` scaled by the plain designs'
+        simulated / closed-form median ``r`` (its decode pool is plain serving), at most
+        1: the correction never raises the closed form."""
+        if not self.ratios:
+            return c0
+        median = self.prior("")
+        r = min(1.0, median)
+        if r >= 1.0:
+            why = f"closed form; the plain designs' simulated median, {median:.2f}, never raises it"
+        else:
+            why = (
+                f"closed form x {r:.2f}, the plain designs' simulated median: the decode "
+                "pool is plain serving"
+            )
+        return dc_replace(
+            c0,
+            requests_per_s=c0.requests_per_s * r,
+            output_tokens_per_s=c0.output_tokens_per_s * r,
+            limited_by=f"{DISAGG_STEADY} ({why}; the simulator runs one pool)",
+        )
+
     def simulate(self, scenario: ScenarioSpec, d: Design, slo: SloSpec) -> None:
         cap = simulated_capacity(scenario, d, slo, self.prior(_group(d)))
         self.simulated[d.label] = cap
@@ -105,8 +137,9 @@ def _group(d: Design) -> str:
 
 
 def _closed_form_only(d: Design) -> bool:
-    """A disaggregated design: the simulator runs one pool, so its capacity stays the
-    closed-form steady state and no simulated / closed-form ratio applies to it."""
+    """A disaggregated design: the simulator runs one pool, so it is not simulated and
+    its closed-form steady state takes the plain designs' ratio
+    (:meth:`Refinement.disaggregated_capacity`)."""
     return d.technique is not None and d.technique.disaggregated
 
 
@@ -128,7 +161,7 @@ def _unsimulated_close_calls(
         ):
             break
         seen.add(c.design.label)
-        if c.design.label not in ref.simulated:
+        if c.design.label not in ref.simulated and c.design.label not in ref.checked:
             out.append(c.design)
     return out
 
@@ -170,7 +203,16 @@ def refine(
             return designs, cands, priced, rej + sim_rej, ref
         if round_ == MAX_SIMULATED_DESIGNS:
             break
-        ref.simulate(scenario, closed[todo[0].label], slo)
+        d = closed[todo[0].label]
+        if _closed_form_only(d):
+            # not simulated: it counts as checked, and the plain design of its layout
+            # (its decode pool's serving) is simulated in its place when there is one
+            ref.checked.add(d.label)
+            plain = closed.get(layout_label(d.deployment))
+            if plain is not None and plain.label not in ref.simulated:
+                ref.simulate(scenario, plain, slo)
+            continue
+        ref.simulate(scenario, d, slo)
     return designs, cands, priced, rej + sim_rej, ref
 
 

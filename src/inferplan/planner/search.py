@@ -31,6 +31,7 @@ from inferplan.catalog.providers import load_providers
 from inferplan.errors import InfeasibleError, SpecError
 from inferplan.executor import Executor
 from inferplan.perf.metrics import METRIC_DEFINITIONS
+from inferplan.planner.acceptance import condition as acceptance_condition
 from inferplan.planner.api_latency import check_api_latency
 from inferplan.planner.designs import (
     Design,
@@ -73,7 +74,8 @@ from inferplan.tco.results import OptionResult
 Progress = Callable[[str, float], None]
 DISAGG_LATENCY_SOURCE = (
     "modelled: closed-form steady state of the disaggregated prefill and decode pools "
-    "(inferplan.perf.disagg); the simulator runs one pool, so it is not simulated"
+    "(inferplan.perf.disagg), capacity scaled by the plain designs' simulated / closed-form "
+    "median; the simulator runs one pool, so it is not simulated"
 )
 MAX_SENSITIVITY_OPTIONS = 4
 
@@ -187,6 +189,33 @@ def _conditions(c: Candidate) -> list[str]:
             for x in conditions_of(c.bridge.findings)
         ]
     return out
+
+
+def _acceptance_conditions(
+    scenario: ScenarioSpec,
+    best: PlanOption,
+    runner: PlanOption | None,
+    served: list[PlanOption],
+    by_name: dict[str, Candidate],
+) -> tuple[PlanOption, PlanOption | None, list[PlanOption]]:
+    """The pick and the runner-up, when they speculate, with the acceptance rate they
+    need as a condition (:func:`inferplan.planner.acceptance.condition`); ``served`` with
+    them replaced. Only those two: the bisection re-sizes the design a dozen times."""
+    changed: dict[str, PlanOption] = {}
+    for o in (best, runner):
+        d = by_name[o.name].design if o is not None else None
+        if o is None or d is None:
+            continue
+        text = acceptance_condition(scenario, d)
+        if text is not None:
+            changed[o.name] = o.model_copy(update={"conditions": [*o.conditions, text]})
+    if not changed:
+        return best, runner, served
+    return (
+        changed.get(best.name, best),
+        changed.get(runner.name, runner) if runner is not None else None,
+        [changed.get(o.name, o) for o in served],
+    )
 
 
 def _unique_names(cands: list[Candidate]) -> list[Candidate]:
@@ -325,6 +354,7 @@ def plan(
         for o in served[1 : MAX_SENSITIVITY_OPTIONS * 3]
     }
     reasons, why_not = explain(best, runner, served, scenario)
+    best, runner, served = _acceptance_conditions(scenario, best, runner, served, by_name)
     rec = Recommendation(
         option=best.name,
         kind=best.kind,

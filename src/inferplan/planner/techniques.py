@@ -18,7 +18,9 @@ The rates of each pool and their ratio ``r`` (prefill replicas per decode replic
 :func:`~inferplan.perf.disagg.disaggregated`'s at the decode batch the SLO allows; a unit
 serves ``min(n_d x decode rate, n_p x prefill rate)``, and its size divides the node's so
 that whole units fill whole servers. Its capacity is that module's steady state (closed
-form); the simulator does not run two pools, and the option's latency source says so.
+form), which the refinement scales by the plain designs' simulated / closed-form median
+(the decode pool is plain serving; :mod:`inferplan.planner.refine`); the simulator does
+not run two pools, and the option's latency source says so.
 """
 
 from __future__ import annotations
@@ -506,7 +508,8 @@ def disagg_variant(
 
 
 DISAGG_BASIS = "disaggregated steady state (closed form; the simulator runs one pool)"
-"""Capacity basis of a disaggregated design: :mod:`inferplan.perf.disagg`'s steady state."""
+"""Capacity basis of a disaggregated design: :mod:`inferplan.perf.disagg`'s steady state
+(before the refinement scales it, :meth:`inferplan.planner.refine.Refinement.apply`)."""
 
 
 def technique_assumption(tech: Technique, scenario: ScenarioSpec) -> dict[str, str]:
@@ -531,7 +534,8 @@ def technique_assumption(tech: Technique, scenario: ScenarioSpec) -> dict[str, s
         "item": tech.name,
         "source": "steady state of inferplan.perf.disagg (DistServe, arXiv:2401.09670); "
         "KV moves over the node's interconnect at the engine's comm efficiency; pools "
-        "sized in whole units inside one node; closed form, not simulated",
+        "sized in whole units inside one node; closed form scaled by the plain designs' "
+        "simulated / closed-form median (never raised), not simulated",
         "as_of": "2024-01-18",
     }
 
