@@ -101,18 +101,26 @@ def verify_latency(scenario: ScenarioSpec, design: Design, slo: SloSpec) -> Late
     )
     ttft = (m.ttft_s.percentile(slo.percentile) or 0.0) * 1e3
     tpot = (m.tpot_s.percentile(slo.percentile) or 0.0) * 1e3
-    t_lo, t_hi, basis = interval("ttft_ms", ttft)
-    p_lo, p_hi, _ = interval("tpot_ms", tpot)
+    return _check(slo, rate, reps, ttft, tpot, None)
+
+
+def _check(
+    slo: SloSpec, rate: float, reps: int, ttft_ms: float, tpot_ms: float, basis: str | None
+) -> LatencyCheck:
+    """A latency check of ``ttft_ms`` and ``tpot_ms`` against ``slo`` with their intervals
+    (``basis`` names where the latencies come from; None: the intervals' own basis)."""
+    t_lo, t_hi, interval_basis = interval("ttft_ms", ttft_ms)
+    p_lo, p_hi, _ = interval("tpot_ms", tpot_ms)
     return LatencyCheck(
         requests_per_s_per_replica=rate,
         replicas_at_peak=reps,
-        p_ttft_ms=ttft,
-        p_tpot_ms=tpot,
+        p_ttft_ms=ttft_ms,
+        p_tpot_ms=tpot_ms,
         p_ttft_interval_ms=(t_lo, t_hi),
         p_tpot_interval_ms=(p_lo, p_hi),
         percentile=slo.percentile,
-        meets_slo=ttft <= slo.ttft_ms and tpot <= slo.tpot_ms,
-        interval_basis=basis,
+        meets_slo=ttft_ms <= slo.ttft_ms and tpot_ms <= slo.tpot_ms,
+        interval_basis=basis or interval_basis,
     )
 
 
@@ -121,19 +129,13 @@ def _closed_form_check(design: Design, slo: SloSpec, rate: float, reps: int) -> 
     form plans with (``TTFT_TAIL``, ``TPOT_TAIL``), as the check of a design the
     simulator cannot run."""
     c = design.capacity
-    ttft, tpot = c.ttft_s * TTFT_TAIL * 1e3, c.tpot_s * TPOT_TAIL * 1e3
-    t_lo, t_hi, _ = interval("ttft_ms", ttft)
-    p_lo, p_hi, _ = interval("tpot_ms", tpot)
-    return LatencyCheck(
-        requests_per_s_per_replica=rate,
-        replicas_at_peak=reps,
-        p_ttft_ms=ttft,
-        p_tpot_ms=tpot,
-        p_ttft_interval_ms=(t_lo, t_hi),
-        p_tpot_interval_ms=(p_lo, p_hi),
-        percentile=slo.percentile,
-        meets_slo=ttft <= slo.ttft_ms and tpot <= slo.tpot_ms,
-        interval_basis="closed-form steady state of the disaggregated pools "
+    return _check(
+        slo,
+        rate,
+        reps,
+        c.ttft_s * TTFT_TAIL * 1e3,
+        c.tpot_s * TPOT_TAIL * 1e3,
+        "closed-form steady state of the disaggregated pools "
         "(inferplan.perf.disagg) with the planning margins; not simulated",
     )
 
