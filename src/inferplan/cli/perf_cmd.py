@@ -197,6 +197,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Predict TTFT, TPOT, ITL, E2E and throughput (no regime flag = max throughput)."""
         dataset_note = None
+        length_specs = None
         if dataset is not None:
             if isl is not None or osl is not None:
                 raise SpecError("dataset", "give --dataset or --isl/--osl, not both")
@@ -206,6 +207,8 @@ def register(app: typer.Typer) -> None:
             lengths = dataset_lengths(get_dataset(dataset))
             isl, osl = max(1, round(lengths.isl_mean)), max(1, round(lengths.osl_mean))
             dataset_note = lengths.describe()
+            if not lengths.fixed:
+                length_specs = (lengths.isl, lengths.osl)
         isl = 1024 if isl is None else isl
         osl = 256 if osl is None else osl
         d = resolve(model, gpu, engine, precision, kv_precision)
@@ -236,6 +239,7 @@ def register(app: typer.Typer) -> None:
             prefix_share=prefix_share,
             speculative=_speculative(spec_method, spec_k, spec_acceptance),
             draft_model=spec_draft,
+            lengths=length_specs,
         )
         if d.ep > 1:
             r = r.model_copy(update={"notes": [*r.notes, expert_parallel_note(d)]})

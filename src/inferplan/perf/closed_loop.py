@@ -39,7 +39,7 @@ from inferplan.errors import SpecError
 from inferplan.perf.batch import SchedulerLimits, StepTimeModel
 from inferplan.perf.metrics import Distribution, ServingMetrics, summarize
 from inferplan.perf.simulate import SimulationResult, simulate
-from inferplan.perf.workload import residual_step_wait_s
+from inferplan.perf.workload import LengthSpec, residual_step_wait_s
 
 REQUESTS_PER_CLIENT = 40
 """Closed-loop runs last this many requests per client: clients that all start at once
@@ -49,6 +49,8 @@ several request lifetimes; 40 lifetimes bring ITL and throughput of the
 WARMUP_WAVES = 8
 """Requests per client dropped at the start (the start-up waves) before measuring."""
 MIN_REQUESTS = 100
+LENGTH_SEED = 0
+"""Seed of the request lengths drawn when a closed loop runs length distributions."""
 MAX_REQUESTS = 41_000
 """Cap on simulated requests: 40 per client up to 1,024 clients (about 0.2 s at 1,024).
 A cap of 4,000 left 4 requests per client at 1,024 clients, and the measured window, mostly
@@ -107,20 +109,29 @@ def closed_loop_metrics(
     slo_ttft_s: float | None = None,
     slo_tpot_s: float | None = None,
     slo_percentile: float = 95.0,
+    lengths: tuple[LengthSpec, LengthSpec] | None = None,
 ) -> ClosedLoop:
     """Steady state of ``clients`` closed-loop clients on one replica, every request
     ``isl`` prompt tokens (``cached_tokens`` of them in the prefix cache) and ``osl``
     output tokens: :func:`closed_loop_requests` requests, the warm-up waves and the last
-    wave dropped, TTFT with the mid-step wait (the TTFT SLO is checked on it too)."""
+    wave dropped, TTFT with the mid-step wait (the TTFT SLO is checked on it too). With
+    ``lengths`` (prompt, output) each request draws its lengths from them (seeded) instead."""
     if clients < 1:
         raise SpecError("concurrency", f"must be >= 1, got {clients}")
     n, warmup = closed_loop_requests(clients)
     cached = np.full(n, cached_tokens) if cached_tokens else None
+    if lengths is None:
+        isls, osls = np.full(n, isl), np.full(n, osl)
+    else:
+        rng = np.random.default_rng(LENGTH_SEED)
+        isls, osls = lengths[0].sample(rng, n), lengths[1].sample(rng, n)
+        if cached is not None:
+            cached = np.minimum(cached, isls - 1)
     run = simulate(
         step_model,
         limits,
-        np.full(n, isl),
-        np.full(n, osl),
+        isls,
+        osls,
         concurrency=clients,
         cached_tokens=cached,
     )

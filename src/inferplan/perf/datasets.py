@@ -140,6 +140,11 @@ class DatasetLengths:
     osl_mean: float
     """Mean output tokens, the same way."""
 
+    @property
+    def fixed(self) -> bool:
+        """True when both lengths are fixed (one published figure each): no spread."""
+        return "fixed" in self.isl_basis and "fixed" in self.osl_basis
+
     def describe(self) -> str:
         """One line: the dataset, the lengths used with their basis, and the source."""
         return (
@@ -148,8 +153,9 @@ class DatasetLengths:
             f"tokens used ({self.osl_basis}); source: {self.source}"
             + (
                 "; every request has these lengths, so the percentiles show no length spread"
-                if "fixed" in self.isl_basis and "fixed" in self.osl_basis
-                else ""
+                if self.fixed
+                else "; closed loops and arrivals draw each request's lengths from these "
+                "distributions, batch and max-throughput figures use the means"
             )
         )
 

@@ -36,7 +36,7 @@ from inferplan.perf.speculative import (
     expected_tokens_per_round,
 )
 from inferplan.perf.step import cpu_extrapolation_note
-from inferplan.perf.workload import GammaArrivals, PoissonArrivals
+from inferplan.perf.workload import GammaArrivals, LengthSpec, PoissonArrivals
 from inferplan.results.memory import MemoryBreakdown
 from inferplan.results.perf import MetricStats, PerfResult
 
@@ -131,6 +131,7 @@ def predict(
     prefix_share: float = 0.0,
     speculative: SpeculativeSpec | None = None,
     draft_model: str | None = None,
+    lengths: tuple[LengthSpec, LengthSpec] | None = None,
 ) -> PerfResult:
     """Predict the metrics of ``d`` for fixed prompt/output lengths under one regime.
 
@@ -140,7 +141,9 @@ def predict(
     not recomputed, and stored once per replica instead of once per sequence.
     ``speculative`` decoding (:mod:`inferplan.perf.speculative`) with a ``draft_model`` (a
     catalog id, same accelerator, engine and precision) whose weights and KV share the
-    replica's memory.
+    replica's memory. With ``lengths`` (prompt, output distributions, e.g. a dataset's) the
+    closed-loop and open-loop regimes draw each request's lengths from them; the static
+    batch and the max-throughput steady state use ``isl`` and ``osl`` (their means).
     """
     if isl < 1:
         raise SpecError("isl", f"must be >= 1 prompt token, got {isl}")
@@ -181,7 +184,9 @@ def predict(
         )
     if d.efficiency is None:  # catalog parameters, not ones calibrated on this machine
         cpu_note = cpu_extrapolation_note(
-            d.accelerator, d.engine.efficiency, d.model.num_layers,
+            d.accelerator,
+            d.engine.efficiency,
+            d.model.num_layers,
             lambda: static_batch(step, 1, isl, osl).decode_step_s,
         )
         if cpu_note:
@@ -252,7 +257,7 @@ def predict(
         per = max(1, round(concurrency / d.replicas))
         if per * d.replicas != concurrency:
             notes.append(f"concurrency split as {per} per replica over {d.replicas} replicas")
-        cl = closed_loop_metrics(step, limits, isl, osl, per, cached, slo_t, slo_p)
+        cl = closed_loop_metrics(step, limits, isl, osl, per, cached, slo_t, slo_p, lengths=lengths)
         m: ServingMetrics = cl.metrics
         if cl.mid_step_wait_s:
             notes.append(
@@ -269,8 +274,12 @@ def predict(
             else GammaArrivals(rate_rps=per_rate, cv=arrival_cv)
         )
         arrivals = process.arrival_times_s(np.random.default_rng(seed), SIM_REQUESTS)
-        isls, osls = np.full(SIM_REQUESTS, isl), np.full(SIM_REQUESTS, osl)
-        cached_a = np.full(SIM_REQUESTS, cached)
+        if lengths is None:
+            isls, osls = np.full(SIM_REQUESTS, isl), np.full(SIM_REQUESTS, osl)
+        else:
+            rng = np.random.default_rng(seed + 1)
+            isls, osls = lengths[0].sample(rng, SIM_REQUESTS), lengths[1].sample(rng, SIM_REQUESTS)
+        cached_a = np.minimum(np.full(SIM_REQUESTS, cached), np.maximum(isls - 1, 0))
         run = simulate(step, limits, isls, osls, arrivals_s=arrivals, cached_tokens=cached_a)
         m = summarize(
             run,
