@@ -258,3 +258,55 @@ def test_a_set_with_a_spread_draws_different_lengths_around_its_median() -> None
     assert float(np.median(osl)) == pytest.approx(415, rel=0.03)
     assert float(np.percentile(isl, 90)) == pytest.approx(5696, rel=0.05)
     assert int(isl.max()) == 8192 and int(np.percentile(isl, 99)) > 3 * int(np.median(isl))
+
+
+# --- Vidur's workload table (github.com/microsoft/vidur, dashboard intro_page.py) --------
+# Agrawal et al., Vidur, MLSys 2024 (arXiv:2405.05465), tokens (mean, median, P90):
+#   LMSys-Chat-1M-4K        prefill 686, 417, 1678;   decode 197, 139, 484
+#   Bilingual-Web-Book-4K   prefill 1067, 1037, 1453; decode 1612, 1601, 2149
+
+
+@pytest.mark.parametrize(
+    ("name", "side", "figure", "value"),
+    [
+        ("lmsys-chat-1m-4k", "input", "mean", 686),
+        ("lmsys-chat-1m-4k", "input", "median", 417),
+        ("lmsys-chat-1m-4k", "input", "p90", 1678),
+        ("lmsys-chat-1m-4k", "output", "mean", 197),
+        ("lmsys-chat-1m-4k", "output", "median", 139),
+        ("lmsys-chat-1m-4k", "output", "p90", 484),
+        ("bwb-4k", "input", "mean", 1067),
+        ("bwb-4k", "input", "median", 1037),
+        ("bwb-4k", "input", "p90", 1453),
+        ("bwb-4k", "output", "mean", 1612),
+        ("bwb-4k", "output", "median", 1601),
+        ("bwb-4k", "output", "p90", 2149),
+    ],
+)
+def test_vidur_workload_table_figures(name: str, side: str, figure: str, value: int) -> None:
+    stats = getattr(get_dataset(name), side)
+    assert getattr(stats, figure) == value and stats.unit == "tokens" and stats.max is None
+
+
+def test_lmsys_chat_1m_4k_is_a_lognormal_of_mean_and_median_by_hand() -> None:
+    # s = sqrt(2 ln(mean/median)): prompt ln(686/417) = ln 1.64508 = 0.49779, s = 0.99779,
+    # mu = ln 686 - 0.49779 = 6.53088 - 0.49779 = 6.03309, e^mu = 417.0 (the median);
+    # output ln(197/139) = ln 1.41727 = 0.34872, s = 0.83513.
+    # Its P90 = 417 e^(1.2816 x 0.99779) = 417 x 3.5921 = 1498 against the published 1678.
+    d = dataset_lengths(get_dataset("LMSYS-Chat-1M-4K"))
+    assert isinstance(d.isl, LognormalLength) and isinstance(d.osl, LognormalLength)
+    assert d.isl_basis == d.osl_basis == "lognormal matched to mean and median"
+    assert (d.isl_mean, d.osl_mean) == (686, 197)
+    assert d.isl.shape_sigma == pytest.approx(0.99779, abs=1e-4)
+    assert math.exp(math.log(686) - d.isl.shape_sigma**2 / 2) == pytest.approx(417, abs=0.01)
+    assert d.osl.shape_sigma == pytest.approx(0.83513, abs=1e-4)
+    assert p90_of(d.isl) == pytest.approx(1498, abs=1)
+
+
+def test_bwb_4k_is_a_narrow_lognormal_by_hand() -> None:
+    # prompt ln(1067/1037) = 0.028519, s = sqrt(0.057039) = 0.23883;
+    # output ln(1612/1601) = 0.006847, s = sqrt(0.013695) = 0.11702.
+    d = dataset_lengths(get_dataset("bwb"))
+    assert isinstance(d.isl, LognormalLength) and isinstance(d.osl, LognormalLength)
+    assert d.isl.shape_sigma == pytest.approx(0.23883, abs=1e-4)
+    assert d.osl.shape_sigma == pytest.approx(0.11702, abs=1e-4)
