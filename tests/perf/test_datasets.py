@@ -149,6 +149,7 @@ def test_unknown_dataset_is_one_error_listing_the_allowed_ids() -> None:
         ("replayed the Splitwise conversation trace", "azure-conv-2023"),
         ("random 1000/1000 prompts", None),
         ("openchat sharegpt4 prompts", "openchat-sharegpt4"),
+        ("Vidur LMSys-Chat-1M-4K trace", "lmsys-chat-1m-4k"),
     ],
 )
 def test_dataset_found_in_free_text(text: str, expected: str | None) -> None:
