@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import typer
+from calibration_stages import one_at_a_time
 from typer.testing import CliRunner
 
 from inferplan.bench.results import (
@@ -32,13 +32,12 @@ from inferplan.bench.results import (
 )
 from inferplan.bench.summary import build_summary
 from inferplan.cli import calibrate_cmd, perf_cmd, plan_cmd
-from inferplan.deploy.deployment import Deployment, resolve, step_model_of
+from inferplan.deploy.deployment import resolve
 from inferplan.errors import SpecError, UnknownIdError
 from inferplan.perf.batch import BatchShape, SchedulerLimits
 from inferplan.service.calibration import (
     PRIOR_WEIGHT,
     StageMeasurement,
-    apply_parameters,
     fit_efficiency,
     read_run,
     simulate_stage,
@@ -55,23 +54,6 @@ from inferplan.service.calibration_profiles import (
 
 CPU = ("smollm2-135m", "host-epyc-genoa-2vcpu", "llama-cpp-python", "q4_1")
 GPU = ("llama-3.1-8b", "h100-sxm-80gb", "vllm", "bf16")
-
-
-def _one_at_a_time(d: Deployment, truth: dict[str, float], isl: int, osl: int) -> StageMeasurement:
-    """What a bench stage of 8 sequential requests measures if the model is exact."""
-    step = step_model_of(replace(d, efficiency=apply_parameters(d.engine.efficiency, truth)))
-    ttft = step.step_time_s(
-        BatchShape(prefill_tokens=isl, prefill_attention_pairs=isl * (isl + 1) / 2, prefill_seqs=1)
-    )
-    # the decode step emitting token j + 1 attends to isl + j tokens
-    decode = [
-        step.step_time_s(BatchShape(decode_seqs=1, decode_context_tokens=isl + j))
-        for j in range(1, osl)
-    ]
-    e2e = ttft + sum(decode)
-    return StageMeasurement(
-        Path("synthetic"), 0, 8, isl, osl, ttft, sum(decode) / (osl - 1), osl / e2e, concurrency=1
-    )
 
 
 class _Constant:
@@ -120,7 +102,7 @@ def test_recovers_gpu_bandwidth_and_gemm_efficiency() -> None:
     # expected bias 0.02^2 * ln(0.80 / 0.6) / 0.5^2 < 0.1 %; allow 1 %
     d = resolve(*GPU)
     truth = {"bandwidth_efficiency": 0.6, "gemm_efficiency": 0.5}
-    stages = [_one_at_a_time(d, truth, 128, 256), _one_at_a_time(d, truth, 4096, 4)]
+    stages = [one_at_a_time(d, truth, 128, 256), one_at_a_time(d, truth, 4096, 4)]
     fit = fit_efficiency(d, stages, list(truth))
     for k, v in truth.items():
         assert fit.fitted[k] == pytest.approx(v, rel=0.01)
@@ -134,7 +116,7 @@ def test_recovers_cpu_gemm_efficiency_and_ramp() -> None:
     # bias 0.02^2 * ln(17.58 / 0.5) / 0.27^2 = 2 %; allow 6 % (gemm_efficiency 2 %)
     d = resolve(*CPU)
     truth = {"gemm_efficiency": 0.15, "gemm_half_tokens": 0.5}
-    fit = fit_efficiency(d, [_one_at_a_time(d, truth, 32, 16)], list(truth))
+    fit = fit_efficiency(d, [one_at_a_time(d, truth, 32, 16)], list(truth))
     assert fit.fitted["gemm_efficiency"] == pytest.approx(0.15, rel=0.02)
     assert fit.fitted["gemm_half_tokens"] == pytest.approx(0.5, rel=0.06)
     # before: the engine profile's GPU-like ramp makes decode 3x too slow on a CPU
@@ -145,8 +127,8 @@ def test_recovers_cpu_gemm_efficiency_and_ramp() -> None:
 
 def test_parameters_are_chosen_by_what_the_data_constrain() -> None:
     d = resolve(*GPU)
-    decode_heavy = _one_at_a_time(d, {}, 128, 512)  # TPOT: weight streaming
-    prefill_heavy = _one_at_a_time(d, {}, 8192, 2)  # TTFT: GEMMs
+    decode_heavy = one_at_a_time(d, {}, 128, 512)  # TPOT: weight streaming
+    prefill_heavy = one_at_a_time(d, {}, 8192, 2)  # TTFT: GEMMs
     assert next(iter(fit_efficiency(d, [decode_heavy]).fitted)) == "bandwidth_efficiency"
     assert next(iter(fit_efficiency(d, [prefill_heavy]).fitted)) == "gemm_efficiency"
     # measured = the engine profile's own prediction: nothing moves beyond the fit's noise

@@ -3,41 +3,19 @@ step there, so they (not the generic shares they override) are what a fit can mo
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
-
 import pytest
+from calibration_stages import one_at_a_time
 
-from inferplan.deploy.deployment import Deployment, resolve, step_model_of
-from inferplan.perf.batch import BatchShape
+from inferplan.deploy.deployment import resolve
 from inferplan.service.calibration import (
     CANDIDATES,
     CPU_CANDIDATES,
-    StageMeasurement,
-    apply_parameters,
     candidates_of,
     fit_efficiency,
 )
 
 CATALOG_CPU = ("llama-3.1-8b", "epyc-9654", "llamacpp", "q4_0")
 HOST = ("smollm2-135m", "host-epyc-genoa-2vcpu", "llama-cpp-python", "q4_1")
-
-
-def _one_request(d: Deployment, truth: dict[str, float], isl: int, osl: int) -> StageMeasurement:
-    """A stage of single requests measured as if the model were exact (TTFT = the prefill
-    step, TPOT = the mean decode step, throughput = osl / E2E)."""
-    step = step_model_of(replace(d, efficiency=apply_parameters(d.engine.efficiency, truth)))
-    ttft = step.step_time_s(
-        BatchShape(prefill_tokens=isl, prefill_attention_pairs=isl * (isl + 1) / 2, prefill_seqs=1)
-    )
-    decode = [
-        step.step_time_s(BatchShape(decode_seqs=1, decode_context_tokens=isl + j))
-        for j in range(1, osl)
-    ]
-    e2e = ttft + sum(decode)
-    return StageMeasurement(
-        Path("synthetic"), 0, 8, isl, osl, ttft, sum(decode) / (osl - 1), osl / e2e, concurrency=1
-    )
 
 
 def test_a_catalog_cpu_fits_the_cpu_shares_and_the_host_keeps_the_generic_ones() -> None:
@@ -55,7 +33,7 @@ def test_recovers_a_catalog_cpus_bandwidth_and_gemm_shares() -> None:
     # allow 1 %
     d = resolve(*CATALOG_CPU)
     truth = {"cpu_bandwidth_efficiency": 0.6, "cpu_gemm_efficiency": 0.25}
-    stages = [_one_request(d, truth, 1024, 4), _one_request(d, truth, 64, 128)]
+    stages = [one_at_a_time(d, truth, 1024, 4), one_at_a_time(d, truth, 64, 128)]
     fit = fit_efficiency(d, stages, list(truth))
     for k, v in truth.items():
         assert fit.fitted[k] == pytest.approx(v, rel=0.01)
@@ -67,7 +45,7 @@ def test_the_chosen_parameters_on_a_catalog_cpu_are_cpu_terms() -> None:
     # never a generic term the CPU shares override (no effect on the step)
     d = resolve(*CATALOG_CPU)
     truth = {"cpu_bandwidth_efficiency": 0.6, "cpu_gemm_efficiency": 0.25}
-    stages = [_one_request(d, truth, 1024, 4), _one_request(d, truth, 64, 128)]
+    stages = [one_at_a_time(d, truth, 1024, 4), one_at_a_time(d, truth, 64, 128)]
     fit = fit_efficiency(d, stages)
     assert set(fit.fitted) <= set(CPU_CANDIDATES)
     assert {"cpu_bandwidth_efficiency", "cpu_gemm_efficiency"} <= set(fit.fitted)
