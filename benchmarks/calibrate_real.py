@@ -45,13 +45,11 @@ from typing import Any
 import typer
 from typer.testing import CliRunner
 
-from inferplan.bench import BenchConfig, run_benchmark
-from inferplan.bench.client import Endpoint
-from inferplan.bench.results import StageSummary, read_summary
+from inferplan.bench.results import StageSummary
 from inferplan.cli.main import app as cli_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.bench.llama_server import NO_EOS, start_llama_server
+from tests.bench.llama_server import bench_stage, start_llama_server
 
 GPU, ENGINE, MODEL, PRECISION = "host-epyc-genoa-2vcpu", "llama-cpp-python", "smollm2-135m", "q4_1"
 CAL = {"concurrency": (1,), "isl": "32", "osl": "16"}
@@ -66,18 +64,7 @@ MAX_CAL_TPOT_CV = 0.10
 
 
 def _bench(url: str, out: Path, warmup: int, requests: int, load: dict[str, Any]) -> StageSummary:
-    run_benchmark(
-        BenchConfig(
-            url=url,
-            endpoint=Endpoint.COMPLETIONS,
-            extra_body=NO_EOS,
-            output_dir=out,
-            warmup=warmup,
-            max_requests=requests,
-            **load,
-        )
-    )
-    stage = read_summary(out / "summary.json").stages[0]
+    stage = bench_stage(url, out, warmup, requests, load)
     if stage.counts["ok"] != requests:
         raise SystemExit(f"not every request succeeded: {stage.counts}")
     return stage

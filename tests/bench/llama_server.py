@@ -16,8 +16,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+from inferplan.bench import BenchConfig, run_benchmark
+from inferplan.bench.client import Endpoint
+from inferplan.bench.results import StageSummary
 
 # SmolLM2's end tokens: 0 = <|endoftext|>, 2 = <|im_end|>; banning them makes every answer
 # run to max_tokens (this server ignores ``ignore_eos``)
@@ -83,3 +88,23 @@ def start_llama_server(log_dir: Path, ready_timeout_s: float = 120.0) -> Iterato
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+def bench_stage(
+    url: str, out: Path, warmup: int, requests: int, load: dict[str, Any]
+) -> StageSummary:
+    """Run one closed-loop bench stage of ``requests`` completions (after ``warmup``) that
+    all run to their token budget (``NO_EOS``) against ``url``; its summary (also written
+    to ``out``)."""
+    outcome = run_benchmark(
+        BenchConfig(
+            url=url,
+            endpoint=Endpoint.COMPLETIONS,
+            extra_body=NO_EOS,
+            output_dir=out,
+            warmup=warmup,
+            max_requests=requests,
+            **load,
+        )
+    )
+    return outcome.summary.stages[0]

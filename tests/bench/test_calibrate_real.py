@@ -32,12 +32,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from inferplan.bench import BenchConfig, run_benchmark
-from inferplan.bench.client import Endpoint
-from inferplan.bench.results import StageSummary, read_summary
+from inferplan.bench.results import StageSummary
 from inferplan.cli.main import app as cli_app
 
-from .test_real_server import NO_EOS, llama_server  # noqa: F401  (module-scoped fixture)
+from .llama_server import bench_stage
+from .test_real_server import llama_server  # noqa: F401  (module-scoped fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -48,18 +47,7 @@ FACTOR = 5.0
 
 
 def _bench(url: str, out: Path, warmup: int, requests: int, load: dict[str, Any]) -> StageSummary:
-    run_benchmark(
-        BenchConfig(
-            url=url,
-            endpoint=Endpoint.COMPLETIONS,
-            extra_body=NO_EOS,
-            output_dir=out,
-            warmup=warmup,
-            max_requests=requests,
-            **load,
-        )
-    )
-    stage = read_summary(out / "summary.json").stages[0]
+    stage = bench_stage(url, out, warmup, requests, load)
     assert stage.counts["ok"] == requests, stage.counts
     return stage
 
