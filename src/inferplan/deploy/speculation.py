@@ -48,20 +48,18 @@ def mtp_bytes_per_device(d: Deployment) -> float:
     return m.mtp_modules * per_device / m.num_layers
 
 
-def _check_draft(target: ModelSpec, draft: ModelSpec) -> None:
-    """A draft model must share the target's vocabulary (engines verify drafted token ids
-    against the target's; vLLM refuses a mismatch) and be smaller than the target."""
+def draft_problem(target: ModelSpec, draft: ModelSpec) -> str | None:
+    """Why ``draft`` cannot draft for ``target``, or None: a draft model must share the
+    target's vocabulary (engines verify drafted token ids against the target's; vLLM
+    refuses a mismatch) and be smaller than the target."""
     if draft.vocab_size != target.vocab_size:
-        raise SpecError(
-            "draft_model",
+        return (
             f"{draft.id} has a vocabulary of {draft.vocab_size:,} tokens, {target.id} of "
-            f"{target.vocab_size:,}: a draft model must share the target's tokenizer",
+            f"{target.vocab_size:,}: a draft model must share the target's tokenizer"
         )
     if total_params(draft) >= total_params(target):
-        raise SpecError(
-            "draft_model",
-            f"{draft.id} is not smaller than {target.id}: a draft model must be cheaper to run",
-        )
+        return f"{draft.id} is not smaller than {target.id}: a draft model must be cheaper to run"
+    return None
 
 
 def speculative_runtime(
@@ -99,7 +97,9 @@ def speculative_runtime(
             tp=d.tp,
             efficiency=d.efficiency,
         )
-        _check_draft(d.model, dd.model)
+        why = draft_problem(d.model, dd.model)
+        if why:
+            raise SpecError("draft_model", why)
         draft = step_model_of(dd)
         held_bytes = weights_bytes_per_device(dd.model, dd.weights, d.tp, 1)
         kv_extra = draft.kv_bytes_per_token_dev
@@ -115,4 +115,4 @@ def speculative_runtime(
     return SpeculativeStepModel(target, spec, draft=draft, target_layers=target.layers), limits
 
 
-__all__ = ["mtp_bytes_per_device", "speculative_runtime"]
+__all__ = ["draft_problem", "mtp_bytes_per_device", "speculative_runtime"]

@@ -31,7 +31,7 @@ from typing import Literal
 
 from inferplan.catalog import load_models
 from inferplan.deploy.deployment import Deployment, limits_of, step_model_of
-from inferplan.deploy.speculation import speculative_runtime
+from inferplan.deploy.speculation import draft_problem, speculative_runtime
 from inferplan.errors import InferplanError
 from inferplan.memory.params import total_params
 from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
@@ -125,15 +125,8 @@ def draft_for(target: Deployment, cand: CandidatesSpec) -> tuple[str | None, str
     models = load_models()
     if cand.draft_model is not None:
         m = models.get(cand.draft_model, "candidates.draft_model")
-        if m.vocab_size != target.model.vocab_size:
-            return None, (
-                f"draft model {m.id} has a vocabulary of {m.vocab_size:,} tokens, "
-                f"{target.model.id} one of {target.model.vocab_size:,}: a drafter must share "
-                "the target's tokenizer"
-            )
-        if m.id == target.model.id:
-            return None, f"draft model {m.id} is the target model itself"
-        return m.id, ""
+        why = draft_problem(target.model, m)
+        return (None, f"draft model {why}") if why else (m.id, "")
     top = DRAFT_MAX_SHARE * total_params(target.model)
     same = [
         m
