@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from inferplan.catalog import load_models
 from inferplan.cli.main import app
 from inferplan.deploy.deployment import resolve
-from inferplan.planner.techniques import mtp_support
+from inferplan.deploy.speculation import mtp_missing
 
 runner = CliRunner()
 
@@ -25,9 +25,9 @@ def test_deepseek_v3_and_r1_ship_one_mtp_module_and_dense_models_none() -> None:
 
 def test_planner_refuses_mtp_by_the_model_field_not_the_family() -> None:
     ds = resolve("deepseek-v3", "h200-sxm-141gb", "vllm", "fp8")
-    assert mtp_support(ds) is None
+    assert mtp_missing(ds.model) is None
     llama = resolve("llama-3.1-8b", "h100-sxm-80gb")
-    why = mtp_support(llama)
+    why = mtp_missing(llama.model)
     assert why is not None and "mtp_modules" in why and "llama-3.1-8b" in why
 
 

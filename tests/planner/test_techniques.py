@@ -26,13 +26,14 @@ from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.catalog.providers import load_providers
 from inferplan.cli.plan_cmd import default_scenario_text
 from inferplan.deploy.deployment import limits_of, memory_of, resolve, step_model_of
+from inferplan.deploy.disaggregation import kv_link_bytes_per_s
 from inferplan.perf.disagg import disaggregated
 from inferplan.perf.speculative import expected_tokens_per_round
 from inferplan.planner.capacity import TPOT_TAIL, TTFT_TAIL
 from inferplan.planner.designs import Design, find_designs, prompt_tail, workload_lengths
 from inferplan.planner.options import build_candidates, peak_output_tokens_per_s
 from inferplan.planner.search import plan
-from inferplan.planner.techniques import Workload, disagg_variant, kv_link_bytes_per_s
+from inferplan.planner.techniques import Workload, disagg_variant
 from inferplan.results.plan import PlanResult
 from inferplan.scenario_io import load_scenario, parse_scenario
 from inferplan.specs.economics import OnPremSpec

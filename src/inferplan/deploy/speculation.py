@@ -48,6 +48,17 @@ def mtp_bytes_per_device(d: Deployment) -> float:
     return m.mtp_modules * per_device / m.num_layers
 
 
+def mtp_missing(m: ModelSpec) -> str | None:
+    """None when ``m`` has a multi-token-prediction module to draft with, else one line
+    naming the catalog field."""
+    if m.mtp_modules > 0:
+        return None
+    return (
+        f"{m.id} has no multi-token-prediction module (catalog field mtp_modules is 0: its "
+        "config.json sets no num_nextn_predict_layers)"
+    )
+
+
 def draft_problem(target: ModelSpec, draft: ModelSpec) -> str | None:
     """Why ``draft`` cannot draft for ``target``, or None: a draft model must share the
     target's vocabulary (engines verify drafted token ids against the target's; vLLM
@@ -79,13 +90,9 @@ def speculative_runtime(
     held_bytes, kv_extra = 0.0, 0.0
     kv_t = target.kv_bytes_per_token_dev
     if spec.method == "mtp":
-        if d.model.mtp_modules < 1:
-            raise SpecError(
-                "spec",
-                f"{d.model.id} has no multi-token-prediction module (catalog field "
-                "mtp_modules is 0: its config.json sets no num_nextn_predict_layers); "
-                "use draft_model or ngram",
-            )
+        why = mtp_missing(d.model)
+        if why:
+            raise SpecError("spec", f"{why}; use draft_model or ngram")
         held_bytes = mtp_bytes_per_device(d)
         kv_extra = kv_t * d.model.mtp_modules / d.model.num_layers
         what = "the multi-token-prediction module"
@@ -115,4 +122,4 @@ def speculative_runtime(
     return SpeculativeStepModel(target, spec, draft=draft, target_layers=target.layers), limits
 
 
-__all__ = ["draft_problem", "mtp_bytes_per_device", "speculative_runtime"]
+__all__ = ["draft_problem", "mtp_bytes_per_device", "mtp_missing", "speculative_runtime"]

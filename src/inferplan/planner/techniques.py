@@ -31,14 +31,14 @@ from typing import Literal
 
 from inferplan.catalog import load_models
 from inferplan.deploy.deployment import Deployment, limits_of, step_model_of
-from inferplan.deploy.speculation import draft_problem, speculative_runtime
+from inferplan.deploy.disaggregation import disagg_steady, kv_link_bytes_per_s
+from inferplan.deploy.speculation import draft_problem, mtp_missing, speculative_runtime
 from inferplan.errors import InferplanError
 from inferplan.memory.params import total_params
 from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
-from inferplan.perf.disagg import DisaggResult, disaggregated
+from inferplan.perf.disagg import DisaggResult
 from inferplan.perf.regimes import prefill_time_s, running_batch
 from inferplan.perf.speculative import SpeculativeSpec
-from inferplan.perf.step import StepModel
 from inferplan.planner.capacity import (
     TPOT_TAIL,
     TTFT_TAIL,
@@ -48,7 +48,6 @@ from inferplan.planner.capacity import (
     with_shared_prefix,
 )
 from inferplan.results.memory import MemoryBreakdown
-from inferplan.specs.model import ModelSpec
 from inferplan.specs.plan import CandidatesSpec, DraftMethod
 from inferplan.specs.scenario import ScenarioSpec
 
@@ -164,22 +163,6 @@ def runtime(
     return step_model_of(d), limits_of(d, mem)
 
 
-def mtp_support(d: Deployment) -> str | None:
-    """None when ``d``'s model ships a multi-token-prediction module (the catalog's
-    ``mtp_modules``, from ``num_nextn_predict_layers`` in its config.json), else why not."""
-    return mtp_missing(d.model)
-
-
-def mtp_missing(m: ModelSpec) -> str | None:
-    """None when ``m`` has an MTP module to draft with, else one line naming the field."""
-    if m.mtp_modules > 0:
-        return None
-    return (
-        f"{m.id} has no multi-token-prediction module (catalog field mtp_modules is 0: its "
-        "config.json sets no num_nextn_predict_layers)"
-    )
-
-
 # --- disaggregated units -----------------------------------------------------------------
 
 
@@ -194,41 +177,6 @@ class DisaggUnit:
     requests_per_s: float
     tpot_s: float
     ttft_s: float
-
-
-def kv_link_bytes_per_s(d: Deployment) -> float:
-    """Bandwidth one KV transfer gets between pools in a node: the accelerator's
-    interconnect at the engine's ``comm_efficiency`` (as ``perf --disagg`` uses)."""
-    eff = d.efficiency or d.engine.efficiency
-    return d.accelerator.interconnect_bandwidth_bytes_per_s * eff.comm_efficiency
-
-
-def disagg_steady(
-    d: Deployment,
-    step: StepModel,
-    limits: SchedulerLimits,
-    isl: int,
-    osl: int,
-    batch: int,
-    prefill_limits: SchedulerLimits | None = None,
-) -> DisaggResult:
-    """:func:`~inferplan.perf.disagg.disaggregated` for ``d``'s layout in both pools, the
-    decode pool running at most ``batch`` sequences, the prefill pool under
-    ``prefill_limits`` (default ``limits``: as many whole prompts per step as the token
-    budget holds)."""
-    g = d.tp * d.pp
-    return disaggregated(
-        step,
-        step,
-        prefill_limits or limits,
-        replace(limits, max_num_seqs=max(1, batch)),
-        isl,
-        osl,
-        step.kv_bytes_per_token_dev * d.tp,
-        kv_link_bytes_per_s(d),
-        g,
-        g,
-    )
 
 
 def disagg_unit(
@@ -380,7 +328,7 @@ def speculative_variants(
             out.append(Variant(None, None, f"{label}: {SPEC_WITH_DP_ATTENTION}", label))
             continue
         if method == "mtp":
-            why = mtp_support(d)
+            why = mtp_missing(d.model)
             if why:
                 out.append(Variant(None, None, f"{label}: {why}", label, per_model=True))
                 continue
@@ -554,7 +502,6 @@ __all__ = [
     "draft_for",
     "kv_link_bytes_per_s",
     "mtp_missing",
-    "mtp_support",
     "runtime",
     "speculative_runtime",
     "speculative_spec",

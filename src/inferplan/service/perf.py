@@ -13,12 +13,12 @@ from dataclasses import replace
 import numpy as np
 
 from inferplan.deploy.deployment import Deployment, limits_of, memory_of, step_model_of
+from inferplan.deploy.disaggregation import disagg_steady
 from inferplan.deploy.speculation import speculative_runtime
 from inferplan.deploy.uncertainty import interval
 from inferplan.errors import InfeasibleError, SpecError
 from inferplan.perf.batch import BatchShape, SchedulerLimits, StepTimeModel
 from inferplan.perf.closed_loop import closed_loop_metrics
-from inferplan.perf.disagg import disaggregated
 from inferplan.perf.metrics import (
     METRIC_DEFINITIONS,
     Distribution,
@@ -324,22 +324,15 @@ def predict(
 def disaggregation_note(d: Deployment, isl: int, osl: int) -> str:
     """Disaggregated prefill/decode pools of ``d``'s replica layout against colocated serving.
 
-    Both pools use ``d``'s replica (same devices, TP and engine); KV moves over the
-    accelerator's interconnect (one link per transfer, ``comm_efficiency`` of it).
+    Both pools use ``d``'s replica (:func:`~inferplan.deploy.disaggregation.disagg_steady`).
     """
     mem = memory_of(d, isl + osl, 1)
     if not mem.fits:
         raise InfeasibleError(f"does not fit: {mem.reason}")
     step, limits = step_model_of(d), limits_of(d, mem)
-    eff = d.efficiency or d.engine.efficiency
-    link = d.accelerator.interconnect_bandwidth_bytes_per_s * eff.comm_efficiency
-    kv_token = step.kv_bytes_per_token_dev * d.tp
-    replica_devices = d.devices // d.replicas  # tp x attention data-parallel groups x pp
-    r = disaggregated(
-        step, step, limits, limits, isl, osl, kv_token, link, replica_devices, replica_devices
-    )
+    r = disagg_steady(d, step, limits, isl, osl, limits.max_num_seqs)
     colocated = max_throughput(step, limits, isl, osl)
-    per_device = colocated.output_tokens_per_s / replica_devices
+    per_device = colocated.output_tokens_per_s / (d.devices // d.replicas)
     return (
         f"disaggregated: {r.prefill_replicas_per_decode_replica:.2f} prefill replicas per "
         f"decode replica; TPOT {r.tpot_s * 1e3:.1f} ms at decode batch "
