@@ -31,7 +31,7 @@ from typing import Literal
 
 from inferplan.catalog import load_models
 from inferplan.deploy.deployment import Deployment, limits_of, step_model_of
-from inferplan.deploy.disaggregation import disagg_steady, kv_link_bytes_per_s
+from inferplan.deploy.disaggregation import disagg_steady
 from inferplan.deploy.speculation import draft_problem, mtp_missing, speculative_runtime
 from inferplan.errors import InferplanError
 from inferplan.memory.params import total_params
@@ -496,14 +496,10 @@ __all__ = [
     "Variant",
     "Workload",
     "decode_shape",
-    "disagg_steady",
     "disagg_unit",
     "disagg_variant",
     "draft_for",
-    "kv_link_bytes_per_s",
-    "mtp_missing",
     "runtime",
-    "speculative_runtime",
     "speculative_spec",
     "speculative_variants",
     "technique_assumption",
