@@ -104,7 +104,7 @@ def expert_parallel_note(d: Deployment) -> str:
     return (
         f"expert parallel {d.ep}: {slots} of {m.num_experts} routed experts per device"
         + (f" ({spare} slots hold redundant copies)" if spare else "")
-        + f"; {attention}; {d.tp * d.dp_attention * d.pp} devices per replica; the busiest "
+        + f"; {attention}; {d.devices_per_replica} devices per replica; the busiest "
         "device's load assumes uniform routing (balls into bins): real routing is more "
         "skewed, so without expert rebalancing (EPLB) steps are likely slower"
     )
@@ -253,4 +253,4 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_json(r)
         else:
-            render(r, d.tp * d.dp_attention * d.pp)
+            render(r, d.devices_per_replica)

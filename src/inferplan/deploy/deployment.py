@@ -50,8 +50,13 @@ class Deployment:
     redundant_experts: int = 0
 
     @property
+    def devices_per_replica(self) -> int:
+        """Devices of one replica: ``tp x dp_attention x pp``."""
+        return self.tp * self.dp_attention * self.pp
+
+    @property
     def devices(self) -> int:
-        return self.tp * self.dp_attention * self.pp * self.replicas
+        return self.devices_per_replica * self.replicas
 
 
 def expert_layout(

@@ -37,7 +37,7 @@ def disagg_steady(
     decode pool running at most ``batch`` sequences, the prefill pool under
     ``prefill_limits`` (default ``limits``: as many whole prompts per step as the token
     budget holds); each replica has ``d``'s devices (tp x attention groups x pp)."""
-    devices = d.devices // d.replicas
+    devices = d.devices_per_replica
     return disaggregated(
         step,
         step,

@@ -115,7 +115,7 @@ class Design:
         """Devices of one unit of capacity: a replica, or a disaggregated unit's pools."""
         d = self.deployment
         per_unit = self.technique.replicas_per_unit if self.technique is not None else 1
-        return replica_devices(d) * per_unit
+        return d.devices_per_replica * per_unit
 
     @property
     def node_devices(self) -> int:
@@ -126,11 +126,6 @@ class Design:
         if self.technique is not None and self.technique.disaggregated:
             return self.devices
         return node_share(self.deployment)
-
-
-def replica_devices(d: Deployment) -> int:
-    """Devices of one replica: ``tp x dp_attention x pp``."""
-    return d.tp * d.dp_attention * d.pp
 
 
 def node_share(d: Deployment) -> int:
@@ -147,7 +142,7 @@ def layout_words(d: Deployment) -> str:
     nodes``, ``EP 8 with tensor-parallel attention in one node``, ``tensor parallel 4``,
     ``tensor parallel 8 x 2 pipeline stages``."""
     if d.ep > 1:
-        n = replica_devices(d)
+        n = d.devices_per_replica
         node = d.accelerator.max_devices_per_node
         where = f"over {n // node} nodes" if n > node else "in one node"
         attn = (
@@ -167,7 +162,7 @@ def layout_label(d: Deployment) -> str:
     nodes (fp8, vllm)`` for an expert-parallel one)."""
     if d.ep > 1:
         return (
-            f"{d.model.id} on {replica_devices(d)}x {d.accelerator.id} as {layout_words(d)} "
+            f"{d.model.id} on {d.devices_per_replica}x {d.accelerator.id} as {layout_words(d)} "
             f"({d.weights.precision.value}, {d.engine.id})"
         )
     par = f"{d.tp}x" if d.pp == 1 else f"{d.pp} stages x {d.tp}x"
@@ -491,7 +486,7 @@ def _designs_for(
         if not mem.fits:
             misses.append(f"{name}: {mem.reason.replace('; ', ', ')}")
             if not out and closest is None:
-                reason = _Reason("memory", f"on {replica_devices(d)} x {a.id}: {mem.reason}")
+                reason = _Reason("memory", f"on {d.devices_per_replica} x {a.id}: {mem.reason}")
             continue
         single_node_fit = single_node_fit or (d.pp == 1 and d.ep == 1)
         step = step_model_of(d)
@@ -565,7 +560,7 @@ def _duration(seconds: float) -> str:
 def _slo_sentence(
     d: Deployment, ttft_s: float, tpot_s: float, isl_tail: float, slo: SloSpec
 ) -> str:
-    n = replica_devices(d)
+    n = d.devices_per_replica
     parts = []
     if ttft_s * TTFT_TAIL * 1e3 > slo.ttft_ms:
         parts.append(

@@ -332,7 +332,7 @@ def disaggregation_note(d: Deployment, isl: int, osl: int) -> str:
     step, limits = step_model_of(d), limits_of(d, mem)
     r = disagg_steady(d, step, limits, isl, osl, limits.max_num_seqs)
     colocated = max_throughput(step, limits, isl, osl)
-    per_device = colocated.output_tokens_per_s / (d.devices // d.replicas)
+    per_device = colocated.output_tokens_per_s / d.devices_per_replica
     return (
         f"disaggregated: {r.prefill_replicas_per_decode_replica:.2f} prefill replicas per "
         f"decode replica; TPOT {r.tpot_s * 1e3:.1f} ms at decode batch "

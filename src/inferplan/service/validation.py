@@ -162,8 +162,8 @@ def _expert_parallel_deployment(
         dp_attention=bool(case.dp_attention),
         redundant_experts=case.redundant_experts or 0,
     )
-    group = d.tp * d.dp_attention
-    return _with_efficiency(replace(d, replicas=max(1, case.num_gpus // group)), eff)
+    replicas = max(1, case.num_gpus // d.devices_per_replica)
+    return _with_efficiency(replace(d, replicas=replicas), eff)
 
 
 def predict_case(
