@@ -455,15 +455,8 @@ def _designs_for(
     disaggregated pools) tried on a layout and not kept.
     """
     out: list[Design] = []
-    work = Workload(
-        isl,
-        osl,
-        isl_tail,
-        share,
-        slo.ttft_ms / 1e3,
-        slo.tpot_ms / 1e3,
-        min(long_ctx, base.model.max_context),
-    )
+    ctx = min(long_ctx, base.model.max_context)
+    work = Workload(isl, osl, isl_tail, share, slo.ttft_ms / 1e3, slo.tpot_ms / 1e3, ctx)
     node = min(base.accelerator.max_devices_per_node, cand.max_devices_per_replica)
     plain_allowed = "none" in cand.speculative
     misses: list[str] = []
@@ -473,7 +466,6 @@ def _designs_for(
         f"{base.model.id} at {base.weights.precision.value} does not fit in "
         f"{cand.max_devices_per_replica} x {a.id} (candidates.max_devices_per_replica)",
     )
-    ctx = min(long_ctx, base.model.max_context)
     closest: tuple[float, str] | None = None
     single_node_fit = False
     layouts = [replace(base, tp=tp, pp=pp, replicas=1) for tp, pp in _layouts(base, cand)]
@@ -584,7 +576,7 @@ def _by_technique(designs: list[Design]) -> list[list[Design]]:
     groups: dict[str, list[Design]] = {}
     for d in designs:
         groups.setdefault(d.technique.short if d.technique else "", []).append(d)
-    return [groups[k] for k in sorted(groups, key=lambda k: (k != "", list(groups).index(k)))]
+    return [g for _, g in sorted(groups.items(), key=lambda kv: kv[0] != "")]  # stable
 
 
 def _undominated(designs: list[Design]) -> tuple[list[Design], list[Rejection]]:
