@@ -470,14 +470,10 @@ class StepModel:
         communication and host time (each data-parallel rank schedules its own sequences)."""
         if shape.tokens <= 0:
             return 0.0
-        rank = self.rank_shape(shape)
-        e = self.eff
         return (
             self.device_time_s(shape)
-            + self._comm_of_tokens_s(rank.tokens, rank.prefill_tokens == 0)
-            + e.step_overhead_s
-            + e.layer_overhead_s * self.layers
-            + e.seq_overhead_s * (rank.decode_seqs + rank.prefill_seqs)
+            + self.comm_time_s(shape)
+            + self.host_time_s(self.rank_shape(shape))
         )
 
     def _linear_and_comm_s(self, tokens: int, rows: int) -> tuple[float, float]:
