@@ -28,6 +28,7 @@ from inferplan.catalog import load_accelerators, load_models
 from inferplan.catalog.price_catalog import PriceCatalog
 from inferplan.catalog.prices import load_prices, load_regions
 from inferplan.catalog.providers import load_providers
+from inferplan.deploy.speculation import draft_problem
 from inferplan.errors import InfeasibleError, SpecError
 from inferplan.executor import Executor
 from inferplan.perf.metrics import METRIC_DEFINITIONS
@@ -263,15 +264,10 @@ def plan(
         models.get(m, f"models[{i}]")
     if scenario.candidates.draft_model is not None:
         draft = models.get(scenario.candidates.draft_model, "candidates.draft_model")
-        targets = [models.get(m) for m in scenario.models]
-        if all(t.vocab_size != draft.vocab_size for t in targets):
-            raise SpecError(
-                "candidates.draft_model",
-                f"{draft.id} has a vocabulary of {draft.vocab_size:,} tokens and no candidate "
-                "model shares it ("
-                + ", ".join(f"{t.id}: {t.vocab_size:,}" for t in targets)
-                + "); a draft model must share the target's tokenizer",
-            )
+        problems = [draft_problem(models.get(m), draft) for m in scenario.models]
+        if all(problems):
+            # no candidate model can use it: one line with each model's reason
+            raise SpecError("candidates.draft_model", "; ".join(p for p in problems if p))
     prices, regions, providers = load_prices(), load_regions(), load_providers()
     tick("designs", 0.05)
     space = _accelerators(scenario)
